@@ -1,0 +1,61 @@
+/** The connector's configuration after defaults are applied and paths are resolved. */
+export interface Config {
+  /** Absolute path of the file this config was read from (for messages and relative paths). */
+  source_file: string;
+  kafka: KafkaConfig;
+  schema_registry?: SchemaRegistryConfig;
+  target: TargetConfig;
+  /** Absolute path, resolved from the config file's folder. */
+  mapping_file: string;
+  delivery: DeliveryConfig;
+  metrics: MetricsConfig;
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  group_id: string;
+  client_id: string;
+  from_beginning: boolean;
+  ssl: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  session_timeout_ms: number;
+}
+
+export interface SchemaRegistryConfig {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+export interface TargetConfig {
+  client_code: string;
+  /** e.g. https://acme.tt.omtrdc.net; defaults to https://<client_code>.tt.omtrdc.net */
+  base_url: string;
+  /** Path template; `{client_code}` is replaced. */
+  path: string;
+  timeout_ms: number;
+  /** What to do with values longer than 256 characters. */
+  long_values: 'truncate' | 'reject' | 'allow';
+  /** Optional bearer token for the profile read-back API (never logged). */
+  token?: string;
+}
+
+export interface DeliveryConfig {
+  concurrency: number;
+  daily_quota: number;
+  /** Length of the rolling quota window; 24 h unless a test shortens it. */
+  quota_window_ms: number;
+  max_attempts: number;
+  initial_backoff_ms: number;
+  max_backoff_ms: number;
+  max_pending: number;
+  dead_letter_topic: string;
+  commit_interval_ms: number;
+  shutdown_timeout_ms: number;
+}
+
+export interface MetricsConfig {
+  /** 0 disables the HTTP endpoint. */
+  port: number;
+  host: string;
+}

@@ -1,0 +1,41 @@
+import type { ProfileUpdate } from '../profile.js';
+import type { Dispatcher } from './dispatcher.js';
+
+/** What the mapping made of one event (one outcome per mapping that reads its topic). */
+export type MappingOutcome =
+  | { kind: 'update'; update: ProfileUpdate }
+  | { kind: 'filtered'; reason: string }
+  | { kind: 'error'; error: unknown };
+
+/** How one event ended; only `failed` events go to the dead-letter topic. */
+export type EventOutcome =
+  | { kind: 'delivered'; updates: number }
+  | { kind: 'filtered'; reason: string }
+  | { kind: 'failed'; error: unknown; attempts: number };
+
+/**
+ * Hands an event's mapped updates to the dispatcher and reports once, when every update has
+ * settled. An event any of whose mappings failed is sent nowhere and fails as a whole, so that
+ * replaying it from the dead-letter topic cannot apply half of it twice.
+ */
+export function deliverEvent(outcomes: MappingOutcome[], dispatcher: Dispatcher, done: (outcome: EventOutcome) => void): void {
+  const updates: ProfileUpdate[] = [];
+  let filteredReason: string | undefined;
+  for (const o of outcomes) {
+    if (o.kind === 'error') return done({ kind: 'failed', error: o.error, attempts: 0 });
+    if (o.kind === 'update') updates.push(o.update);
+    else filteredReason ??= o.reason;
+  }
+  if (updates.length === 0) return done({ kind: 'filtered', reason: filteredReason ?? 'no mapping for topic' });
+
+  let remaining = updates.length;
+  let failure: { error: unknown; attempts: number } | undefined;
+  for (const update of updates) {
+    dispatcher.submit(update, (result) => {
+      if (!result.ok && !failure) failure = { error: result.error, attempts: result.attempts };
+      if (--remaining === 0) {
+        done(failure ? { kind: 'failed', ...failure } : { kind: 'delivered', updates: updates.length });
+      }
+    });
+  }
+}

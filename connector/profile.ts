@@ -1,0 +1,27 @@
+/** The value types shared by mapping, dispatch and the Target client. */
+
+export type IdentityKind = 'mbox3rdPartyId' | 'mboxPC';
+
+/** Whose profile an update is for. */
+export interface ProfileIdentity {
+  kind: IdentityKind;
+  value: string;
+}
+
+/** One profile's new attribute values; names are without the `profile.` prefix. */
+export interface ProfileUpdate {
+  identity: ProfileIdentity;
+  attributes: Record<string, string>;
+}
+
+/** One HTTP request to Target, fully built (URL encoded, body form-encoded). */
+export interface TargetRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  body?: string;
+}
+
+/** A stable key for lanes and coalescing: the identity kind and value. */
+export function identityKey(identity: ProfileIdentity): string {
+  return `${identity.kind}:${identity.value}`;
+}

@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 /** The `target-profile-sink` command line: one subcommand per file in ./commands. */
 import { Command } from 'commander';
+import { registerPreview } from './commands/preview.js';
+import { registerRun } from './commands/run.js';
 import { registerSimulateTarget } from './commands/simulate-target.js';
+import { registerSpec } from './commands/spec.js';
 
 const program = new Command()
   .name('target-profile-sink')
   .description('Keeps Adobe Target visitor profiles current from Avro events on Kafka')
   .version('0.1.0');
 
+registerSpec(program);
+registerRun(program);
+registerPreview(program);
 registerSimulateTarget(program);
 
 await program.parseAsync(process.argv);

@@ -9,10 +9,12 @@ export type UpdateResult = { ok: true } | { ok: false; error: unknown; attempts:
 
 /** Hooks for metrics; every member optional. */
 export interface DispatchObserver {
+  requestStarted?(request: TargetRequest): void;
   requestFinished?(request: TargetRequest, outcome: { status?: number; error?: unknown; durationMs: number }): void;
   retryScheduled?(error: unknown, delayMs: number): void;
   coalesced?(): void;
   quotaWaiting?(ms: number): void;
+  quotaRemaining?(remaining: number): void;
 }
 
 export interface DispatcherOptions {
@@ -135,9 +137,10 @@ export class Dispatcher {
     if (!active) return;
     await this.awaitQuota();
     const request = active.requests[active.next] as TargetRequest;
+    this.options.observer?.requestStarted?.(request);
     const started = performance.now();
     try {
-      await this.options.send(request);
+      await this.options.send(request).finally(() => this.options.quota.finished());
       this.options.observer?.requestFinished?.(request, { status: 200, durationMs: performance.now() - started });
       active.next++;
       active.attempts = 0;
@@ -217,5 +220,6 @@ export class Dispatcher {
       await new Promise<void>((resolve) => this.later(ms, resolve));
     }
     this.quotaBlocked = false;
+    this.options.observer?.quotaRemaining?.(this.options.quota.remaining());
   }
 }

@@ -1,13 +1,16 @@
 /**
  * A rolling-window request budget (Target allows 1,000,000 updates per rolling 24 h).
- * Requests are counted in buckets of 1/1000 of the window so memory stays constant; a bucket
- * is only released a full window after its *end*, which makes the count conservative: no window
- * of `windowMs` ever contains more than `limit` requests.
+ * A request counts from the moment it is taken until a full window after it *finished*: Target
+ * counts it on arrival, which lies somewhere between the two, so the budget never runs ahead of
+ * Target's own count. Finished requests are counted in buckets of 1/1000 of the window so memory
+ * stays constant; a bucket is released a full window after its end, which keeps the count
+ * conservative: no window of `windowMs` ever contains more than `limit` requests.
  */
 export class RollingQuota {
   private readonly bucketMs: number;
   private readonly buckets: Array<{ start: number; count: number }> = [];
   private used = 0;
+  private inFlight = 0;
 
   constructor(
     readonly limit: number,
@@ -18,31 +21,39 @@ export class RollingQuota {
     this.bucketMs = Math.max(1, Math.ceil(windowMs / 1000));
   }
 
-  /** Takes one request from the budget; false when the window is full. */
+  /** Takes one request from the budget; false when the window is full. Call `finished` after it. */
   tryTake(): boolean {
+    this.expire(this.now());
+    if (this.used + this.inFlight >= this.limit) return false;
+    this.inFlight++;
+    return true;
+  }
+
+  /** Records that a taken request got its answer (or failed): its window starts now. */
+  finished(): void {
     const t = this.now();
-    this.expire(t);
-    if (this.used >= this.limit) return false;
+    this.inFlight--;
     const start = t - (t % this.bucketMs);
     const last = this.buckets[this.buckets.length - 1];
     if (last && last.start === start) last.count++;
     else this.buckets.push({ start, count: 1 });
     this.used++;
-    return true;
   }
 
   /** Requests left in the current window. */
   remaining(): number {
     this.expire(this.now());
-    return this.limit - this.used;
+    return Math.max(0, this.limit - this.used - this.inFlight);
   }
 
   /** Milliseconds until at least one request is available (0 when one is now). */
   msUntilAvailable(): number {
     const t = this.now();
     this.expire(t);
-    if (this.used < this.limit) return 0;
-    const oldest = this.buckets[0] as { start: number };
+    if (this.used + this.inFlight < this.limit) return 0;
+    const oldest = this.buckets[0];
+    // Everything is still in flight: its window has not even started; look again shortly.
+    if (!oldest) return Math.max(1, Math.min(100, this.windowMs));
     return Math.max(1, this.releaseTime(oldest.start) - t);
   }
 

@@ -77,6 +77,7 @@ export class OffsetTracker {
       const state = this.partitions.get(key(c.topic, c.partition));
       if (state && (state.committed === undefined || Number(c.offset) > state.committed)) {
         state.committed = Number(c.offset);
+        state.offsets.committed(state.committed);
       }
     }
   }
@@ -85,6 +86,13 @@ export class OffsetTracker {
   outstanding(): number {
     let n = 0;
     for (const state of this.partitions.values()) n += state.offsets.outstanding();
+    return n;
+  }
+
+  /** Events tracked and not yet committed, over all owned partitions. */
+  uncommitted(): number {
+    let n = 0;
+    for (const state of this.partitions.values()) n += state.offsets.uncommitted();
     return n;
   }
 

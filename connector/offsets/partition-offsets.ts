@@ -1,3 +1,30 @@
+/** A FIFO of increasing offsets with O(1) amortised removal from the front. */
+class OffsetQueue {
+  private items: number[] = [];
+  private head = 0;
+
+  push(offset: number): void {
+    this.items.push(offset);
+  }
+
+  peek(): number | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): number | undefined {
+    const v = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return v;
+  }
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+}
+
 /**
  * The acknowledged contiguous prefix of one partition. Offsets are tracked in fetch order
  * (strictly increasing, possibly with gaps from compaction or transaction markers) and may be
@@ -5,9 +32,8 @@
  * be committed.
  */
 export class PartitionOffsets {
-  // A queue of tracked-but-not-yet-committable offsets; `head` avoids O(n) shifts.
-  private readonly queue: number[] = [];
-  private head = 0;
+  private readonly inProgress = new OffsetQueue();
+  private readonly doneUncommitted = new OffsetQueue();
   private readonly acked = new Set<number>();
   private lastTracked = -1;
   private lastContiguous: number | undefined;
@@ -19,22 +45,18 @@ export class PartitionOffsets {
   track(offset: number): boolean {
     if (offset <= this.lastTracked) return false;
     this.lastTracked = offset;
-    this.queue.push(offset);
+    this.inProgress.push(offset);
     return true;
   }
 
   /** Marks a tracked offset as done (delivered, filtered or dead-lettered). */
   ack(offset: number): void {
     this.acked.add(offset);
-    while (this.head < this.queue.length && this.acked.has(this.queue[this.head] as number)) {
-      const done = this.queue[this.head] as number;
-      this.acked.delete(done);
-      this.lastContiguous = done;
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
+    for (let next = this.inProgress.peek(); next !== undefined && this.acked.has(next); next = this.inProgress.peek()) {
+      this.acked.delete(next);
+      this.lastContiguous = next;
+      this.doneUncommitted.push(next);
+      this.inProgress.shift();
     }
   }
 
@@ -43,8 +65,20 @@ export class PartitionOffsets {
     return this.lastContiguous === undefined ? undefined : this.lastContiguous + 1;
   }
 
+  /** Records that Kafka holds `next` as committed: the events below it are no longer held. */
+  committed(next: number): void {
+    for (let o = this.doneUncommitted.peek(); o !== undefined && o < next; o = this.doneUncommitted.peek()) {
+      this.doneUncommitted.shift();
+    }
+  }
+
   /** How many tracked offsets are not yet part of the committable prefix. */
   outstanding(): number {
-    return this.queue.length - this.head;
+    return this.inProgress.length;
+  }
+
+  /** Tracked offsets not yet committed: what a crash now would make Kafka deliver again. */
+  uncommitted(): number {
+    return this.inProgress.length + this.doneUncommitted.length;
   }
 }

@@ -89,6 +89,22 @@ describe('OffsetTracker', () => {
     expect(t.pendingCommits()).toEqual([{ topic: 'a', partition: 0, offset: '1' }]);
   });
 
+  it('holds settled events as uncommitted until Kafka accepts the commit', () => {
+    const t = new OffsetTracker();
+    t.assign([{ topic: 'a', partition: 0 }]);
+    const tokens = [0, 1, 2].map((o) => t.track('a', 0, o)!);
+    t.ack(tokens[0]!);
+    t.ack(tokens[1]!);
+    expect(t.outstanding()).toBe(1);
+    expect(t.uncommitted()).toBe(3);
+    const commits = t.pendingCommits();
+    t.ack(tokens[2]!);
+    t.markCommitted(commits);
+    expect(t.uncommitted()).toBe(1);
+    t.markCommitted(t.pendingCommits());
+    expect(t.uncommitted()).toBe(0);
+  });
+
   it('counts outstanding events across partitions', () => {
     const t = new OffsetTracker();
     t.assign([{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }]);

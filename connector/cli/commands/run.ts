@@ -1,0 +1,100 @@
+/** `target-profile-sink run`: the long-running Kafka consumer. */
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { ConnectorError } from '../../errors.js';
+import { startObserveServer, type ObserveServer } from '../../observe/http.js';
+import { createLogger, type Logger } from '../../observe/logger.js';
+import { createMetrics } from '../../observe/metrics.js';
+import { pipelineObservers } from '../../observe/pipeline-observers.js';
+import { startProgress } from '../../observe/progress.js';
+import { RunStats } from '../../observe/run-stats.js';
+import { groupLag } from '../../run/group-progress.js';
+import { startSink, type RunningSink } from '../../run/sink.js';
+
+export interface RunOptions {
+  config: string;
+  exitWhenIdle?: boolean;
+  logLevel?: string;
+}
+
+/** Runs until SIGTERM/SIGINT (or, with exitWhenIdle, until the group has caught up); returns the exit code. */
+export async function runConnector(options: RunOptions): Promise<number> {
+  const logger = createLogger({ name: 'run', level: (options.logLevel ?? 'info') as 'info' });
+  let sink: RunningSink;
+  const metrics = createMetrics();
+  const stats = new RunStats();
+  let observe: ObserveServer | undefined;
+  try {
+    const config = await loadConfig(options.config);
+    sink = await startSink(config, logger, pipelineObservers(metrics, stats));
+    if (config.metrics.port !== 0) {
+      observe = await startObserveServer({ host: config.metrics.host, port: config.metrics.port, metrics, isReady: () => true });
+      logger.info({ port: observe.port }, 'metrics on /metrics, health on /healthz and /readyz');
+    }
+  } catch (err) {
+    return reportStartupError(err, logger);
+  }
+  const stopProgress = startProgress(stats, { pending: () => sink.source.pending, quotaRemaining: () => sink.engine.quota.remaining() }, logger);
+  const reason = await waitForStop(sink, options, logger);
+  logger.info({ reason }, 'stopping: no new fetches, draining in-flight events');
+  const drained = await sink.stop();
+  stopProgress();
+  await observe?.close();
+  logger.info({ drained, summary: stats.summary() }, drained ? 'stopped cleanly' : 'stopped; undelivered events stay uncommitted');
+  return 0;
+}
+
+function reportStartupError(err: unknown, logger: Logger): number {
+  if (err instanceof ConnectorError) {
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
+  logger.error({ err }, 'could not start');
+  return 1;
+}
+
+/** Resolves with what ended the run: a signal, or an idle group when asked to exit then. */
+function waitForStop(sink: RunningSink, options: RunOptions, logger: Logger): Promise<string> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without draining');
+        process.exit(1);
+      }
+      stopping = true;
+      resolve(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    if (!options.exitWhenIdle) return;
+    const admin = sink.kafka.admin();
+    const poll = async () => {
+      if (stopping) return;
+      if (sink.source.pending === 0) {
+        const lags = await groupLag(admin, sink.groupId, sink.topics).catch(() => undefined);
+        if (lags && lags.every((l) => l.lag === 0)) {
+          stopping = true;
+          await admin.disconnect();
+          resolve('idle');
+          return;
+        }
+      }
+      setTimeout(() => void poll(), 500);
+    };
+    void admin.connect().then(poll);
+  });
+}
+
+/** Adds the `run` subcommand. */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('consume the mapped topics and keep Target profiles current (the main job)')
+    .requiredOption('--config <file>', 'config file (YAML or JSON)')
+    .option('--exit-when-idle', 'stop once every mapped partition is delivered and committed (backfills)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .action(async (opts: RunOptions) => {
+      process.exitCode = await runConnector(opts);
+    });
+}

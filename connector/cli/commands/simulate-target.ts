@@ -1,0 +1,68 @@
+/** `simulate-target`: runs the local Target sandbox until SIGTERM or SIGINT. */
+import { Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { startSandbox } from '../../sandbox/server.js';
+
+interface SimulateTargetFlags {
+  host: string;
+  port: number;
+  clientCode: string;
+  createMissing?: boolean;
+  latencyMs?: number;
+  failRate?: number;
+  rate429?: number;
+  retryAfterSeconds?: number;
+  resetRate?: number;
+  hangRate?: number;
+  quota?: number;
+  quotaWindowMs?: number;
+  seed?: number;
+  record: boolean;
+}
+
+/** Adds the `simulate-target` subcommand to `program`. */
+export function registerSimulateTarget(program: Command): void {
+  program
+    .command('simulate-target')
+    .description('run a local Target sandbox (Single Profile Update API, profile read-back, fault injection)')
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on; 0 picks any free port', integer, 0)
+    .option('--client-code <code>', 'client code accepted in /m2/<code>/profile/update', 'acme')
+    .option('--create-missing', 'create unknown profiles on update (Target ignores such updates)')
+    .option('--latency-ms <ms>', 'delay before every update answer', integer)
+    .option('--fail-rate <fraction>', 'fraction of updates answered 503', fraction)
+    .option('--rate-429 <fraction>', 'fraction of updates answered 429 with Retry-After', fraction)
+    .option('--retry-after-seconds <s>', 'Retry-After sent with --rate-429 answers', integer)
+    .option('--reset-rate <fraction>', 'fraction of updates whose connection is reset', fraction)
+    .option('--hang-rate <fraction>', 'fraction of updates never answered', fraction)
+    .option('--quota <n>', 'updates allowed per rolling window (unlimited by default)', integer)
+    .option('--quota-window-ms <ms>', 'length of the rolling quota window (default 24 h)', integer)
+    .option('--seed <n>', 'seed for the fault draws, to replay a run', integer)
+    .option('--no-record', 'keep final profiles and counters only, not every update')
+    .action(async (flags: SimulateTargetFlags, command: Command) => {
+      const logger = pino({ name: 'simulate-target' }, pino.destination(2));
+      const { record, ...settings } = flags;
+      const sandbox = await startSandbox({ ...settings, recordUpdates: record, logger }).catch((err: unknown) =>
+        command.error(`simulate-target: ${err instanceof Error ? err.message : String(err)}`),
+      );
+      // Scripts wait for this exact line on stdout to learn the URL; logs go to stderr.
+      process.stdout.write(`listening on ${sandbox.url}\n`);
+      const stop = (signal: NodeJS.Signals): void => {
+        logger.info({ signal }, 'stopping');
+        void sandbox.close().then(() => logger.info('stopped'));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+}
+
+function integer(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('expected a non-negative integer');
+  return Number(text);
+}
+
+function fraction(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !(value >= 0 && value <= 1)) throw new InvalidArgumentError('expected a number from 0 to 1');
+  return value;
+}

@@ -1,0 +1,75 @@
+/** Fault injection settings, their validation, and the pure draw that picks a fault per request. */
+import { Ajv } from 'ajv';
+
+export interface FaultSettings {
+  /** Delay before every answer on the update endpoint. */
+  latencyMs: number;
+  /** Fraction of update requests answered 503. */
+  failRate: number;
+  /** Fraction of update requests answered 429 with `Retry-After: retryAfterSeconds`. */
+  rate429: number;
+  retryAfterSeconds: number;
+  /** Fraction of update requests whose connection is destroyed without a reply. */
+  resetRate: number;
+  /** Fraction of update requests never answered. */
+  hangRate: number;
+}
+
+export const NO_FAULTS: FaultSettings = {
+  latencyMs: 0,
+  failRate: 0,
+  rate429: 0,
+  retryAfterSeconds: 1,
+  resetRate: 0,
+  hangRate: 0,
+};
+
+export type FaultOutcome = 'reset' | 'hang' | 'unavailable' | 'throttled' | 'none';
+
+const rate = { type: 'number', minimum: 0, maximum: 1 };
+const faultSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    latencyMs: { type: 'number', minimum: 0 },
+    failRate: rate,
+    rate429: rate,
+    retryAfterSeconds: { type: 'integer', minimum: 0 },
+    resetRate: rate,
+    hangRate: rate,
+  },
+};
+const validatePartial = new Ajv({ allErrors: true }).compile<Partial<FaultSettings>>(faultSchema);
+
+/**
+ * Merges `change` into `current`, or lists why it cannot be: wrong types, rates outside [0, 1],
+ * or rates adding up to more than 1 (each request suffers at most one fault).
+ */
+export function mergeFaults(
+  current: FaultSettings,
+  change: unknown,
+): { ok: true; settings: FaultSettings } | { ok: false; problems: string[] } {
+  if (!validatePartial(change)) {
+    const problems = (validatePartial.errors ?? []).map((e) => `${e.instancePath || 'faults'} ${e.message ?? 'is invalid'}`);
+    return { ok: false, problems };
+  }
+  const settings = { ...current, ...change };
+  const total = settings.failRate + settings.rate429 + settings.resetRate + settings.hangRate;
+  if (total > 1) {
+    return { ok: false, problems: [`failRate + rate429 + resetRate + hangRate must not exceed 1 (got ${total})`] };
+  }
+  return { ok: true, settings };
+}
+
+/** Picks the fault for one request from a uniform draw `u` in [0, 1), one band per fault. */
+export function drawFault(settings: FaultSettings, u: number): FaultOutcome {
+  let edge = settings.resetRate;
+  if (u < edge) return 'reset';
+  edge += settings.hangRate;
+  if (u < edge) return 'hang';
+  edge += settings.failRate;
+  if (u < edge) return 'unavailable';
+  edge += settings.rate429;
+  if (u < edge) return 'throttled';
+  return 'none';
+}

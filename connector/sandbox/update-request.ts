@@ -1,0 +1,74 @@
+/** Reads and validates one Single Profile Update request the way Target does. Pure. */
+import type { IdentityKind, ProfileIdentity } from '../profile.js';
+
+/** Longest full request URL Target accepts. */
+export const MAX_URL_BYTES = 8192;
+/** Largest POST body Target accepts. */
+export const MAX_BODY_BYTES = 61440;
+export const MAX_IDENTITY_CHARS = 256;
+
+const IDENTITY_KINDS: readonly IdentityKind[] = ['mbox3rdPartyId', 'mboxPC'];
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+
+export interface RawUpdateRequest {
+  method: 'GET' | 'POST';
+  /** Byte length of the full URL, scheme and host included. */
+  urlBytes: number;
+  /** Query string without the leading `?`. */
+  query: string;
+  contentType?: string | undefined;
+  /** Form body of a POST. */
+  body?: string | undefined;
+  /** The POST body was over MAX_BODY_BYTES (and was not kept). */
+  bodyTooLarge?: boolean;
+}
+
+export type ParsedUpdate =
+  | { ok: true; identity: ProfileIdentity; attributes: Record<string, string> }
+  | { ok: false; status: 400 | 413 | 414 | 415; message: string };
+
+/**
+ * Checks limits and identity, then collects `profile.<name>` parameters from query and body
+ * (body wins on repeats). Empty names and values are dropped: Target cannot clear attributes.
+ */
+export function parseUpdateRequest(raw: RawUpdateRequest): ParsedUpdate {
+  if (raw.urlBytes > MAX_URL_BYTES) return reject(414, `URL is ${raw.urlBytes} bytes, over ${MAX_URL_BYTES}`);
+  if (raw.bodyTooLarge) return reject(413, `body is over ${MAX_BODY_BYTES} bytes`);
+  if (raw.method === 'POST' && raw.body && mediaType(raw.contentType) !== FORM_TYPE) {
+    return reject(415, `POST body must be ${FORM_TYPE}`);
+  }
+  // URLSearchParams decodes UTF-8 percent escapes and, as x-www-form-urlencoded says, `+` as space.
+  const params = [...new URLSearchParams(raw.query), ...new URLSearchParams(raw.body ?? '')];
+
+  const identities = params.filter(([name]) => (IDENTITY_KINDS as readonly string[]).includes(name));
+  const [first] = identities;
+  if (!first) return reject(400, 'missing mbox3rdPartyId or mboxPC');
+  if (identities.length > 1) return reject(400, 'exactly one mbox3rdPartyId or mboxPC is allowed');
+  const [kind, value] = first as [IdentityKind, string];
+  const problem = identityProblem(value);
+  if (problem) return reject(400, `invalid ${kind}: ${problem}`);
+
+  const attributes = new Map<string, string>();
+  for (const [name, v] of params) {
+    if (name.startsWith('profile.') && name.length > 'profile.'.length && v !== '') {
+      attributes.set(name.slice('profile.'.length), v);
+    }
+  }
+  return { ok: true, identity: { kind, value }, attributes: Object.fromEntries(attributes) };
+}
+
+/** Why Target would refuse this identity value, or undefined when it is fine. */
+export function identityProblem(value: string): string | undefined {
+  if (value === '') return 'empty';
+  if (value.length > MAX_IDENTITY_CHARS) return `longer than ${MAX_IDENTITY_CHARS} characters`;
+  if (value.includes('+') || value.includes('/')) return 'contains + or /';
+  return undefined;
+}
+
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function reject(status: 400 | 413 | 414 | 415, message: string): ParsedUpdate {
+  return { ok: false, status, message };
+}

@@ -1,0 +1,88 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** The Confluent Schema Registry REST subset the connector reads, served from memory. */
+export interface FakeRegistry {
+  url: string;
+  /** Requests received, by path. */
+  hits: Map<string, number>;
+  /** Authorization headers received, in order. */
+  authorizations: (string | undefined)[];
+  /** Answers the next `n` requests with this status instead of the schema. */
+  failNext(n: number, status: number): void;
+  register(subject: string, id: number, schema: unknown, version?: number): void;
+  close(): Promise<void>;
+}
+
+function reply(res: import('node:http').ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Starts a registry on an ephemeral port; `expectAuth` makes it answer 401 to other credentials. */
+export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegistry> {
+  const byId = new Map<number, string>();
+  const latest = new Map<string, { id: number; version: number; schema: string }>();
+  const hits = new Map<string, number>();
+  const authorizations: (string | undefined)[] = [];
+  let failures: { left: number; status: number } = { left: 0, status: 500 };
+
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const path = req.url ?? '';
+    hits.set(path, (hits.get(path) ?? 0) + 1);
+    authorizations.push(req.headers.authorization);
+    if (failures.left > 0) {
+      failures.left -= 1;
+      reply(res, failures.status, { error_code: failures.status, message: 'injected failure' });
+      return;
+    }
+    if (expectAuth !== undefined && req.headers.authorization !== expectAuth) {
+      reply(res, 401, { error_code: 401, message: 'Unauthorized' });
+      return;
+    }
+    const byIdMatch = /^\/schemas\/ids\/(\d+)$/.exec(path);
+    if (byIdMatch) {
+      const schema = byId.get(Number(byIdMatch[1]));
+      if (schema === undefined) reply(res, 404, { error_code: 40403, message: 'Schema not found' });
+      else reply(res, 200, { schema });
+      return;
+    }
+    const latestMatch = /^\/subjects\/([^/]+)\/versions\/latest$/.exec(path);
+    if (latestMatch) {
+      const subject = decodeURIComponent(latestMatch[1] as string);
+      const entry = latest.get(subject);
+      if (!entry) reply(res, 404, { error_code: 40401, message: 'Subject not found' });
+      else reply(res, 200, { subject, ...entry });
+      return;
+    }
+    reply(res, 404, { error_code: 404, message: 'HTTP 404 Not Found' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    authorizations,
+    failNext(n, status) {
+      failures = { left: n, status };
+    },
+    register(subject, id, schema, version = 1) {
+      const text = JSON.stringify(schema);
+      byId.set(id, text);
+      latest.set(subject, { id, version, schema: text });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro body. */
+export function framed(id: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeInt32BE(id, 1);
+  return Buffer.concat([header, body]);
+}

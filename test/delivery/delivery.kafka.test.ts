@@ -1,0 +1,171 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../connector/config/load.js';
+import { SAMPLE_TOPICS, type SampleEvent } from '../../connector/decode/sample-events.js';
+import { DLQ_HEADERS } from '../../connector/deadletter/headers.js';
+import { createLogger } from '../../connector/observe/logger.js';
+import { RunStats } from '../../connector/observe/run-stats.js';
+import { startSink, type RunningSink } from '../../connector/run/sink.js';
+import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
+import {
+  allCommitted,
+  createTestTopics,
+  expectedProfiles,
+  produceEvents,
+  sampleEvents,
+  sampleSchemas,
+  waitFor,
+  writeWorkspace,
+} from '../support/delivery-harness.js';
+import { testKafka, uniqueTopic } from '../support/kafka.js';
+
+const logger = createLogger({ level: 'warn', pretty: false });
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function sandbox(options: Parameters<typeof startSandbox>[0] = {}): Promise<Sandbox> {
+  const s = await startSandbox({ createMissing: true, seed: 42, ...options });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+async function sink(configPath: string, stats = new RunStats()): Promise<RunningSink> {
+  const config = await loadConfig(configPath);
+  const { pipelineObservers } = await import('../../connector/observe/pipeline-observers.js');
+  const { createMetrics } = await import('../../connector/observe/metrics.js');
+  const running = await startSink(config, logger, pipelineObservers(createMetrics(), stats));
+  cleanups.push(() => running.stop());
+  return running;
+}
+
+function profilesOf(target: Sandbox, keys: Iterable<string>): Map<string, Record<string, string> | undefined> {
+  return new Map([...keys].map((k) => [k, target.profile('mbox3rdPartyId', k)]));
+}
+
+describe('delivery through the real broker and the sandbox', () => {
+  it('delivers 10,000 events over three 6-partition topics to exactly the expected profiles', async () => {
+    const topics = await createTestTopics(uniqueTopic('full'), 6);
+    const events = sampleEvents(10_000, 800);
+    const produced = await produceEvents(topics, events, 6);
+    const target = await sandbox({ recordUpdates: false });
+    const groupId = `${topics.prefix}.g`;
+    const stats = new RunStats();
+    const started = performance.now();
+    await sink(writeWorkspace({ topics, targetUrl: target.url, groupId, delivery: { concurrency: 32, max_pending: Number(process.env.MP ?? 2000) } }), stats);
+    await waitFor('every partition committed', () => allCommitted(groupId, produced), 90_000, 250);
+    const seconds = (performance.now() - started) / 1000;
+
+    const expected = expectedProfiles(events);
+    expect(profilesOf(target, expected.keys())).toEqual(expected);
+    const s = stats.summary();
+    expect(s.delivered + s.filtered).toBe(10_000);
+    expect(s.deadLettered).toBe(0);
+    console.info(`10,000 events in ${seconds.toFixed(2)} s (${Math.round(10_000 / seconds)} events/s, ${s.requests} requests, ${s.coalesced} coalesced)`);
+  }, 120_000);
+
+  it('sends each profile its updates in offset order, one request at a time, at concurrency 64', async () => {
+    const topics = await createTestTopics(uniqueTopic('order'), 3);
+    // 40 customers, 50 swipes each; pointsBalance is the event's sequence number.
+    const base = sampleEvents(2000, 40, 11).map((e) => ({ ...e, topic: SAMPLE_TOPICS.loyalty })) as SampleEvent[];
+    const loyalty = sampleEvents(2000, 40, 12).filter((e) => e.topic === SAMPLE_TOPICS.loyalty);
+    const events = base.map((e, i) => {
+      const template = loyalty[i % loyalty.length] as SampleEvent;
+      const value = { ...template.value, card: { ...(template.value.card as object), customerId: e.key }, pointsBalance: i };
+      return { topic: SAMPLE_TOPICS.loyalty, key: e.key, value } as SampleEvent;
+    });
+    const produced = await produceEvents(topics, events, 3);
+    const target = await sandbox({ latencyMs: 5 });
+    const groupId = `${topics.prefix}.g`;
+    await sink(writeWorkspace({ topics, targetUrl: target.url, groupId, delivery: { concurrency: 64 } }));
+    await waitFor('every partition committed', () => allCommitted(groupId, produced), 60_000, 250);
+
+    const seen = new Map<string, number[]>();
+    for (const u of target.updates()) {
+      seen.set(u.identity.value, [...(seen.get(u.identity.value) ?? []), Number(u.attributes.pointsBalance)]);
+    }
+    expect(seen.size).toBe(40);
+    for (const [key, sequence] of seen) {
+      expect(sequence, key).toEqual([...sequence].sort((a, b) => a - b));
+      const last = Math.max(...events.map((e, i) => (e.key === key ? i : -1)));
+      expect(sequence.at(-1), key).toBe(last);
+    }
+    expect(target.stats().maxConcurrentPerProfile).toBe(1);
+  }, 90_000);
+
+  it('dead-letters poison events with their reason and moves on, counts adding up exactly', async () => {
+    const topics = await createTestTopics(uniqueTopic('poison'), 1);
+    const types = await sampleSchemas();
+    const good = sampleEvents(300, 50, 5).filter((e) => e.topic === SAMPLE_TOPICS.crm);
+    const crm = types.get(SAMPLE_TOPICS.crm)!;
+    const template = good[0]!.value as { customer: Record<string, unknown> };
+    const withId = (id: string) => crm.toBuffer({ ...template, eventType: 'UPDATED', customer: { ...template.customer, id } });
+    const poison = [
+      { topic: topics.byKind[SAMPLE_TOPICS.crm], key: 'bad-bytes', value: Buffer.from([0xff, 0x01, 0x02]) },
+      { topic: topics.byKind[SAMPLE_TOPICS.crm], key: 'empty-id', value: withId('') },
+      { topic: topics.byKind[SAMPLE_TOPICS.crm], key: 'slash-id', value: withId('C-1/2') },
+    ];
+    const before = await produceEvents(topics, good.slice(0, 20), 1);
+    const mid = await produceEvents(topics, [], 1, poison);
+    const after = await produceEvents(topics, good.slice(20), 1);
+    void mid;
+    const target = await sandbox();
+    const groupId = `${topics.prefix}.g`;
+    const stats = new RunStats();
+    await sink(writeWorkspace({ topics, targetUrl: target.url, groupId }), stats);
+    await waitFor('every partition committed', () => allCommitted(groupId, [...before, ...after]), 60_000, 250);
+
+    const s = stats.summary();
+    expect(s.deadLettered).toBe(3);
+    expect(s.delivered + s.filtered + s.deadLettered).toBe(good.length + 3);
+    expect(profilesOf(target, expectedProfiles(good).keys())).toEqual(expectedProfiles(good));
+
+    const consumer = testKafka('dlq-reader').consumer({ groupId: `${groupId}.dlq-reader` });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topics.deadLetter], fromBeginning: true });
+    const letters: Array<{ key: string; headers: Record<string, string> }> = [];
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        letters.push({
+          key: String(message.key),
+          headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+        });
+      },
+    });
+    await waitFor('three dead letters', () => letters.length >= 3, 30_000);
+    await consumer.disconnect();
+    const byKey = Object.fromEntries(letters.map((l) => [l.key, l.headers]));
+    expect(byKey['bad-bytes']?.[DLQ_HEADERS.errorCode]).toBe('DECODE_FAILED');
+    expect(byKey['empty-id']?.[DLQ_HEADERS.errorCode]).toBe('UNMAPPABLE_EVENT');
+    expect(byKey['slash-id']?.[DLQ_HEADERS.errorCode]).toBe('UNMAPPABLE_EVENT');
+    expect(byKey['slash-id']?.[DLQ_HEADERS.errorMessage]).toMatch(/\//);
+    for (const h of Object.values(byKey)) {
+      expect(h[DLQ_HEADERS.sourceTopic]).toBe(topics.byKind[SAMPLE_TOPICS.crm]);
+      expect(h[DLQ_HEADERS.sourcePartition]).toBe('0');
+      expect(Number(h[DLQ_HEADERS.sourceOffset])).toBeGreaterThanOrEqual(20);
+      expect(h[DLQ_HEADERS.attempts]).toBe('0');
+    }
+  }, 90_000);
+
+  it('stays within a quota of 200 per window, pauses, and finishes when budget returns', async () => {
+    const topics = await createTestTopics(uniqueTopic('quota'), 2);
+    // every event its own profile, so nothing coalesces and each event costs one request
+    const events = sampleEvents(1500, 100_000, 21).filter((e) => e.topic === SAMPLE_TOPICS.loyalty);
+    const produced = await produceEvents(topics, events, 2);
+    const windowMs = 1500;
+    const target = await sandbox({ quota: 200, quotaWindowMs: windowMs });
+    const groupId = `${topics.prefix}.g`;
+    const running = await sink(
+      writeWorkspace({ topics, targetUrl: target.url, groupId, delivery: { daily_quota: 200, quota_window_ms: windowMs, concurrency: 32 } }),
+    );
+    await waitFor('the quota to run out', () => running.engine.dispatcher.waitingForQuota, 20_000, 20);
+    await waitFor('every partition committed', () => allCommitted(groupId, produced), 60_000, 250);
+
+    expect(target.stats().byStatus['429'] ?? 0).toBe(0);
+    const arrivals = target.updates().map((u) => Date.parse(u.receivedAt));
+    // more demand than two windows of budget: the run had to wait for the quota at least twice
+    expect(arrivals.length).toBeGreaterThan(400);
+    for (const t of arrivals) expect(arrivals.filter((u) => u > t - windowMs && u <= t).length).toBeLessThanOrEqual(200);
+    expect(profilesOf(target, expectedProfiles(events).keys())).toEqual(expectedProfiles(events));
+  }, 90_000);
+});

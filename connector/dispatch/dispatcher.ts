@@ -5,7 +5,14 @@ import { backoffDelay } from './backoff.js';
 import type { RollingQuota } from './rolling-quota.js';
 
 /** How one submitted update ended. */
-export type UpdateResult = { ok: true } | { ok: false; error: unknown; attempts: number };
+/**
+ * How one submitted update ended. `cancelled`: its submitter declared it no longer live (its
+ * partition was handed to another member) before it was sent, so it was dropped unsent.
+ */
+export type UpdateResult =
+  | { status: 'delivered' }
+  | { status: 'failed'; error: unknown; attempts: number }
+  | { status: 'cancelled' };
 
 /** Hooks for metrics; every member optional. */
 export interface DispatchObserver {
@@ -32,10 +39,17 @@ export interface DispatcherOptions {
 
 type Settle = (result: UpdateResult) => void;
 
+/** One submitted update waiting in its lane. */
+interface Entry {
+  attributes: Record<string, string>;
+  settle: Settle;
+  live?: () => boolean;
+}
+
 /** Work queued for a profile while its previous request is still being delivered. */
 interface Pending {
-  update: ProfileUpdate;
-  settles: Settle[];
+  identity: ProfileUpdate['identity'];
+  entries: Entry[];
 }
 
 /** The request(s) of one (possibly merged) update, sent one after another. */
@@ -44,6 +58,7 @@ interface Active {
   next: number;
   attempts: number;
   settles: Settle[];
+  lives: Array<(() => boolean) | undefined>;
 }
 
 interface Lane {
@@ -73,8 +88,11 @@ export class Dispatcher {
     this.random = options.random ?? Math.random;
   }
 
-  /** Queues an update; `settle` is called exactly once when it is delivered or has failed for good. */
-  submit(update: ProfileUpdate, settle: Settle): void {
+  /**
+   * Queues an update; `settle` is called exactly once when it is delivered, has failed for good,
+   * or — if `live` turned false before it was sent — was cancelled.
+   */
+  submit(update: ProfileUpdate, settle: Settle, live?: () => boolean): void {
     this.unsettled++;
     const key = identityKey(update.identity);
     let lane = this.lanes.get(key);
@@ -82,13 +100,13 @@ export class Dispatcher {
       lane = { key };
       this.lanes.set(key, lane);
     }
+    const entry: Entry = { attributes: update.attributes, settle, live };
     if (lane.pending) {
-      Object.assign(lane.pending.update.attributes, update.attributes);
-      lane.pending.settles.push(settle);
+      lane.pending.entries.push(entry);
       this.options.observer?.coalesced?.();
       return;
     }
-    lane.pending = { update: { identity: update.identity, attributes: { ...update.attributes } }, settles: [settle] };
+    lane.pending = { identity: update.identity, entries: [entry] };
     if (!lane.active) this.schedule(lane);
   }
 
@@ -148,11 +166,15 @@ export class Dispatcher {
         this.schedule(lane);
         return;
       }
-      this.finish(lane, active, { ok: true });
+      this.finish(lane, active, { status: 'delivered' });
     } catch (error) {
       const status = error instanceof TargetError ? error.status : undefined;
       this.options.observer?.requestFinished?.(request, { status, error, durationMs: performance.now() - started });
       active.attempts++;
+      if (this.dropDead(active)) {
+        this.finish(lane, active, { status: 'cancelled' });
+        return;
+      }
       const retryable = (error as ConnectorError | undefined)?.retryable === true;
       if (retryable && active.attempts < this.options.maxAttempts) {
         const retryAfter = error instanceof TargetError ? error.retryAfterMs : undefined;
@@ -166,29 +188,49 @@ export class Dispatcher {
         this.later(delay, () => this.schedule(lane));
         return;
       }
-      this.finish(lane, active, { ok: false, error, attempts: active.attempts });
+      this.finish(lane, active, { status: 'failed', error, attempts: active.attempts });
     }
   }
 
-  /** Turns the lane's merged pending update into requests; a build failure settles it at once. */
+  /**
+   * Turns the lane's pending updates into requests, merged in submit order (later value wins).
+   * Entries no longer live are cancelled here, before anything of theirs is sent.
+   */
   private activate(lane: Lane): Active | undefined {
     const pending = lane.pending;
     if (!pending) return undefined;
     lane.pending = undefined;
-    try {
-      const requests = this.options.buildRequests(pending.update);
-      if (requests.length === 0) {
-        this.settleAll(pending.settles, { ok: true });
-        this.afterLane(lane);
-        return undefined;
-      }
-      lane.active = { requests, next: 0, attempts: 0, settles: pending.settles };
-      return lane.active;
-    } catch (error) {
-      this.settleAll(pending.settles, { ok: false, error, attempts: 0 });
+    const live = pending.entries.filter((e) => e.live?.() !== false);
+    this.settleAll(
+      pending.entries.filter((e) => !live.includes(e)).map((e) => e.settle),
+      { status: 'cancelled' },
+    );
+    if (live.length === 0) {
       this.afterLane(lane);
       return undefined;
     }
+    const attributes: Record<string, string> = {};
+    for (const e of live) Object.assign(attributes, e.attributes);
+    const settles = live.map((e) => e.settle);
+    try {
+      const requests = this.options.buildRequests({ identity: pending.identity, attributes });
+      if (requests.length === 0) {
+        this.settleAll(settles, { status: 'delivered' });
+        this.afterLane(lane);
+        return undefined;
+      }
+      lane.active = { requests, next: 0, attempts: 0, settles, lives: live.map((e) => e.live) };
+      return lane.active;
+    } catch (error) {
+      this.settleAll(settles, { status: 'failed', error, attempts: 0 });
+      this.afterLane(lane);
+      return undefined;
+    }
+  }
+
+  /** True when no update behind a failed request is live any more: retrying would serve nobody. */
+  private dropDead(active: Active): boolean {
+    return active.lives.every((live) => live?.() === false);
   }
 
   private finish(lane: Lane, active: Active, result: UpdateResult): void {
@@ -203,6 +245,7 @@ export class Dispatcher {
   }
 
   private settleAll(settles: Settle[], result: UpdateResult): void {
+    if (settles.length === 0) return;
     this.unsettled -= settles.length;
     for (const settle of settles) settle(result);
     if (this.unsettled === 0) {

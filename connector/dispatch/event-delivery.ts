@@ -7,18 +7,27 @@ export type MappingOutcome =
   | { kind: 'filtered'; reason: string }
   | { kind: 'error'; error: unknown };
 
-/** How one event ended; only `failed` events go to the dead-letter topic. */
+/**
+ * How one event ended; only `failed` events go to the dead-letter topic. `cancelled` events were
+ * dropped unsent because their partition moved to another member, which will read them again.
+ */
 export type EventOutcome =
   | { kind: 'delivered'; updates: number }
   | { kind: 'filtered'; reason: string }
-  | { kind: 'failed'; error: unknown; attempts: number };
+  | { kind: 'failed'; error: unknown; attempts: number }
+  | { kind: 'cancelled' };
 
 /**
  * Hands an event's mapped updates to the dispatcher and reports once, when every update has
  * settled. An event any of whose mappings failed is sent nowhere and fails as a whole, so that
  * replaying it from the dead-letter topic cannot apply half of it twice.
  */
-export function deliverEvent(outcomes: MappingOutcome[], dispatcher: Dispatcher, done: (outcome: EventOutcome) => void): void {
+export function deliverEvent(
+  outcomes: MappingOutcome[],
+  dispatcher: Dispatcher,
+  done: (outcome: EventOutcome) => void,
+  live?: () => boolean,
+): void {
   const updates: ProfileUpdate[] = [];
   let filteredReason: string | undefined;
   for (const o of outcomes) {
@@ -30,12 +39,18 @@ export function deliverEvent(outcomes: MappingOutcome[], dispatcher: Dispatcher,
 
   let remaining = updates.length;
   let failure: { error: unknown; attempts: number } | undefined;
+  let cancelled = false;
   for (const update of updates) {
-    dispatcher.submit(update, (result) => {
-      if (!result.ok && !failure) failure = { error: result.error, attempts: result.attempts };
-      if (--remaining === 0) {
-        done(failure ? { kind: 'failed', ...failure } : { kind: 'delivered', updates: updates.length });
-      }
-    });
+    dispatcher.submit(
+      update,
+      (result) => {
+        if (result.status === 'failed') failure ??= { error: result.error, attempts: result.attempts };
+        if (result.status === 'cancelled') cancelled = true;
+        if (--remaining > 0) return;
+        if (cancelled) done({ kind: 'cancelled' });
+        else done(failure ? { kind: 'failed', ...failure } : { kind: 'delivered', updates: updates.length });
+      },
+      live,
+    );
   }
 }

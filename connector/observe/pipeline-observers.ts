@@ -45,7 +45,7 @@ export function pipelineObservers(metrics: Metrics, stats: RunStats): { dispatch
       settled(topic, outcome, heldMs) {
         if (outcome.kind === 'delivered') metrics.eventsDelivered.inc({ topic });
         else if (outcome.kind === 'filtered') metrics.eventsFiltered.inc({ topic });
-        else metrics.eventsDeadLettered.inc({ topic, reason: describeError(outcome.error).code });
+        else if (outcome.kind === 'failed') metrics.eventsDeadLettered.inc({ topic, reason: describeError(outcome.error).code });
         stats.eventSettled(outcome, heldMs);
       },
       pending(count) {

@@ -56,7 +56,7 @@ export class RunStats {
   eventSettled(outcome: EventOutcome, heldMs: number): void {
     if (outcome.kind === 'delivered') this.delivered++;
     else if (outcome.kind === 'filtered') this.filtered++;
-    else this.deadLettered++;
+    else if (outcome.kind === 'failed') this.deadLettered++;
     this.eventLatency.add(heldMs);
   }
 

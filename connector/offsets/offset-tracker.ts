@@ -58,6 +58,11 @@ export class OffsetTracker {
     if (state && state.epoch === token.epoch) state.offsets.ack(token.offset);
   }
 
+  /** Whether the token's partition is still owned under the assignment it was fetched in. */
+  isCurrent(token: OffsetToken): boolean {
+    return this.partitions.get(key(token.topic, token.partition))?.epoch === token.epoch;
+  }
+
   /** Commits that would advance an owned partition beyond what was last committed. */
   pendingCommits(): OffsetCommit[] {
     const commits: OffsetCommit[] = [];

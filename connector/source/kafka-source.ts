@@ -24,6 +24,7 @@ export interface SourceObserver {
   lag?(topic: string, partition: number, lag: number): void;
   pending?(count: number): void;
   committed?(commits: OffsetCommit[]): void;
+  assigned?(partitions: Array<{ topic: string; partition: number }>): void;
 }
 
 export interface KafkaSourceOptions {
@@ -65,6 +66,7 @@ export class KafkaSource {
   private ackedSinceCommit = 0;
   private commitSoon = false;
   private paused = false;
+  private joined = false;
   private stopping = false;
   private committing: Promise<void> = Promise.resolve();
   private drainWaiters: Array<() => void> = [];
@@ -85,6 +87,8 @@ export class KafkaSource {
         partitions.map((partition) => ({ topic, partition })),
       );
       this.tracker.assign(owned);
+      this.joined = true;
+      this.options.observer?.assigned?.(owned);
       this.options.logger.info({ partitions: owned.length, memberId: e.payload.memberId }, 'joined consumer group');
     });
     this.consumer.on(REBALANCING, () => {
@@ -92,6 +96,7 @@ export class KafkaSource {
       // until the next GROUP_JOIN says what is ours.
       void this.commit();
       this.tracker.revokeAll();
+      this.options.observer?.assigned?.([]);
       this.options.logger.info('group is rebalancing');
     });
     this.consumer.on(CRASH, (e) => {
@@ -111,6 +116,11 @@ export class KafkaSource {
     });
     this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs);
     this.resumeTimer = setInterval(() => this.maybeResume(), 50);
+  }
+
+  /** True once the consumer joined its group and until it stops: what /readyz reports. */
+  get ready(): boolean {
+    return this.joined && !this.stopping;
   }
 
   /** Events fetched and not yet committed (settled or not). */
@@ -205,10 +215,14 @@ export class KafkaSource {
     } catch (error) {
       return done({ kind: 'failed', error, attempts: 0 });
     }
-    deliverEvent(outcomes, this.options.dispatcher, done);
+    deliverEvent(outcomes, this.options.dispatcher, done, () => this.tracker.isCurrent(token));
   }
 
   private settle(token: OffsetToken, message: KafkaMessage, outcome: EventOutcome, fetchedAt: number): void {
+    if (outcome.kind === 'cancelled') {
+      this.release();
+      return;
+    }
     if (outcome.kind !== 'failed') {
       this.finish(token, outcome, fetchedAt);
       return;

@@ -69,7 +69,7 @@ describe('Dispatcher', () => {
     }
     await d.whenIdle();
     expect(results).toHaveLength(100);
-    expect(results.every((r) => r.ok)).toBe(true);
+    expect(results.every((r) => r.status === 'delivered')).toBe(true);
     expect(target.stats().maxPerProfile).toBe(1);
     expect(target.stats().maxInFlight).toBeLessThanOrEqual(3);
     for (const id of ['a', 'b', 'c', 'd', 'e']) {
@@ -104,7 +104,7 @@ describe('Dispatcher', () => {
     });
     const d = dispatcher(target.send);
     const r = await new Promise<UpdateResult>((resolve) => d.submit(update('a', { x: '1' }), resolve));
-    expect(r).toEqual({ ok: true });
+    expect(r).toEqual({ status: 'delivered' });
     expect(target.stats().attempts).toBe(3);
   });
 
@@ -112,13 +112,13 @@ describe('Dispatcher', () => {
     const permanent = recordingTarget({ fail: () => new TargetError('400', false, { status: 400 }) });
     const d1 = dispatcher(permanent.send);
     const r1 = await new Promise<UpdateResult>((resolve) => d1.submit(update('a', { x: '1' }), resolve));
-    expect(r1).toMatchObject({ ok: false, attempts: 1 });
+    expect(r1).toMatchObject({ status: 'failed', attempts: 1 });
     expect(permanent.stats().attempts).toBe(1);
 
     const flaky = recordingTarget({ fail: () => new TargetError('503', true, { status: 503 }) });
     const d2 = dispatcher(flaky.send, { maxAttempts: 4 });
     const r2 = await new Promise<UpdateResult>((resolve) => d2.submit(update('a', { x: '1' }), resolve));
-    expect(r2).toMatchObject({ ok: false, attempts: 4 });
+    expect(r2).toMatchObject({ status: 'failed', attempts: 4 });
     expect(flaky.stats().attempts).toBe(4);
   });
 
@@ -163,6 +163,38 @@ describe('Dispatcher', () => {
     expect(target.stats().maxPerProfile).toBe(1);
   });
 
+  it('cancels queued updates that are no longer live instead of sending them', async () => {
+    const target = recordingTarget({ latencyMs: 20 });
+    const d = dispatcher(target.send);
+    let ownedOld = true;
+    const results: string[] = [];
+    d.submit(update('p', { v: '1' }), (r) => results.push(`1:${r.status}`), () => ownedOld);
+    await sleep(2);
+    d.submit(update('p', { v: '2' }), (r) => results.push(`2:${r.status}`), () => ownedOld);
+    d.submit(update('p', { w: 'fresh' }), (r) => results.push(`3:${r.status}`), () => true);
+    ownedOld = false;
+    await d.whenIdle();
+    expect(results.sort()).toEqual(['1:delivered', '2:cancelled', '3:delivered']);
+    expect(target.sent).toEqual([
+      { id: 'p', a: { v: '1' } },
+      { id: 'p', a: { w: 'fresh' } },
+    ]);
+  });
+
+  it('stops retrying a failed request once nothing behind it is live', async () => {
+    let live = true;
+    const target = recordingTarget({
+      fail: () => {
+        live = false;
+        return new TargetError('503', true, { status: 503 });
+      },
+    });
+    const d = dispatcher(target.send, { maxAttempts: 10 });
+    const r = await new Promise<UpdateResult>((resolve) => d.submit(update('a', { x: '1' }), resolve, () => live));
+    expect(r).toEqual({ status: 'cancelled' });
+    expect(target.stats().attempts).toBe(1);
+  });
+
   it('fails an update whose requests cannot be built, without sending', async () => {
     const target = recordingTarget();
     const d = dispatcher(target.send, {
@@ -171,7 +203,7 @@ describe('Dispatcher', () => {
       },
     });
     const r = await new Promise<UpdateResult>((resolve) => d.submit(update('a', { x: '1' }), resolve));
-    expect(r).toMatchObject({ ok: false, attempts: 0 });
+    expect(r).toMatchObject({ status: 'failed', attempts: 0 });
     expect(target.stats().attempts).toBe(0);
   });
 });

@@ -287,3 +287,53 @@ export function exitOf(child: ChildProcess): Promise<{ code: number | null; sign
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
 }
+
+/** The attribute that carries an event's own id in the test mapping, so the sandbox log names events. */
+export function eventIdAttribute(event: SampleEvent): { name: string; value: string } {
+  const v = event.value as { eventId?: string; transactionId?: string };
+  if (event.topic === SAMPLE_TOPICS.crm) return { name: 'crmEventId', value: String(v.eventId) };
+  if (event.topic === SAMPLE_TOPICS.loyalty) return { name: 'swipeEventId', value: String(v.eventId) };
+  return { name: 'txnId', value: String(v.transactionId) };
+}
+
+/** How often each event id reached the sandbox; duplicates are the counts above one. */
+export function deliveriesPerEvent(updates: Array<{ attributes: Record<string, string> }>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const u of updates) {
+    for (const name of ['crmEventId', 'swipeEventId', 'txnId']) {
+      const id = u.attributes[name];
+      if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+/**
+ * Events below a committed offset that Target has not seen: an event is covered when it is
+ * filtered, or its id (or, merged over it, the id of a later event for the same profile on the
+ * same partition) reached the sandbox.
+ */
+export function uncoveredBelowCommit(
+  produced: Produced[],
+  committed: Map<string, number>,
+  seenIds: Set<string>,
+): Produced[] {
+  const byPartition = new Map<string, Produced[]>();
+  for (const p of produced) {
+    const k = `${p.topic}|${p.partition}`;
+    byPartition.set(k, [...(byPartition.get(k) ?? []), p]);
+  }
+  const missing: Produced[] = [];
+  for (const [k, list] of byPartition) {
+    const upTo = committed.get(k) ?? 0;
+    const sorted = [...list].sort((a, b) => a.offset - b.offset);
+    sorted.forEach((p, i) => {
+      if (p.offset >= upTo || expectedEffect(p.event) === undefined) return;
+      const covered = sorted
+        .slice(i)
+        .some((q) => q.event.key === p.event.key && expectedEffect(q.event) !== undefined && seenIds.has(eventIdAttribute(q.event).value));
+      if (!covered) missing.push(p);
+    });
+  }
+  return missing;
+}

@@ -20,24 +20,32 @@ export interface RunOptions {
 /** Runs until SIGTERM/SIGINT (or, with exitWhenIdle, until the group has caught up); returns the exit code. */
 export async function runConnector(options: RunOptions): Promise<number> {
   const logger = createLogger({ name: 'run', level: (options.logLevel ?? 'info') as 'info' });
-  let sink: RunningSink;
+  let sink: RunningSink | undefined;
   const metrics = createMetrics();
   const stats = new RunStats();
   let observe: ObserveServer | undefined;
   try {
     const config = await loadConfig(options.config);
-    sink = await startSink(config, logger, pipelineObservers(metrics, stats));
+    // Health first, so that an orchestrator sees the process alive while it joins the group.
     if (config.metrics.port !== 0) {
-      observe = await startObserveServer({ host: config.metrics.host, port: config.metrics.port, metrics, isReady: () => true });
+      observe = await startObserveServer({
+        host: config.metrics.host,
+        port: config.metrics.port,
+        metrics,
+        isReady: () => sink?.source.ready === true,
+      });
       logger.info({ port: observe.port }, 'metrics on /metrics, health on /healthz and /readyz');
     }
+    sink = await startSink(config, logger, pipelineObservers(metrics, stats));
   } catch (err) {
+    await observe?.close();
     return reportStartupError(err, logger);
   }
-  const stopProgress = startProgress(stats, { pending: () => sink.source.pending, quotaRemaining: () => sink.engine.quota.remaining() }, logger);
-  const reason = await waitForStop(sink, options, logger);
+  const running = sink;
+  const stopProgress = startProgress(stats, { pending: () => running.source.pending, quotaRemaining: () => running.engine.quota.remaining() }, logger);
+  const reason = await waitForStop(running, options, logger);
   logger.info({ reason }, 'stopping: no new fetches, draining in-flight events');
-  const drained = await sink.stop();
+  const drained = await running.stop();
   stopProgress();
   await observe?.close();
   logger.info({ drained, summary: stats.summary() }, drained ? 'stopped cleanly' : 'stopped; undelivered events stay uncommitted');

@@ -4,7 +4,7 @@ import type { SourceProblem } from '../errors.js';
 import { describeExpected, describeFound } from './describe.js';
 import type { DocumentPositions } from './positions.js';
 import type { JsonSchema } from './spec.js';
-import { closestName } from './suggest.js';
+import { closestMatch } from '../suggest.js';
 
 /** Keywords that judge a value itself; each becomes one "must be X, got Y" problem per field. */
 const VALUE_KEYWORDS = new Set([
@@ -49,7 +49,7 @@ function child(field: string, key: string): string {
 
 function unknownKeyMessage(key: string, schema: JsonSchema): string {
   const known = Object.keys(schema.properties ?? {});
-  const guess = closestName(key, known);
+  const guess = closestMatch(key, known);
   if (guess) return `unknown key "${key}" (did you mean "${guess}"?)`;
   return known.length > 0 ? `unknown key "${key}" (expected one of: ${known.join(', ')})` : `unknown key "${key}"`;
 }

@@ -3,6 +3,7 @@
  * delivery tests and the benchmarks all draw their traffic from here, so one seed always yields
  * the same events. Values follow the decoded-values contract and encode with the sample schemas.
  */
+import { seededRandom } from '../seeded-random.js';
 import { AvroDate, Decimal } from './values.js';
 
 /** The topics of the three sample schemas, as examples/mapping.yaml names them. */
@@ -65,18 +66,6 @@ const LANGUAGES = ['sv', 'da', 'de', 'fr', 'pl', 'pt', null];
 const EMAIL_DOMAINS = ['example.com', 'mail.example.org', 'exempel.se'];
 const DAY_MS = 86_400_000;
 
-/** mulberry32: small, fast and good enough for test data; deterministic per seed. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 type Random = () => number;
 
 function pick<T>(random: Random, items: readonly T[]): T {
@@ -108,7 +97,7 @@ interface Customer {
 
 /** The stable facts of one customer, derived from its number alone. */
 function customerProfile(n: number): Customer {
-  const random = createRandom(n * 7919 + 17);
+  const random = seededRandom(n * 7919 + 17);
   const first = pick(random, FIRST_NAMES);
   const last = pick(random, LAST_NAMES);
   const place = pick(random, PLACES);
@@ -204,7 +193,7 @@ const BUILDERS: Record<SampleTopic, (random: Random, customer: Customer, at: Dat
 /** `count` events spread over `customers` customers; the same options always give the same events. */
 export function generateSampleEvents(options: SampleEventOptions): SampleEvent[] {
   const { count, customers = 1000, seed = 1, topics = Object.values(SAMPLE_TOPICS) } = options;
-  const random = createRandom(seed);
+  const random = seededRandom(seed);
   let time = (options.start ?? new Date('2026-01-05T08:00:00.000Z')).getTime();
   const events: SampleEvent[] = [];
   for (let i = 0; i < count; i += 1) {

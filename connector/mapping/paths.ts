@@ -3,7 +3,7 @@
  * parsed once, compiled into getter closures, and checked statically against Avro schemas.
  */
 import type { Type } from 'avsc';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 
 /** One step of a path: a field or map key, or an array index. */
 export type Segment = { kind: 'key'; name: string } | { kind: 'index'; index: number };

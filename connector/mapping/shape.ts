@@ -5,7 +5,7 @@
 import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { SourceProblem } from '../errors.js';
 import mappingSchema from '../../schemas/mapping.schema.json' with { type: 'json' };
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../suggest.js';
 import type { FieldPath, YamlSource } from './yaml-source.js';
 
 let validator: ValidateFunction | undefined;

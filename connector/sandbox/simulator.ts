@@ -4,7 +4,7 @@ import { drawFault, mergeFaults, type FaultSettings } from './faults.js';
 import type { SandboxSettings } from './options.js';
 import { ProfileStore, type StoredProfile } from './profile-store.js';
 import { RollingQuota } from './quota.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../seeded-random.js';
 import { RequestStats, type SandboxStats } from './request-stats.js';
 import { UpdateLog, type LoggedUpdate, type UpdateQuery } from './update-log.js';
 import { parseUpdateRequest, type RawUpdateRequest } from './update-request.js';

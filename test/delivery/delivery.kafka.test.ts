@@ -1,24 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../connector/config/load.js';
 import { SAMPLE_TOPICS, type SampleEvent } from '../../connector/decode/sample-events.js';
 import { DLQ_HEADERS } from '../../connector/deadletter/headers.js';
-import { createLogger } from '../../connector/observe/logger.js';
 import { RunStats } from '../../connector/observe/run-stats.js';
-import { startSink, type RunningSink } from '../../connector/run/sink.js';
+import type { RunningSink } from '../../connector/run/sink.js';
 import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
 import {
   allCommitted,
   createTestTopics,
   expectedProfiles,
   produceEvents,
+  profilesOf,
   sampleEvents,
   sampleSchemas,
+  startTestSink,
   waitFor,
   writeWorkspace,
 } from '../support/delivery-harness.js';
 import { testKafka, uniqueTopic } from '../support/kafka.js';
 
-const logger = createLogger({ level: 'warn', pretty: false });
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -31,16 +30,9 @@ async function sandbox(options: Parameters<typeof startSandbox>[0] = {}): Promis
 }
 
 async function sink(configPath: string, stats = new RunStats()): Promise<RunningSink> {
-  const config = await loadConfig(configPath);
-  const { pipelineObservers } = await import('../../connector/observe/pipeline-observers.js');
-  const { createMetrics } = await import('../../connector/observe/metrics.js');
-  const running = await startSink(config, logger, pipelineObservers(createMetrics(), stats));
+  const running = await startTestSink(configPath, stats);
   cleanups.push(() => running.stop());
   return running;
-}
-
-function profilesOf(target: Sandbox, keys: Iterable<string>): Map<string, Record<string, string> | undefined> {
-  return new Map([...keys].map((k) => [k, target.profile('mbox3rdPartyId', k)]));
 }
 
 describe('delivery through the real broker and the sandbox', () => {

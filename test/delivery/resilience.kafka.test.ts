@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../connector/config/load.js';
-import { createLogger } from '../../connector/observe/logger.js';
-import { createMetrics } from '../../connector/observe/metrics.js';
-import { pipelineObservers } from '../../connector/observe/pipeline-observers.js';
 import { RunStats } from '../../connector/observe/run-stats.js';
-import { startSink, type RunningSink } from '../../connector/run/sink.js';
+import type { RunningSink } from '../../connector/run/sink.js';
 import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
 import type { SourceObserver } from '../../connector/source/kafka-source.js';
 import {
@@ -16,15 +12,16 @@ import {
   exitOf,
   expectedProfiles,
   produceEvents,
+  profilesOf,
   sampleEvents,
   spawnRun,
+  startTestSink,
   uncoveredBelowCommit,
   waitFor,
   writeWorkspace,
 } from '../support/delivery-harness.js';
 import { uniqueTopic } from '../support/kafka.js';
 
-const logger = createLogger({ level: 'error', pretty: false });
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -37,13 +34,7 @@ async function sandbox(options: Parameters<typeof startSandbox>[0] = {}): Promis
 }
 
 async function sink(configPath: string, extra: SourceObserver = {}, stats = new RunStats()): Promise<RunningSink> {
-  const observers = pipelineObservers(createMetrics(), stats);
-  const source: SourceObserver = {
-    ...observers.source,
-    assigned: (p) => extra.assigned?.(p),
-    committed: (c) => extra.committed?.(c),
-  };
-  const running = await startSink(await loadConfig(configPath), logger, { dispatch: observers.dispatch, source });
+  const running = await startTestSink(configPath, stats, extra);
   let stopped = false;
   cleanups.push(async () => {
     if (!stopped) await running.stop();
@@ -55,10 +46,6 @@ async function sink(configPath: string, extra: SourceObserver = {}, stats = new 
       return running.stop();
     },
   };
-}
-
-function profilesOf(target: Sandbox, keys: Iterable<string>): Map<string, Record<string, string> | undefined> {
-  return new Map([...keys].map((k) => [k, target.profile('mbox3rdPartyId', k)]));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

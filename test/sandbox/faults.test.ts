@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { drawFault, mergeFaults, NO_FAULTS } from '../../connector/sandbox/faults.js';
-import { seededRandom } from '../../connector/sandbox/random.js';
+import { seededRandom } from '../../connector/seeded-random.js';
 
 describe('drawFault', () => {
   const settings = { ...NO_FAULTS, resetRate: 0.1, hangRate: 0.1, failRate: 0.2, rate429: 0.1 };

@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Type } from 'avsc';
 import { stringify } from 'yaml';
+import { loadConfig } from '../../connector/config/load.js';
 import { loadAvroSchema } from '../../connector/decode/schema-file.js';
+import { createLogger } from '../../connector/observe/logger.js';
+import { createMetrics } from '../../connector/observe/metrics.js';
+import { pipelineObservers } from '../../connector/observe/pipeline-observers.js';
+import { RunStats } from '../../connector/observe/run-stats.js';
+import { startSink, type RunningSink } from '../../connector/run/sink.js';
+import type { Sandbox } from '../../connector/sandbox/server.js';
+import type { SourceObserver } from '../../connector/source/kafka-source.js';
 import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent, type SampleTopic } from '../../connector/decode/sample-events.js';
 import type { Decimal } from '../../connector/decode/values.js';
 import { createTopics, testBrokers, testKafka } from './kafka.js';
@@ -336,4 +344,19 @@ export function uncoveredBelowCommit(
     });
   }
   return missing;
+}
+
+/** Final attributes of the given third-party ids in the sandbox. */
+export function profilesOf(target: Sandbox, keys: Iterable<string>): Map<string, Record<string, string> | undefined> {
+  return new Map([...keys].map((k) => [k, target.profile('mbox3rdPartyId', k)]));
+}
+
+/** Runs the connector in this process with metrics and stats wired, plus extra source hooks. */
+export async function startTestSink(configPath: string, stats = new RunStats(), extra: SourceObserver = {}): Promise<RunningSink> {
+  const observers = pipelineObservers(createMetrics(), stats);
+  const source: SourceObserver = { ...observers.source, ...extra };
+  return startSink(await loadConfig(configPath), createLogger({ level: 'error', pretty: false }), {
+    dispatch: observers.dispatch,
+    source,
+  });
 }

@@ -1,4 +1,4 @@
-/** A small seeded pseudo-random generator so fault injection is reproducible in tests. */
+/** A small seeded pseudo-random generator: reproducible fault injection, sample data and benchmarks. */
 
 /** Returns a generator of uniform numbers in [0, 1) fully determined by `seed` (mulberry32). */
 export function seededRandom(seed: number): () => number {

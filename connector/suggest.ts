@@ -1,4 +1,4 @@
-/** "Did you mean ...?" hints for misspelt names in mapping files. */
+/** "Did you mean ...?" hints for misspelt names in config and mapping files. */
 
 /** Edits (insert, delete, substitute, swap two neighbours) turning `a` into `b`. */
 function editDistance(a: string, b: string): number {

@@ -2,6 +2,7 @@
 /** The `target-profile-sink` command line: one subcommand per file in ./commands. */
 import { Command } from 'commander';
 import { registerPreview } from './commands/preview.js';
+import { registerReplayDeadLetters } from './commands/replay-dead-letters.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulateTarget } from './commands/simulate-target.js';
 import { registerSpec } from './commands/spec.js';
@@ -14,6 +15,7 @@ const program = new Command()
 registerSpec(program);
 registerRun(program);
 registerPreview(program);
+registerReplayDeadLetters(program);
 registerSimulateTarget(program);
 
 await program.parseAsync(process.argv);

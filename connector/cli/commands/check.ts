@@ -1,0 +1,92 @@
+/**
+ * `target-profile-sink check`: one CONNECTION_STATUS message. Every probe runs (those needing a
+ * failed one are reported as not checked) and every failure is named. The exit code is 0 even
+ * on FAILED, the Airbyte convention; an unreadable config file is a FAILED status like any
+ * other config problem, so a caller always gets exactly one protocol line.
+ */
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import type { Config } from '../../config/types.js';
+import { createRegistryClient } from '../../decode/registry.js';
+import { describeError } from '../../errors.js';
+import { httpAnswers, withoutCredentials } from '../../airbyte/check/http-probe.js';
+import { probeKafka, type KafkaProbeTimeouts } from '../../airbyte/check/kafka-probes.js';
+import { loadCheckedMapping, probeMappingSchemas } from '../../airbyte/check/mapping-probe.js';
+import { connectionStatus, failed, passed, skipped, type ProbeName, type ProbeResult } from '../../airbyte/check/probe.js';
+import { connectionStatusMessage, protocolLine, type ConnectionStatusMessage } from '../../airbyte/messages.js';
+import { scrubSecrets, secretValues } from '../../airbyte/secrets.js';
+import { createLogger, type Logger } from '../../observe/logger.js';
+
+export interface CheckOptions {
+  config: string;
+  logLevel?: string;
+}
+
+/** What `check` logs to (kafkajs chatter) and how long the Kafka probes wait; defaults suit the CLI. */
+export interface CheckDependencies {
+  logger?: Logger;
+  kafkaTimeouts?: KafkaProbeTimeouts;
+}
+
+// HTTP probes need an answer, not a fast one; but a hanging endpoint must not stall the check.
+const MAX_HTTP_PROBE_MS = 8000;
+// One try: `check` asks "does it work now", retrying is for `run`.
+const REGISTRY_PROBE = { attempts: 1, timeoutMs: MAX_HTTP_PROBE_MS };
+
+async function probeHttp(probe: ProbeName, url: string, timeoutMs: number): Promise<ProbeResult> {
+  const shown = withoutCredentials(url);
+  const answer = await httpAnswers(url, Math.min(timeoutMs, MAX_HTTP_PROBE_MS));
+  return answer.answered
+    ? passed(probe, `${shown} answered HTTP ${answer.status}`)
+    : failed(probe, `no HTTP answer from ${shown}: ${answer.reason}`);
+}
+
+/** Runs every probe against a loaded config. */
+async function probeAll(config: Config, logger: Logger, kafkaTimeouts: KafkaProbeTimeouts | undefined): Promise<ProbeResult[]> {
+  const registry = config.schema_registry && createRegistryClient(config.schema_registry, REGISTRY_PROBE);
+  try {
+    // A mapping that does not load is the failed mapping probe; the other probes still run.
+    const mapping = await loadCheckedMapping(config);
+    const topics = 'topics' in mapping ? mapping.topics : undefined;
+    const kafkaTargets = { topics, deadLetterTopic: config.delivery.dead_letter_topic };
+    const results = await Promise.all([
+      probeKafka(config.kafka, kafkaTargets, logger, kafkaTimeouts),
+      config.schema_registry
+        ? probeHttp('schema registry', config.schema_registry.url, MAX_HTTP_PROBE_MS)
+        : skipped('schema registry', 'not configured'),
+      'topics' in mapping ? probeMappingSchemas(mapping, registry) : mapping,
+      probeHttp('Target endpoint', `${new URL(config.target.base_url).origin}/`, config.target.timeout_ms),
+    ]);
+    return [passed('config', `${config.source_file} is valid`), ...results.flat()];
+  } finally {
+    await registry?.close();
+  }
+}
+
+/** Runs `check` and returns its CONNECTION_STATUS message, with every secret of the config masked. */
+export async function checkConnection(configPath: string, deps: CheckDependencies = {}): Promise<ConnectionStatusMessage> {
+  let config: Config;
+  try {
+    config = await loadConfig(configPath);
+  } catch (err) {
+    // Config problems never quote secret values (config/describe.ts), so nothing to mask here.
+    const { status, message } = connectionStatus([failed('config', describeError(err).message)]);
+    return connectionStatusMessage(status, message);
+  }
+  const logger = deps.logger ?? createLogger({ name: 'check', level: 'warn' });
+  const { status, message } = connectionStatus(await probeAll(config, logger, deps.kafkaTimeouts));
+  return connectionStatusMessage(status, scrubSecrets(message, secretValues(config)));
+}
+
+/** Adds the `check` subcommand. */
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description('print a CONNECTION_STATUS: config, brokers, topics, registry, mapping paths, Target endpoint')
+    .requiredOption('--config <file>', 'config file (YAML or JSON)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error (stderr)', 'warn')
+    .action(async (options: CheckOptions) => {
+      const logger = createLogger({ name: 'check', level: (options.logLevel ?? 'warn') as 'warn' });
+      process.stdout.write(`${protocolLine(await checkConnection(options.config, { logger }))}\n`);
+    });
+}

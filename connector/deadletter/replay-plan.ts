@@ -1,0 +1,112 @@
+/**
+ * What a replay does with each dead letter, decided without I/O: which partitions still need
+ * reading, whether a letter matches the user's filters, and the message that goes back to its
+ * source topic.
+ */
+import type { IHeaders, Message } from 'kafkajs';
+import { DLQ_HEADERS } from './headers.js';
+
+/** Header a replayed message carries: the dead letter it came from, `<dlq>[partition]@offset`. */
+export const REPLAYED_FROM_HEADER = 'tps.replayed.from';
+
+/** Every header the connector itself writes starts with this; none of them belong to the event. */
+const CONNECTOR_HEADER_PREFIX = 'tps.';
+
+/** Which dead letters to replay; an empty list puts no condition on that field. */
+export interface ReplayFilter {
+  sourceTopics: readonly string[];
+  errorCodes: readonly string[];
+}
+
+/** Where a dead letter sits in the dead-letter topic. */
+export interface LetterPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** A dead letter as read from Kafka. */
+export interface StoredLetter {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: IHeaders;
+}
+
+/** The decision for one dead letter. */
+export type LetterPlan =
+  | { action: 'replay'; topic: string; errorCode: string | undefined; message: Message }
+  /** Cannot be replayed at all (no source topic): counted, and never looked at again. */
+  | { action: 'skip'; reason: string }
+  /** Outside the filters of this run. */
+  | { action: 'unmatched' };
+
+/** The offsets of one dead-letter partition a replay still has to read: `[from, end)`. */
+export interface PartitionRange {
+  partition: number;
+  from: number;
+  end: number;
+}
+
+/** `<dlq>[partition]@offset`, the value of the replayed-from header. */
+export function describePosition(at: LetterPosition): string {
+  return `${at.topic}[${at.partition}]@${at.offset}`;
+}
+
+/** A header as text; a repeated header reads as its last value, as a Map built from the record would. */
+export function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const raw = headers?.[name];
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.toString('utf8');
+}
+
+/**
+ * The event's own headers (values untouched, so bytes survive), without the connector's `tps.*`
+ * headers, plus where the replayed copy came from. Earlier `tps.replayed.from` values go too:
+ * the newest dead letter is the one that matters if this copy fails again.
+ */
+export function replayHeaders(headers: IHeaders | undefined, at: LetterPosition): IHeaders {
+  const kept: IHeaders = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!name.startsWith(CONNECTOR_HEADER_PREFIX) && value !== undefined) kept[name] = value;
+  }
+  kept[REPLAYED_FROM_HEADER] = describePosition(at);
+  return kept;
+}
+
+function matches(allowed: readonly string[], value: string | undefined): boolean {
+  return allowed.length === 0 || (value !== undefined && allowed.includes(value));
+}
+
+/** Decides what happens to the dead letter at `at`; the message keeps its key and value bytes as they are. */
+export function planLetter(letter: StoredLetter, at: LetterPosition, filter: ReplayFilter): LetterPlan {
+  const topic = headerText(letter.headers, DLQ_HEADERS.sourceTopic);
+  if (topic === undefined || topic === '') return { action: 'skip', reason: `no ${DLQ_HEADERS.sourceTopic} header` };
+  const errorCode = headerText(letter.headers, DLQ_HEADERS.errorCode);
+  if (!matches(filter.sourceTopics, topic) || !matches(filter.errorCodes, errorCode)) return { action: 'unmatched' };
+  return {
+    action: 'replay',
+    topic,
+    errorCode,
+    message: { key: letter.key, value: letter.value, headers: replayHeaders(letter.headers, at) },
+  };
+}
+
+/**
+ * The partitions with dead letters this replay group has not handled yet, each up to the end
+ * offset taken at the start (letters arriving later wait for the next replay). Without a
+ * committed offset, or with one below what retention kept, reading starts at the low watermark.
+ */
+export function rangesToRead(
+  ends: ReadonlyArray<{ partition: number; low: string; high: string }>,
+  committed: ReadonlyArray<{ partition: number; offset: string }>,
+): PartitionRange[] {
+  const ranges: PartitionRange[] = [];
+  for (const { partition, low, high } of ends) {
+    const done = Number(committed.find((c) => c.partition === partition)?.offset ?? -1);
+    const from = Math.max(Number(low), done);
+    const end = Number(high);
+    if (from < end) ranges.push({ partition, from, end });
+  }
+  return ranges.sort((a, b) => a.partition - b.partition);
+}

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /** The `target-profile-sink` command line: one subcommand per file in ./commands. */
 import { Command } from 'commander';
+import { registerCheck } from './commands/check.js';
+import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
 import { registerReplayDeadLetters } from './commands/replay-dead-letters.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulateTarget } from './commands/simulate-target.js';
 import { registerSpec } from './commands/spec.js';
+import { registerWrite } from './commands/write.js';
 
 const program = new Command()
   .name('target-profile-sink')
@@ -13,6 +16,9 @@ const program = new Command()
   .version('0.1.0');
 
 registerSpec(program);
+registerCheck(program);
+registerDiscover(program);
+registerWrite(program);
 registerRun(program);
 registerPreview(program);
 registerReplayDeadLetters(program);

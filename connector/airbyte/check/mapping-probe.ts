@@ -1,0 +1,39 @@
+/**
+ * The mapping probe of `check`: the mapping file loads (which already proves its paths against
+ * local reader schemas), and the paths of topics without one exist in the registry's latest
+ * `<topic>-value`, so a typo shows up before any event flows.
+ */
+import type { Config } from '../../config/types.js';
+import type { RegistryClient } from '../../decode/registry.js';
+import { describeError, formatProblem, MappingError } from '../../errors.js';
+import { loadMapping, type CompiledMapping } from '../../mapping/index.js';
+import { topicSchemas } from '../topic-schemas.js';
+import { failed, passed, type ProbeResult } from './probe.js';
+
+/** The compiled mapping, or the failed `mapping` probe saying why it does not load. */
+export async function loadCheckedMapping(config: Config): Promise<CompiledMapping | ProbeResult> {
+  try {
+    return await loadMapping(config.mapping_file, { longValues: config.target.long_values });
+  } catch (err) {
+    if (err instanceof MappingError) return failed('mapping', err.problems.map(formatProblem).join('; '));
+    return failed('mapping', describeError(err).message);
+  }
+}
+
+/** Proves every mapped path exists in its topic's schema; lists every missing schema and path. */
+export async function probeMappingSchemas(mapping: CompiledMapping, registry: RegistryClient | undefined): Promise<ProbeResult> {
+  const schemas = await topicSchemas(mapping, registry, mapping.topics);
+  const problems: string[] = [];
+  let fromRegistry = 0;
+  for (const schema of schemas) {
+    if ('error' in schema) problems.push(schema.error);
+    else if (schema.source === 'registry') {
+      // Local reader schemas were checked by loadMapping; registry schemas only now.
+      fromRegistry++;
+      problems.push(...mapping.checkPaths(schema.topic, schema.type).map((p) => `${formatProblem(p)} (registry subject ${schema.topic}-value)`));
+    }
+  }
+  if (problems.length > 0) return failed('mapping', problems.join('; '));
+  const local = schemas.length - fromRegistry;
+  return passed('mapping', `${mapping.topics.length} topic(s); every path exists in its schema (${local} local, ${fromRegistry} from the registry)`);
+}

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'TARGET_REJECTED'
   | 'DEAD_LETTER_FAILED'
   | 'KAFKA_UNAVAILABLE'
-  | 'SHUTDOWN';
+  | 'DEMO_FAILED'
+  | 'INTERRUPTED';
 
 export interface ConnectorErrorOptions {
   cause?: unknown;

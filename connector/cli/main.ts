@@ -2,6 +2,7 @@
 /** The `target-profile-sink` command line: one subcommand per file in ./commands. */
 import { Command } from 'commander';
 import { registerCheck } from './commands/check.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
 import { registerReplayDeadLetters } from './commands/replay-dead-letters.js';
@@ -23,5 +24,6 @@ registerRun(program);
 registerPreview(program);
 registerReplayDeadLetters(program);
 registerSimulateTarget(program);
+registerDemo(program);
 
 await program.parseAsync(process.argv);

@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { DeadLetterWriter } from '../deadletter/dead-letter-writer.js';
@@ -73,7 +73,11 @@ export async function startSink(config: Config, logger: Logger, observers: SinkO
   );
   const decoder: Decoder = createDecoder({ readerSchemas, registry: config.schema_registry });
   const kafka = createKafka(config.kafka, logger);
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const deadLetters = new DeadLetterWriter(producer, config.delivery.dead_letter_topic, logger);
   const source = new KafkaSource({

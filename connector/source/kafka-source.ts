@@ -290,6 +290,7 @@ export class KafkaSource {
    */
   private async waitForRoom(heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<boolean> {
     const giveUpAt = Date.now() + 1000;
+    let heartbeatAt = Date.now() + 250;
     while (this.mustPause()) {
       if (this.stopping || !isRunning()) return false;
       if (Date.now() >= giveUpAt) {
@@ -297,7 +298,10 @@ export class KafkaSource {
         return false;
       }
       await new Promise((r) => setTimeout(r, 5));
-      await heartbeat();
+      if (Date.now() >= heartbeatAt) {
+        heartbeatAt = Date.now() + 250;
+        await heartbeat();
+      }
     }
     return true;
   }

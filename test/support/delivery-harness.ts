@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Type } from 'avsc';
+import { Partitioners } from 'kafkajs';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../connector/config/load.js';
 import { loadAvroSchema } from '../../connector/decode/schema-file.js';
@@ -165,7 +166,9 @@ export async function produceEvents(
   extra: Array<{ topic: string; key: string; value: Buffer | null }> = [],
 ): Promise<Produced[]> {
   const types = await sampleSchemas();
-  const producer = testKafka('producer').producer();
+  // Idempotent: right after topic creation the broker may answer NOT_LEADER and kafkajs resends
+  // the whole batch; without idempotence that duplicates events and shifts the offsets computed here.
+  const producer = testKafka('producer').producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const produced: Produced[] = [];
   try {

@@ -3,7 +3,7 @@ import { SAMPLE_TOPICS, type SampleEvent } from '../../connector/decode/sample-e
 import { DLQ_HEADERS } from '../../connector/deadletter/headers.js';
 import { RunStats } from '../../connector/observe/run-stats.js';
 import type { RunningSink } from '../../connector/run/sink.js';
-import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
+import type { SandboxOptions } from '../../connector/sandbox/options.js';
 import {
   allCommitted,
   createTestTopics,
@@ -13,25 +13,19 @@ import {
   sampleEvents,
   sampleSchemas,
   startTestSink,
+  TestResources,
   waitFor,
   writeWorkspace,
 } from '../support/delivery-harness.js';
 import { testKafka, uniqueTopic } from '../support/kafka.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function sandbox(options: Parameters<typeof startSandbox>[0] = {}): Promise<Sandbox> {
-  const s = await startSandbox({ createMissing: true, seed: 42, ...options });
-  cleanups.push(() => s.close());
-  return s;
-}
+const resources = new TestResources();
+afterEach(() => resources.closeAll());
+const sandbox = (options?: SandboxOptions) => resources.sandbox(options);
 
 async function sink(configPath: string, stats = new RunStats()): Promise<RunningSink> {
   const running = await startTestSink(configPath, stats);
-  cleanups.push(() => running.stop());
+  resources.add(() => running.stop());
   return running;
 }
 

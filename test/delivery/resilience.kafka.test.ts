@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunStats } from '../../connector/observe/run-stats.js';
 import type { RunningSink } from '../../connector/run/sink.js';
-import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
+import type { SandboxOptions } from '../../connector/sandbox/options.js';
 import type { SourceObserver } from '../../connector/source/kafka-source.js';
 import {
   allCommitted,
@@ -16,27 +16,21 @@ import {
   sampleEvents,
   spawnRun,
   startTestSink,
+  TestResources,
   uncoveredBelowCommit,
   waitFor,
   writeWorkspace,
 } from '../support/delivery-harness.js';
 import { uniqueTopic } from '../support/kafka.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function sandbox(options: Parameters<typeof startSandbox>[0] = {}): Promise<Sandbox> {
-  const s = await startSandbox({ createMissing: true, seed: 7, ...options });
-  cleanups.push(() => s.close());
-  return s;
-}
+const resources = new TestResources();
+afterEach(() => resources.closeAll());
+const sandbox = (options?: SandboxOptions) => resources.sandbox(options);
 
 async function sink(configPath: string, extra: SourceObserver = {}, stats = new RunStats()): Promise<RunningSink> {
   const running = await startTestSink(configPath, stats, extra);
   let stopped = false;
-  cleanups.push(async () => {
+  resources.add(async () => {
     if (!stopped) await running.stop();
   });
   return {

@@ -17,7 +17,8 @@ import { createMetrics } from '../../connector/observe/metrics.js';
 import { pipelineObservers } from '../../connector/observe/pipeline-observers.js';
 import { RunStats } from '../../connector/observe/run-stats.js';
 import { startSink, type RunningSink } from '../../connector/run/sink.js';
-import type { Sandbox } from '../../connector/sandbox/server.js';
+import type { SandboxOptions } from '../../connector/sandbox/options.js';
+import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
 import type { SourceObserver } from '../../connector/source/kafka-source.js';
 import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent, type SampleTopic } from '../../connector/decode/sample-events.js';
 import type { Decimal } from '../../connector/decode/values.js';
@@ -362,4 +363,26 @@ export async function startTestSink(configPath: string, stats = new RunStats(), 
     dispatch: observers.dispatch,
     source,
   });
+}
+
+/** What a test started, closed in reverse order by `closeAll` (call it from `afterEach`). */
+export class TestResources {
+  private readonly closers: Array<() => Promise<unknown>> = [];
+
+  /** Registers something to close after the test. */
+  add(close: () => Promise<unknown>): void {
+    this.closers.push(close);
+  }
+
+  /** A sandbox that creates profiles on update, closed after the test. */
+  async sandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+    const s = await startSandbox({ createMissing: true, seed: 42, ...options });
+    this.add(() => s.close());
+    return s;
+  }
+
+  /** Closes everything registered, newest first. */
+  async closeAll(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) await close();
+  }
 }

@@ -143,9 +143,14 @@ class ReplayRun {
     consumer.on(consumer.events.GROUP_JOIN, () => this.armStallTimer());
     // kafkajs moves past batches holding only transaction markers or aborted records without
     // calling eachBatch; without following them, a partition whose end is such a batch never ends.
+    // A batch with no record at or past the fetch offset reports the high watermark as its last
+    // offset (firstOffset null); under read_committed that can lie beyond records not yet
+    // visible, so only batches that really held markers or aborted records move the position.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const range = this.position.get(payload.partition);
-      if (payload.batchSize === 0 && range && !this.settled) this.advance(range, Math.min(Number(payload.lastOffset) + 1, range.end));
+      if (payload.batchSize === 0 && payload.firstOffset !== null && range && !this.settled) {
+        this.advance(range, Math.min(Number(payload.lastOffset) + 1, range.end));
+      }
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) return;

@@ -23,6 +23,8 @@ export interface SourceObserver {
   settled?(topic: string, outcome: EventOutcome, heldMs: number): void;
   lag?(topic: string, partition: number, lag: number): void;
   pending?(count: number): void;
+  /** A commit is being sent, decided under the current assignment. */
+  committing?(commits: OffsetCommit[]): void;
   committed?(commits: OffsetCommit[]): void;
   assigned?(partitions: Array<{ topic: string; partition: number }>): void;
 }
@@ -70,6 +72,7 @@ export class KafkaSource {
   private stopping = false;
   private committing: Promise<void> = Promise.resolve();
   private drainWaiters: Array<() => void> = [];
+  private readonly fatalListeners: Array<(error: Error) => void> = [];
 
   constructor(private readonly options: KafkaSourceOptions) {
     this.consumer = options.kafka.consumer({
@@ -101,7 +104,15 @@ export class KafkaSource {
     });
     this.consumer.on(CRASH, (e) => {
       this.options.logger.error({ err: describeError(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs restarts after retriable crashes; otherwise nothing consumes any more and the
+      // process must end (non-zero) rather than sit idle looking healthy.
+      if (!e.payload.restart) for (const listener of this.fatalListeners) listener(e.payload.error);
     });
+  }
+
+  /** Calls `listener` when the consumer stopped for good (a crash kafkajs will not restart). */
+  onFatal(listener: (error: Error) => void): void {
+    this.fatalListeners.push(listener);
   }
 
   /** Connects, subscribes and starts consuming; resolves once the consumer runs. */
@@ -335,6 +346,7 @@ export class KafkaSource {
     const version = this.tracker.assignmentVersion;
     this.committing = this.committing.then(async () => {
       if (version !== this.tracker.assignmentVersion) return;
+      this.options.observer?.committing?.(commits);
       try {
         await commitFn(offsets);
         this.tracker.markCommitted(commits);

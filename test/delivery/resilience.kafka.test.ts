@@ -122,7 +122,9 @@ describe('resilience', () => {
       let owned = new Set<string>();
       return {
         assigned: (partitions) => (owned = new Set(partitions.map((p) => `${p.topic}|${p.partition}`))),
-        committed: (commits) => {
+        // Checked when the commit is sent: it carries that moment's generation, and the broker
+        // refuses it if the group moved on, so ownership then is what matters.
+        committing: (commits) => {
           for (const c of commits) if (!owned.has(`${c.topic}|${c.partition}`)) violations.push(`${name} committed ${c.topic}[${c.partition}]`);
         },
       };

@@ -45,11 +45,12 @@ export async function runConnector(options: RunOptions): Promise<number> {
   const stopProgress = startProgress(stats, { pending: () => running.source.pending, quotaRemaining: () => running.engine.quota.remaining() }, logger);
   const reason = await waitForStop(running, options, logger);
   logger.info({ reason }, 'stopping: no new fetches, draining in-flight events');
+  const crashed = reason === 'consumer crashed';
   const drained = await running.stop();
   stopProgress();
   await observe?.close();
   logger.info({ drained, summary: stats.summary() }, drained ? 'stopped cleanly' : 'stopped; undelivered events stay uncommitted');
-  return 0;
+  return crashed ? 1 : 0;
 }
 
 function reportStartupError(err: unknown, logger: Logger): number {
@@ -61,7 +62,7 @@ function reportStartupError(err: unknown, logger: Logger): number {
   return 1;
 }
 
-/** Resolves with what ended the run: a signal, or an idle group when asked to exit then. */
+/** Resolves with what ended the run: a signal, a consumer crash, or an idle group when asked to exit then. */
 function waitForStop(sink: RunningSink, options: RunOptions, logger: Logger): Promise<string> {
   return new Promise((resolve) => {
     let stopping = false;
@@ -75,6 +76,11 @@ function waitForStop(sink: RunningSink, options: RunOptions, logger: Logger): Pr
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    sink.source.onFatal(() => {
+      if (stopping) return;
+      stopping = true;
+      resolve('consumer crashed');
+    });
     if (!options.exitWhenIdle) return;
     const admin = sink.kafka.admin();
     const poll = async () => {

@@ -48,6 +48,9 @@ export interface CompileContext {
 
 type Writer = (root: unknown, out: Record<string, string>) => void;
 
+/** How many expanded attribute names one `expand` remembers as already checked. */
+const VALID_NAMES_LIMIT = 10_000;
+
 function transformList(spec: Transforms | undefined): TransformSpec[] {
   if (spec === undefined) return [];
   return Array.isArray(spec) ? spec : [spec];
@@ -106,6 +109,8 @@ function expandWriter(
   limit: (text: string, name: string) => string,
 ): Writer {
   const transform = chain && guarded(chain, `expand ${pathText}`);
+  // Map keys repeat from event to event: check each resulting name once (bounded: keys are data).
+  const validNames = new Set<string>();
   return (root, out) => {
     const map = get(root);
     if (map === null || typeof map !== 'object' || Array.isArray(map)) return;
@@ -115,8 +120,11 @@ function expandWriter(
       const text = typeof value === 'string' ? value : stringifyValue(value);
       if (text === undefined || text === '') continue;
       const name = prefix + key;
-      const problem = attributeNameProblem(name);
-      if (problem) throw new UnmappableEventError(`expand ${pathText}: ${problem}`);
+      if (!validNames.has(name)) {
+        const problem = attributeNameProblem(name);
+        if (problem) throw new UnmappableEventError(`expand ${pathText}: ${problem}`);
+        if (validNames.size < VALID_NAMES_LIMIT) validNames.add(name);
+      }
       out[name] = text.length > MAX_VALUE_LENGTH ? limit(text, name) : text;
     }
   };

@@ -62,7 +62,8 @@ export function stripProfilePrefix(name: string): string {
 export function identityProblem(kind: IdentityKind, value: string): string | undefined {
   if (value === '') return `${kind} is empty`;
   if (kind !== 'mbox3rdPartyId') return undefined;
-  const length = textLength(value);
+  // Code points never outnumber UTF-16 units, so short text needs no counting.
+  const length = value.length <= MAX_THIRD_PARTY_ID_LENGTH ? value.length : textLength(value);
   if (length > MAX_THIRD_PARTY_ID_LENGTH) {
     return `mbox3rdPartyId has ${length} characters; Target allows at most ${MAX_THIRD_PARTY_ID_LENGTH}`;
   }

@@ -91,8 +91,23 @@ function indexStep(parent: Getter, index: number): Getter {
   };
 }
 
-/** Compiles a parsed path into a getter closure (one closure per segment, no per-event parsing). */
+/** Reads `name` of `o` when `o` is an object (arrays included), else undefined. */
+function field(o: unknown, name: string): unknown {
+  return o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[name] : undefined;
+}
+
+/**
+ * Compiles a parsed path into a getter closure (no per-event parsing). Paths of up to three plain
+ * field names, the common case, get one closure; others one closure per segment.
+ */
 export function compileGetter(segments: readonly Segment[]): Getter {
+  const names = segments.flatMap((s) => (s.kind === 'key' && !(s.name in Object.prototype) ? [s.name] : []));
+  if (names.length === segments.length) {
+    const [a = '', b = '', c = ''] = names;
+    if (names.length === 1) return (root) => field(root, a);
+    if (names.length === 2) return (root) => field(field(root, a), b);
+    if (names.length === 3) return (root) => field(field(field(root, a), b), c);
+  }
   let get: Getter = (root) => root;
   for (const segment of segments) {
     get = segment.kind === 'key' ? keyStep(get, segment.name) : indexStep(get, segment.index);

@@ -33,21 +33,42 @@ export function createRequestBuilder(options: RequestBuilderOptions): RequestBui
   const path = options.pathTemplate.replaceAll('{client_code}', encodeURIComponent(options.clientCode));
   const endpoint = options.baseUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`);
 
+  // Attribute names repeat from event to event: encode `profile.<name>=` once per name. Bounded,
+  // because `expand` can turn arbitrary map keys into names.
+  const encodedNames = new Map<string, string>();
+  const namePart = (name: string): string => {
+    let encoded = encodedNames.get(name);
+    if (encoded === undefined) {
+      encoded = `${encodeComponent(`profile.${name}`, name)}=`;
+      if (encodedNames.size < NAME_CACHE_LIMIT) encodedNames.set(name, encoded);
+    }
+    return encoded;
+  };
+
   return {
     endpoint,
     build(update: ProfileUpdate): TargetRequest[] {
-      const pairs = Object.entries(update.attributes).map(([name, value]) => encodePair(`profile.${name}`, value, name));
-      if (pairs.length === 0) return [];
-      const identityUrl = `${endpoint}?${encodePair(update.identity.kind, update.identity.value, update.identity.kind)}`;
+      const { attributes } = update;
+      const names = Object.keys(attributes);
+      if (names.length === 0) return [];
+      let query = '';
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string;
+        const pair = namePart(name) + encodeComponent(attributes[name] as string, name);
+        query = i === 0 ? pair : `${query}&${pair}`;
+      }
+      const { kind, value } = update.identity;
+      const identityUrl = `${endpoint}?${encodeComponent(kind, kind)}=${encodeComponent(value, kind)}`;
       // Percent-encoded text and a URL endpoint are pure ASCII, so string length equals byte length.
-      const getUrl = `${identityUrl}&${pairs.join('&')}`;
+      const getUrl = `${identityUrl}&${query}`;
       if (getUrl.length <= maxGetUrlBytes) return [{ method: 'GET', url: getUrl }];
       if (identityUrl.length > maxGetUrlBytes) {
         throw new UnmappableEventError(
-          `the ${update.identity.kind} identity makes the request URL ${identityUrl.length} bytes, over the ${maxGetUrlBytes}-byte limit`,
+          `the ${kind} identity makes the request URL ${identityUrl.length} bytes, over the ${maxGetUrlBytes}-byte limit`,
         );
       }
-      return packBodies(pairs, Object.keys(update.attributes), maxPostBodyBytes).map((body) => ({
+      // Encoded pairs hold no raw `&`, so splitting the query gives them back, one per attribute.
+      return packBodies(query.split('&'), names, maxPostBodyBytes).map((body) => ({
         method: 'POST',
         url: identityUrl,
         body,
@@ -56,10 +77,29 @@ export function createRequestBuilder(options: RequestBuilderOptions): RequestBui
   };
 }
 
-/** `name=value`, both UTF-8 percent-encoded; `label` names the attribute in errors without its value. */
-function encodePair(name: string, value: string, label: string): string {
+const NAME_CACHE_LIMIT = 10_000;
+
+/** The characters encodeURIComponent leaves as they are: A-Z a-z 0-9 - _ . ! ~ * ' ( ) */
+const UNRESERVED = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()") UNRESERVED[ch.charCodeAt(0)] = 1;
+
+/**
+ * UTF-8 percent-encoding, exactly as encodeURIComponent. Text that needs no escape (most values:
+ * codes, numbers, dates, hashes) comes back as it is, without the call. `label` names the
+ * attribute in errors without its value.
+ */
+function encodeComponent(text: string, label: string): string {
+  let plain = true;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 128 || UNRESERVED[code] === 0) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return text;
   try {
-    return `${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+    return encodeURIComponent(text);
   } catch (cause) {
     // encodeURIComponent throws only for lone UTF-16 surrogates, which no UTF-8 request can carry.
     throw new UnmappableEventError(`"${label}" is not well-formed Unicode text`, { cause });

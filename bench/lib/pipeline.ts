@@ -1,5 +1,4 @@
 /** Running the connector (in a child process) against a pre-filled topic and the in-process sandbox. */
-import { EventEmitter } from 'node:events';
 import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
 import type { SinkRunParams, SinkRunResult } from '../child/sink-runner.js';
 import { startChild } from './children.js';
@@ -17,8 +16,6 @@ export interface SandboxSetup {
 
 /** Starts the sandbox the way the benchmarks use it: no update log, seeded, nothing else. */
 export function benchSandbox(setup: SandboxSetup): Promise<Sandbox> {
-  // With latency, every waiting request listens on the sandbox's one closing signal.
-  EventEmitter.defaultMaxListeners = Math.max(EventEmitter.defaultMaxListeners, 10_000);
   return startSandbox({ latencyMs: setup.latencyMs, createMissing: setup.createMissing, recordUpdates: false, seed: 1 });
 }
 

@@ -1,4 +1,5 @@
 /** The Target sandbox's HTTP front: routes requests to the simulator and the control endpoints. */
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isIPv6 } from 'node:net';
@@ -53,6 +54,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const settings = resolveSandboxOptions(options);
   const simulator = new TargetSimulator(settings);
   const closing = new AbortController();
+  // Every delayed reply waits on this one signal; the default cap of 10 listeners would warn
+  // under any real load.
+  setMaxListeners(Infinity, closing.signal);
   const ctx: Context = { simulator, settings, closing: closing.signal, log: options.logger };
   // Node's default 16 KB header cap would answer 431 before the 8 KB URL rule could answer 414.
   const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {

@@ -149,11 +149,15 @@ describe('resilience', () => {
     const groupId = `${topics.prefix}.g`;
     const config = writeWorkspace({ topics, targetUrl: target.url, groupId, delivery: { shutdown_timeout_ms: 10_000 } });
 
-    const child = spawnRun(config);
+    // --exit-when-idle as in a backfill: its idle watcher must not keep the process alive either.
+    const child = spawnRun(config, ['--exit-when-idle']);
     await waitFor('delivery to start', () => target.stats().updates > 800, 60_000, 10);
     const signalled = Date.now();
     child.kill('SIGTERM');
-    const { code } = await exitOf(child);
+    const { code } = await Promise.race([
+      exitOf(child),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('run did not exit within 20 s of SIGTERM')), 20_000)),
+    ]);
     expect(code).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(15_000);
 

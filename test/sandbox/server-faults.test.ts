@@ -106,3 +106,20 @@ describe('sandbox per-profile concurrency tracking', () => {
     expect(sandbox.stats()).toMatchObject({ maxConcurrentPerProfile: 1, maxInFlight: 3 });
   });
 });
+
+describe('sandbox latency under load', () => {
+  it('holds many delayed requests at once without leaking abort listeners', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const sandbox = await start({ createMissing: true, latencyMs: 50 });
+      const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => call('GET', updateUrl(sandbox, `p-${i}`, '&profile.n=1'))));
+      expect(replies.every((r) => r.status === 200)).toBe(true);
+      await sleep(10);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});

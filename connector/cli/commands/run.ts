@@ -63,41 +63,58 @@ function reportStartupError(err: unknown, logger: Logger): number {
 }
 
 /** Resolves with what ended the run: a signal, a consumer crash, or an idle group when asked to exit then. */
-function waitForStop(sink: RunningSink, options: RunOptions, logger: Logger): Promise<string> {
-  return new Promise((resolve) => {
+async function waitForStop(sink: RunningSink, options: RunOptions, logger: Logger): Promise<string> {
+  let idle: IdleWatch | undefined;
+  const reason = await new Promise<string>((resolve) => {
     let stopping = false;
+    const stop = (why: string) => {
+      if (stopping) return;
+      stopping = true;
+      resolve(why);
+    };
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         logger.warn({ signal }, 'second signal: exiting without draining');
         process.exit(1);
       }
-      stopping = true;
-      resolve(signal);
+      stop(signal);
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    sink.source.onFatal(() => {
-      if (stopping) return;
-      stopping = true;
-      resolve('consumer crashed');
-    });
-    if (!options.exitWhenIdle) return;
-    const admin = sink.kafka.admin();
-    const poll = async () => {
-      if (stopping) return;
-      if (sink.source.pending === 0) {
-        const lags = await groupLag(admin, sink.groupId, sink.topics).catch(() => undefined);
-        if (lags && lags.every((l) => l.lag === 0)) {
-          stopping = true;
-          await admin.disconnect();
-          resolve('idle');
-          return;
-        }
-      }
-      setTimeout(() => void poll(), 500);
-    };
-    void admin.connect().then(poll);
+    sink.source.onFatal(() => stop('consumer crashed'));
+    if (options.exitWhenIdle) idle = watchForIdle(sink, () => stop('idle'));
   });
+  // Whatever ended the run, the watcher's timer and admin connection must not keep it alive.
+  await idle?.close();
+  return reason;
+}
+
+interface IdleWatch {
+  close(): Promise<void>;
+}
+
+/** Calls `onIdle` once nothing is pending and the group has committed the end of every partition. */
+function watchForIdle(sink: RunningSink, onIdle: () => void): IdleWatch {
+  const admin = sink.kafka.admin();
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const poll = async () => {
+    if (closed) return;
+    if (sink.source.pending === 0) {
+      const lags = await groupLag(admin, sink.groupId, sink.topics).catch(() => undefined);
+      if (!closed && lags?.every((l) => l.lag === 0)) return onIdle();
+    }
+    if (!closed) timer = setTimeout(() => void poll(), 500);
+  };
+  const connected = admin.connect().then(poll);
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await connected.catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
 }
 
 /** Adds the `run` subcommand. */

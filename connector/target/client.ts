@@ -28,16 +28,13 @@ export class TargetClient {
 
   /** Sends one request; resolves on `true…`, rejects with a TargetError whose `retryable` says what to do. */
   async send(request: TargetRequest): Promise<void> {
-    const url = new URL(request.url);
-    if (url.origin !== this.origin) {
-      throw new TargetError(`request for ${url.origin} sent to a client for ${this.origin}`, false);
-    }
+    const path = this.pathOf(request.url);
     let status: number;
     let retryAfter: string | undefined;
     let body: string;
     try {
       const res = await this.pool.request({
-        path: url.pathname + url.search,
+        path,
         method: request.method,
         headers:
           request.body === undefined ? undefined : { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
@@ -56,6 +53,17 @@ export class TargetClient {
     }
     const failure = classifyReply(status, retryAfter, body);
     if (failure) throw failure;
+  }
+
+  /** The path and query of a URL on this client's origin; parsing only what the prefix test cannot settle. */
+  private pathOf(url: string): string {
+    // Built URLs start with the configured origin; slicing saves a URL parse per request.
+    if (url.startsWith(this.origin) && url[this.origin.length] === '/') return url.slice(this.origin.length);
+    const parsed = new URL(url);
+    if (parsed.origin !== this.origin) {
+      throw new TargetError(`request for ${parsed.origin} sent to a client for ${this.origin}`, false);
+    }
+    return parsed.pathname + parsed.search;
   }
 
   /** Closes every connection after in-flight requests finish. */

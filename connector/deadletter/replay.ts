@@ -8,6 +8,7 @@ import type { Config } from '../config/types.js';
 import { ConnectorError, describeError } from '../errors.js';
 import { createKafka } from '../source/kafka-client.js';
 import { planLetter, rangesToRead, type PartitionRange, type ReplayFilter } from './replay-plan.js';
+import { retryingKafka } from '../source/kafka-retriable.js';
 
 /** What a replay did (or, dry, would do). */
 export interface ReplaySummary {
@@ -43,7 +44,7 @@ export async function replayDeadLetters(config: Config, options: ReplayOptions, 
   const log = logger.child({ component: 'replay', deadLetterTopic: dlq, groupId, dryRun: options.dryRun });
   const kafka = createKafka(config.kafka, logger);
   const summary: ReplaySummary = { replayed: 0, skipped: 0, unmatched: 0, byTopic: {} };
-  const ranges = await withKafkaErrors('cannot read the dead-letter offsets', () => pendingRanges(kafka, dlq, groupId));
+  const ranges = await withKafkaErrors('cannot read the dead-letter offsets', () => retryingKafka(() => pendingRanges(kafka, dlq, groupId)));
   if (ranges === undefined) {
     log.warn('the dead-letter topic does not exist: nothing was ever dead-lettered there');
     return summary;

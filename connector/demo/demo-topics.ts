@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { SAMPLE_TOPICS, type SampleTopic } from '../decode/sample-events.js';
-import { isRetriableKafkaError } from './kafka-retriable.js';
+import { isRetriableKafkaError } from '../source/kafka-retriable.js';
 
 /** One run's topic names and consumer group. */
 export interface DemoTopics {

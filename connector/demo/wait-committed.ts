@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { groupLag } from '../run/group-progress.js';
 import { DemoError } from './errors.js';
-import { isRetriableKafkaError } from './kafka-retriable.js';
+import { isRetriableKafkaError } from '../source/kafka-retriable.js';
 
 /** How to wait. */
 export interface WaitOptions {

@@ -15,7 +15,7 @@ import { DecodeError, TargetError } from '../../connector/errors.js';
 import { createLogger } from '../../connector/observe/logger.js';
 import { createTopics, testBrokers, testKafka, uniqueTopic } from '../support/kafka.js';
 
-const logger = createLogger({ level: 'silent' });
+const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent' });
 const NOTHING: ReplaySummary = { replayed: 0, skipped: 0, unmatched: 0, byTopic: {} };
 
 /** A config file for the replay: only the Kafka settings and the dead-letter topic matter. */
@@ -70,6 +70,22 @@ async function readTopic(topic: string): Promise<Read[]> {
   return read;
 }
 
+/** Waits until `topic` partition 0's last stable offset (what read_committed readers see) reaches `end`. */
+async function untilStableEnd(topic: string, end: number): Promise<void> {
+  const admin = testKafka('replay-test-lso').admin();
+  await admin.connect();
+  try {
+    for (let i = 0; i < 100; i++) {
+      const [p0] = await admin.fetchTopicOffsets(topic);
+      if (Number(p0?.high) >= end) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${topic} never reached stable offset ${end}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function text(headers: IHeaders | undefined, name: string): string | undefined {
   return headers?.[name]?.toString();
 }
@@ -109,7 +125,7 @@ describe('replay-dead-letters against the broker', () => {
   }
 
   async function replay(...args: string[]): Promise<{ code: number; summary: ReplaySummary | undefined }> {
-    const options = { config, sourceTopic: [] as string[], errorCode: [] as string[], dryRun: args.includes('--dry-run'), logLevel: 'silent' };
+    const options = { config, sourceTopic: [] as string[], errorCode: [] as string[], dryRun: args.includes('--dry-run'), logLevel: process.env.TEST_LOG_LEVEL ?? 'silent' };
     for (let i = 0; i < args.length; i++) {
       if (args[i] === '--source-topic') options.sourceTopic.push(args[++i] as string);
       if (args[i] === '--error-code') options.errorCode.push(args[++i] as string);
@@ -238,12 +254,16 @@ describe('replay edge cases', () => {
       const committed = await transactional.transaction();
       await committed.send({ topic: dlq, messages: [letter('committed')] });
       await committed.commit();
+      // commit() returns before the broker wrote the markers; until then the committed letter is
+      // past the last stable offset, where a replay rightly stops.
+      await untilStableEnd(dlq, 3);
       // The partition now ends with a commit marker: no letter will ever have the last offset.
       expect(await replayDeadLetters(config, options, logger)).toEqual({ replayed: 2, skipped: 0, unmatched: 0, byTopic: { [source]: 2 } });
 
       const aborted = await transactional.transaction();
       await aborted.send({ topic: dlq, messages: [letter('aborted')] });
       await aborted.abort();
+      await untilStableEnd(dlq, 5);
       // Only an aborted letter and its marker are new: kafkajs never hands such a batch to eachBatch.
       expect(await replayDeadLetters(config, options, logger)).toEqual({ replayed: 0, skipped: 0, unmatched: 0, byTopic: {} });
       expect((await readTopic(source)).map((r) => text(r.message.headers, 'letter-id')).sort()).toEqual(['committed', 'plain']);

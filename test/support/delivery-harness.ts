@@ -17,6 +17,7 @@ import { createMetrics } from '../../connector/observe/metrics.js';
 import { pipelineObservers } from '../../connector/observe/pipeline-observers.js';
 import { RunStats } from '../../connector/observe/run-stats.js';
 import { startSink, type RunningSink } from '../../connector/run/sink.js';
+import { retryingKafka } from '../../connector/source/kafka-retriable.js';
 import type { SandboxOptions } from '../../connector/sandbox/options.js';
 import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
 import type { SourceObserver } from '../../connector/source/kafka-source.js';
@@ -253,7 +254,8 @@ export async function committedOffsets(groupId: string, topics: string[]): Promi
   const admin = testKafka('offsets').admin();
   await admin.connect();
   try {
-    const result = await admin.fetchOffsets({ groupId, topics });
+    // A broker that just started may answer NOT_COORDINATOR, which the admin client does not retry.
+    const result = await retryingKafka(() => admin.fetchOffsets({ groupId, topics }));
     const map = new Map<string, number>();
     for (const t of result) for (const p of t.partitions) if (Number(p.offset) >= 0) map.set(`${t.topic}|${p.partition}`, Number(p.offset));
     return map;

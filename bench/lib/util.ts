@@ -108,17 +108,8 @@ export function cpuSecondsOf(pid: number): number | undefined {
   }
 }
 
-/** A small seeded PRNG (mulberry32), so generated workloads are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Seeded so generated workloads are the same on every run. */
+export { seededRandom } from '../../connector/seeded-random.js';
 
 /** Logs a progress line for the person running the benchmark (stderr, so stdout stays the report). */
 export function say(message: string): void {

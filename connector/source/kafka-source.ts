@@ -181,7 +181,9 @@ export class KafkaSource {
       const offset = Number(message.offset);
       const token = this.tracker.track(topic, partition, offset);
       if (!token) continue;
-      const value = await this.decode(topic, partition, message, heartbeat);
+      const decoding = this.decode(topic, partition, message, heartbeat);
+      // Plain Avro decodes synchronously; awaiting only when needed saves a promise per event.
+      const value = decoding instanceof Promise ? await decoding : decoding;
       if (value === STOPPED) return;
       resolveOffset(message.offset);
       this.accept(token, message, value);
@@ -189,19 +191,39 @@ export class KafkaSource {
     this.options.observer?.lag?.(topic, partition, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1);
   }
 
-  /** Decodes one record, waiting out a retryable failure (registry down) without skipping it. */
-  private async decode(
+  /** Decodes one record: synchronously when it can, else waiting (registry fetch, registry down). */
+  private decode(
     topic: string,
     partition: number,
     message: KafkaMessage,
     heartbeat: () => Promise<void>,
-  ): Promise<DecodeResult> {
+  ): DecodeResult | Promise<DecodeResult> {
     if (message.value === null) return { filtered: 'tombstone (null value)' };
     const origin = { topic, partition, offset: message.offset };
+    let first: Promise<unknown>;
+    try {
+      const decoded = this.options.decoder.decode(topic, message.value, origin);
+      if (!(decoded instanceof Promise)) return { value: decoded };
+      first = decoded;
+    } catch (error) {
+      if (!(error instanceof ConnectorError) || !error.retryable) return { error };
+      first = Promise.reject(error);
+    }
+    return this.decodeWaiting(first, topic, message.value, origin, heartbeat);
+  }
+
+  /** The slow path of `decode`: awaits the first attempt, retrying a retryable failure without skipping the record. */
+  private async decodeWaiting(
+    first: Promise<unknown>,
+    topic: string,
+    bytes: Buffer,
+    origin: EventOrigin,
+    heartbeat: () => Promise<void>,
+  ): Promise<DecodeResult> {
+    let attemptResult = first;
     for (let attempt = 1; ; attempt++) {
       try {
-        const decoded = this.options.decoder.decode(topic, message.value, origin);
-        return { value: decoded instanceof Promise ? await decoded : decoded };
+        return { value: await attemptResult };
       } catch (error) {
         if (!(error instanceof ConnectorError) || !error.retryable) return { error };
         if (this.stopping) return STOPPED;
@@ -209,6 +231,7 @@ export class KafkaSource {
         this.options.logger.warn({ err: describeError(error), delayMs: delay }, 'decoding waits for the schema registry');
         await new Promise((r) => setTimeout(r, delay));
         await heartbeat();
+        attemptResult = Promise.resolve().then(() => this.options.decoder.decode(topic, bytes, origin));
       }
     }
   }

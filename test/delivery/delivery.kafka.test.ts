@@ -18,6 +18,7 @@ import {
   writeWorkspace,
 } from '../support/delivery-harness.js';
 import { testKafka, uniqueTopic } from '../support/kafka.js';
+import { framed, startFakeRegistry } from '../decode/fake-registry.js';
 
 const resources = new TestResources();
 afterEach(() => resources.closeAll());
@@ -154,4 +155,26 @@ describe('delivery through the real broker and the sandbox', () => {
     for (const t of arrivals) expect(arrivals.filter((u) => u > t - windowMs && u <= t).length).toBeLessThanOrEqual(200);
     expect(profilesOf(target, expectedProfiles(events).keys())).toEqual(expectedProfiles(events));
   }, 90_000);
+
+  it('waits out a schema registry outage without skipping or dead-lettering an event', async () => {
+    const topics = await createTestTopics(uniqueTopic('registry'), 2);
+    const events = sampleEvents(900, 200, 71).filter((e) => e.topic === SAMPLE_TOPICS.crm);
+    const registry = await startFakeRegistry();
+    resources.add(() => registry.close());
+    const crmSchema = (await sampleSchemas()).get(SAMPLE_TOPICS.crm)!;
+    registry.register(`${topics.byKind[SAMPLE_TOPICS.crm]}-value`, 7, JSON.parse(JSON.stringify(crmSchema.schema())));
+    const produced = await produceEvents(topics, events, 2, [], (avro) => framed(7, avro));
+    // long enough to outlast the registry client's own retries, so the source has to wait too
+    registry.failNext(10, 503);
+    const target = await sandbox();
+    const groupId = `${topics.prefix}.g`;
+    const stats = new RunStats();
+    await sink(writeWorkspace({ topics, targetUrl: target.url, groupId, schemaRegistryUrl: registry.url }), stats);
+    await waitFor('every partition committed', () => allCommitted(groupId, produced), 90_000, 250);
+
+    expect(registry.hits.get('/schemas/ids/7')).toBeGreaterThan(10);
+    expect(stats.summary().deadLettered).toBe(0);
+    expect(stats.summary().delivered + stats.summary().filtered).toBe(events.length);
+    expect(profilesOf(target, expectedProfiles(events).keys())).toEqual(expectedProfiles(events));
+  }, 120_000);
 });

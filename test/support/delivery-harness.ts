@@ -166,6 +166,7 @@ export async function produceEvents(
   events: SampleEvent[],
   partitions: number,
   extra: Array<{ topic: string; key: string; value: Buffer | null }> = [],
+  frame: (avro: Buffer) => Buffer = (avro) => avro,
 ): Promise<Produced[]> {
   const types = await sampleSchemas();
   // Idempotent: right after topic creation the broker may answer NOT_LEADER and kafkajs resends
@@ -189,7 +190,7 @@ export async function produceEvents(
             topic,
             messages: list.map((e) => ({
               key: e.key,
-              value: (types.get(e.topic) as Type).toBuffer(e.value),
+              value: frame((types.get(e.topic) as Type).toBuffer(e.value)),
               partition: Number(partition),
             })),
           };
@@ -222,6 +223,7 @@ export interface WorkspaceOptions {
   groupId: string;
   delivery?: Record<string, unknown>;
   mapping?: unknown;
+  schemaRegistryUrl?: string;
 }
 
 /** Writes config.yaml and mapping.yaml into a fresh folder; returns the config path. */
@@ -243,6 +245,7 @@ export function writeWorkspace(options: WorkspaceOptions): string {
       ...options.delivery,
     },
     metrics: { port: 0 },
+    ...(options.schemaRegistryUrl && { schema_registry: { url: options.schemaRegistryUrl } }),
   };
   const path = join(dir, 'config.yaml');
   writeFileSync(path, stringify(config));

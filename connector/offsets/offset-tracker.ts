@@ -24,6 +24,8 @@ export class OffsetTracker {
   private readonly partitions = new Map<string, { epoch: number; offsets: PartitionOffsets; committed?: number }>();
   private nextEpoch = 1;
   private assignments = 0;
+  // Kept as a running count: the source asks before every fetched message.
+  private held = 0;
 
   /** Changes whenever ownership changes; a commit decided under another version must not be sent. */
   get assignmentVersion(): number {
@@ -32,10 +34,8 @@ export class OffsetTracker {
 
   /** Takes ownership of exactly these partitions; others are forgotten and never committed. */
   assign(owned: Array<{ topic: string; partition: number }>): void {
-    this.assignments++;
-    const keep = new Set(owned.map((p) => key(p.topic, p.partition)));
-    for (const k of [...this.partitions.keys()]) if (!keep.has(k)) this.partitions.delete(k);
-    // Kafka re-fetches a re-assigned partition from its committed offset, so start clean.
+    this.revokeAll();
+    // Kafka re-fetches even a partition we kept from its committed offset, so every one starts clean.
     for (const p of owned) this.partitions.set(key(p.topic, p.partition), this.fresh());
   }
 
@@ -43,12 +43,14 @@ export class OffsetTracker {
   revokeAll(): void {
     this.assignments++;
     this.partitions.clear();
+    this.held = 0;
   }
 
   /** Registers a fetched offset; undefined if the partition is not owned or the offset was seen. */
   track(topic: string, partition: number, offset: number): OffsetToken | undefined {
     const state = this.partitions.get(key(topic, partition));
     if (!state || !state.offsets.track(offset)) return undefined;
+    this.held++;
     return { topic, partition, offset, epoch: state.epoch };
   }
 
@@ -82,23 +84,14 @@ export class OffsetTracker {
       const state = this.partitions.get(key(c.topic, c.partition));
       if (state && (state.committed === undefined || Number(c.offset) > state.committed)) {
         state.committed = Number(c.offset);
-        state.offsets.committed(state.committed);
+        this.held -= state.offsets.committed(state.committed);
       }
     }
   }
 
-  /** Events tracked but not yet in a committable prefix, over all owned partitions. */
-  outstanding(): number {
-    let n = 0;
-    for (const state of this.partitions.values()) n += state.offsets.outstanding();
-    return n;
-  }
-
   /** Events tracked and not yet committed, over all owned partitions. */
   uncommitted(): number {
-    let n = 0;
-    for (const state of this.partitions.values()) n += state.offsets.uncommitted();
-    return n;
+    return this.held;
   }
 
   /** Whether this topic-partition is currently owned. */

@@ -65,20 +65,18 @@ export class PartitionOffsets {
     return this.lastContiguous === undefined ? undefined : this.lastContiguous + 1;
   }
 
-  /** Records that Kafka holds `next` as committed: the events below it are no longer held. */
-  committed(next: number): void {
+  /** Records that Kafka holds `next` as committed; returns how many events that released. */
+  committed(next: number): number {
+    let released = 0;
     for (let o = this.doneUncommitted.peek(); o !== undefined && o < next; o = this.doneUncommitted.peek()) {
       this.doneUncommitted.shift();
+      released++;
     }
+    return released;
   }
 
   /** How many tracked offsets are not yet part of the committable prefix. */
   outstanding(): number {
     return this.inProgress.length;
-  }
-
-  /** Tracked offsets not yet committed: what a crash now would make Kafka deliver again. */
-  uncommitted(): number {
-    return this.inProgress.length + this.doneUncommitted.length;
   }
 }

@@ -95,7 +95,7 @@ describe('OffsetTracker', () => {
     const tokens = [0, 1, 2].map((o) => t.track('a', 0, o)!);
     t.ack(tokens[0]!);
     t.ack(tokens[1]!);
-    expect(t.outstanding()).toBe(1);
+    expect(t.pendingCommits()).toEqual([{ topic: 'a', partition: 0, offset: '2' }]);
     expect(t.uncommitted()).toBe(3);
     const commits = t.pendingCommits();
     t.ack(tokens[2]!);
@@ -105,13 +105,22 @@ describe('OffsetTracker', () => {
     expect(t.uncommitted()).toBe(0);
   });
 
-  it('counts outstanding events across partitions', () => {
+  it('counts uncommitted events across partitions, and forgets them with the partitions', () => {
     const t = new OffsetTracker();
     t.assign([{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }]);
     t.track('a', 0, 0);
     const b = t.track('b', 0, 0)!;
     t.track('b', 0, 1);
     t.ack(b);
-    expect(t.outstanding()).toBe(2);
+    expect(t.track('b', 0, 1)).toBeUndefined();
+    expect(t.uncommitted()).toBe(3);
+    t.markCommitted(t.pendingCommits());
+    expect(t.uncommitted()).toBe(2);
+    t.assign([{ topic: 'a', partition: 0 }]);
+    expect(t.uncommitted()).toBe(0);
+    t.track('a', 0, 0);
+    expect(t.uncommitted()).toBe(1);
+    t.revokeAll();
+    expect(t.uncommitted()).toBe(0);
   });
 });

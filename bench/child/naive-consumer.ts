@@ -9,8 +9,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
 import { loadConfig } from '../../connector/config/load.js';
 import { createDecoder } from '../../connector/decode/decoder.js';
-import { loadMapping } from '../../connector/mapping/index.js';
-import { createRequestBuilder } from '../../connector/target/request-builder.js';
+import { loadConfiguredMapping, readerSchemasOf } from '../../connector/mapping/index.js';
+import { requestBuilderFor } from '../../connector/target/request-builder.js';
 import { serve } from './protocol.js';
 
 export interface NaiveParams {
@@ -30,15 +30,10 @@ export interface NaiveResult {
 
 serve<NaiveParams, NaiveResult>(async (params, ready) => {
   const config = await loadConfig(params.configPath);
-  const mapping = await loadMapping(config.mapping_file, { longValues: config.target.long_values });
-  const builder = createRequestBuilder({ baseUrl: config.target.base_url, pathTemplate: config.target.path, clientCode: config.target.client_code });
+  const mapping = await loadConfiguredMapping(config);
+  const builder = requestBuilderFor(config.target);
   const topics = mapping.topics;
-  const decoder = createDecoder({
-    readerSchemas: new Map(topics.flatMap((t) => {
-      const type = mapping.readerSchema(t);
-      return type ? [[t, type] as const] : [];
-    })),
-  });
+  const decoder = createDecoder({ readerSchemas: readerSchemasOf(mapping) });
   const kafka = new Kafka({ clientId: 'bench-naive', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: config.kafka.group_id });
   await consumer.connect();

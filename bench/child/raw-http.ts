@@ -5,8 +5,8 @@
  */
 import { Pool } from 'undici';
 import { loadConfig } from '../../connector/config/load.js';
-import { loadMapping } from '../../connector/mapping/index.js';
-import { createRequestBuilder } from '../../connector/target/request-builder.js';
+import { loadConfiguredMapping } from '../../connector/mapping/index.js';
+import { requestBuilderFor } from '../../connector/target/request-builder.js';
 import type { TargetRequest } from '../../connector/profile.js';
 import { topicName, workloadEvents, type Workload } from '../lib/workloads.js';
 import { mark, serve } from './protocol.js';
@@ -30,8 +30,8 @@ export interface RawHttpResult {
 
 serve<RawHttpParams, RawHttpResult>(async (params, ready) => {
   const config = await loadConfig(params.configPath);
-  const mapping = await loadMapping(config.mapping_file, { longValues: config.target.long_values });
-  const builder = createRequestBuilder({ baseUrl: config.target.base_url, pathTemplate: config.target.path, clientCode: config.target.client_code });
+  const mapping = await loadConfiguredMapping(config);
+  const builder = requestBuilderFor(config.target);
   const topic = topicName(params.workload);
   const type = mapping.readerSchema(topic);
   if (!type) throw new Error(`no schema for ${topic}`);

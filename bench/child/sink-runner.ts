@@ -7,7 +7,7 @@ import { loadConfig } from '../../connector/config/load.js';
 import { createLogger } from '../../connector/observe/logger.js';
 import { createMetrics } from '../../connector/observe/metrics.js';
 import { pipelineObservers } from '../../connector/observe/pipeline-observers.js';
-import { RunStats } from '../../connector/observe/run-stats.js';
+import { RunStats, type RunSummary } from '../../connector/observe/run-stats.js';
 import { startSink } from '../../connector/run/sink.js';
 import { mark, serve } from './protocol.js';
 
@@ -19,16 +19,11 @@ export interface SinkRunParams {
   timeoutMs: number;
 }
 
-export interface SinkRunResult {
+/** The run's counters (RunStats') plus what only this harness measures. */
+export interface SinkRunResult
+  extends Pick<RunSummary, 'delivered' | 'filtered' | 'deadLettered' | 'requests' | 'failedRequests' | 'retries' | 'coalesced'> {
   complete: boolean;
   events: number;
-  delivered: number;
-  filtered: number;
-  deadLettered: number;
-  requests: number;
-  failedRequests: number;
-  retries: number;
-  coalesced: number;
   /** Process start → first event handed to delivery (module loading, connect, group join). */
   startupMs: number;
   /** First event fetched → every end offset committed. */
@@ -144,17 +139,17 @@ serve<SinkRunParams, SinkRunResult>(async (params, ready) => {
   const endedAt = performance.now();
   mark('done');
   const cpu = process.cpuUsage(cpuAtFirst);
-  const s = stats.summary();
+  const { delivered, filtered, deadLettered, requests, failedRequests, retries, coalesced, consumed } = stats.summary();
   const result: SinkRunResult = {
     complete: !timedOut,
-    events: s.consumed,
-    delivered: s.delivered,
-    filtered: s.filtered,
-    deadLettered: s.deadLettered,
-    requests: s.requests,
-    failedRequests: s.failedRequests,
-    retries: s.retries,
-    coalesced: s.coalesced,
+    events: consumed,
+    delivered,
+    filtered,
+    deadLettered,
+    requests,
+    failedRequests,
+    retries,
+    coalesced,
     // performance.now() counts from process start.
     startupMs: firstEventAt ?? endedAt,
     runMs: endedAt - (firstEventAt ?? endedAt),

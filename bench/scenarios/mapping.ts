@@ -6,8 +6,8 @@
 import { loadConfig } from '../../connector/config/load.js';
 import { createDecoder } from '../../connector/decode/decoder.js';
 import { generateSampleEvents, SAMPLE_TOPICS } from '../../connector/decode/sample-events.js';
-import { loadMapping } from '../../connector/mapping/index.js';
-import { createRequestBuilder } from '../../connector/target/request-builder.js';
+import { loadConfiguredMapping } from '../../connector/mapping/index.js';
+import { requestBuilderFor } from '../../connector/target/request-builder.js';
 import { table, type Scenario, type ScenarioOutcome } from '../lib/scenario.js';
 import { fixed, int, median, repoPath, spread } from '../lib/util.js';
 
@@ -30,10 +30,10 @@ export interface MappingFigures {
 export async function measureMapping(runs = RUNS): Promise<MappingFigures> {
   const topic = SAMPLE_TOPICS.crm;
   const config = await loadConfig(repoPath('examples/config.yaml'));
-  const mapping = await loadMapping(config.mapping_file, { longValues: config.target.long_values });
+  const mapping = await loadConfiguredMapping(config);
   const type = mapping.readerSchema(topic);
   if (!type) throw new Error(`examples/mapping.yaml names no schema for ${topic}`);
-  const builder = createRequestBuilder({ baseUrl: config.target.base_url, pathTemplate: config.target.path, clientCode: config.target.client_code });
+  const builder = requestBuilderFor(config.target);
   const decoder = createDecoder({ readerSchemas: new Map([[topic, type]]) });
   const messages = generateSampleEvents({ count: EVENTS, customers: CUSTOMERS, seed: 42, topics: [topic] }).map((e) => type.toBuffer(e.value));
 

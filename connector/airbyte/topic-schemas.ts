@@ -3,7 +3,7 @@
  * reader schema when it names one, else the registry's latest `<topic>-value`.
  */
 import type { Type } from 'avsc';
-import type { RegistryClient } from '../decode/registry.js';
+import { valueSubject, type RegistryClient } from '../decode/registry.js';
 import { describeError, MappingError } from '../errors.js';
 import type { CompiledMapping } from '../mapping/index.js';
 
@@ -26,7 +26,7 @@ export async function topicSchemas(
         return { topic, error: `topic ${topic} has no schema: the mapping names none and no schema_registry is configured` };
       }
       try {
-        return { topic, type: (await registry.latestVersion(`${topic}-value`)).type, source: 'registry' };
+        return { topic, type: (await registry.latestVersion(valueSubject(topic))).type, source: 'registry' };
       } catch (err) {
         return { topic, error: `topic ${topic}: ${describeError(err).message}` };
       }

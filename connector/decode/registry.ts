@@ -44,6 +44,11 @@ interface RegistrySchemaReply {
   version?: unknown;
 }
 
+/** The subject of a topic's value schema under the registry's default TopicNameStrategy. */
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
+
 /** Creates a registry client; credentials come from the config or from the URL's user info. */
 export function createRegistryClient(config: SchemaRegistryConfig, options: RegistryClientOptions = {}): RegistryClient {
   const attempts = options.attempts ?? 4;

@@ -3,10 +3,9 @@
  * run, so a second run never reads the first one's events or commits.
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import { SAMPLE_TOPICS, type SampleTopic } from '../decode/sample-events.js';
-import { isRetriableKafkaError } from '../source/kafka-retriable.js';
+import { retryingKafka } from '../source/kafka-retriable.js';
 
 /** One run's topic names and consumer group. */
 export interface DemoTopics {
@@ -56,17 +55,8 @@ export async function createDemoTopics(admin: Admin, topics: DemoTopics, partiti
  * connector's first join from logging that delay as errors.
  */
 export async function awaitGroupCoordinator(admin: Admin, topics: DemoTopics, timeoutMs = 30_000): Promise<void> {
-  const giveUpAt = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await admin.fetchOffsets({ groupId: topics.groupId, topics: sourceTopics(topics) });
-      return;
-    } catch (err) {
-      // kafkajs retries a missing coordinator itself, but not one that is still loading.
-      if (!isRetriableKafkaError(err) || Date.now() >= giveUpAt) throw err;
-      await sleep(200);
-    }
-  }
+  // kafkajs retries a missing coordinator itself, but not one that is still loading.
+  await retryingKafka(() => admin.fetchOffsets({ groupId: topics.groupId, topics: sourceTopics(topics) }), timeoutMs);
 }
 
 /** Deletes the run's topics, so repeated demos leave nothing behind on the cluster. */

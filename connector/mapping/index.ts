@@ -1,3 +1,3 @@
 /** The mapping engine's public surface: load a mapping file, then map decoded events with it. */
-export { loadMapping, type LoadMappingOptions } from './load.js';
+export { loadConfiguredMapping, loadMapping, readerSchemasOf, type LoadMappingOptions } from './load.js';
 export type { CompiledMapping, LongValuesPolicy, MappingOutcome } from './types.js';

@@ -7,6 +7,7 @@ import { loadAvroSchema } from '../decode/schema-file.js';
 import { compileEntry, type CompiledEntry, type EntrySpec } from './compile.js';
 import { shapeProblems } from './shape.js';
 import { pathProblems, type PathUse } from './static-check.js';
+import type { Config } from '../config/types.js';
 import type { CompiledMapping, LongValuesPolicy } from './types.js';
 import { formatField, YamlSource, type FieldPath } from './yaml-source.js';
 
@@ -117,4 +118,19 @@ export async function loadMapping(file: string, options: LoadMappingOptions = {}
     },
     checkPaths: (topic, type) => (byTopic.get(topic) ?? []).flatMap((entry) => pathProblems(entry.paths, type)),
   };
+}
+
+/** The mapping a config names, with the config's policy for long values. */
+export function loadConfiguredMapping(config: Pick<Config, 'mapping_file' | 'target'>): Promise<CompiledMapping> {
+  return loadMapping(config.mapping_file, { longValues: config.target.long_values });
+}
+
+/** The reader schema of every mapped topic that names one, as the decoder takes them. */
+export function readerSchemasOf(mapping: CompiledMapping): Map<string, Type> {
+  return new Map(
+    mapping.topics.flatMap((topic) => {
+      const type = mapping.readerSchema(topic);
+      return type ? [[topic, type] as const] : [];
+    }),
+  );
 }

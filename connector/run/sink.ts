@@ -5,11 +5,11 @@ import { DeadLetterWriter } from '../deadletter/dead-letter-writer.js';
 import { createDecoder, type Decoder } from '../decode/decoder.js';
 import { Dispatcher, type DispatchObserver } from '../dispatch/dispatcher.js';
 import { RollingQuota } from '../dispatch/rolling-quota.js';
-import { loadMapping, type CompiledMapping } from '../mapping/index.js';
+import { loadConfiguredMapping, readerSchemasOf, type CompiledMapping } from '../mapping/index.js';
 import { KafkaSource, type SourceObserver } from '../source/kafka-source.js';
 import { createKafka } from '../source/kafka-client.js';
 import { TargetClient } from '../target/client.js';
-import { createRequestBuilder } from '../target/request-builder.js';
+import { requestBuilderFor } from '../target/request-builder.js';
 
 /** The delivery half of the connector: mapping, dispatch and the Target client. */
 export interface DeliveryEngine {
@@ -21,12 +21,8 @@ export interface DeliveryEngine {
 
 /** Builds mapping, request builder, Target client, quota and dispatcher from the config. */
 export async function createDeliveryEngine(config: Config, observer?: DispatchObserver): Promise<DeliveryEngine> {
-  const mapping = await loadMapping(config.mapping_file, { longValues: config.target.long_values });
-  const builder = createRequestBuilder({
-    baseUrl: config.target.base_url,
-    pathTemplate: config.target.path,
-    clientCode: config.target.client_code,
-  });
+  const mapping = await loadConfiguredMapping(config);
+  const builder = requestBuilderFor(config.target);
   const client = new TargetClient({
     baseUrl: config.target.base_url,
     timeoutMs: config.target.timeout_ms,
@@ -65,13 +61,7 @@ export interface SinkObservers {
 /** Starts the long-running consumer described by the config. */
 export async function startSink(config: Config, logger: Logger, observers: SinkObservers = {}): Promise<RunningSink> {
   const engine = await createDeliveryEngine(config, observers.dispatch);
-  const readerSchemas = new Map(
-    engine.mapping.topics.flatMap((topic) => {
-      const type = engine.mapping.readerSchema(topic);
-      return type ? [[topic, type] as const] : [];
-    }),
-  );
-  const decoder: Decoder = createDecoder({ readerSchemas, registry: config.schema_registry });
+  const decoder: Decoder = createDecoder({ readerSchemas: readerSchemasOf(engine.mapping), registry: config.schema_registry });
   const kafka = createKafka(config.kafka, logger);
   const producer: Producer = kafka.producer({
     idempotent: true,

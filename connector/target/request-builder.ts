@@ -2,6 +2,7 @@
  * Turns one profile update into the HTTP requests Target's Single Profile Update API needs.
  * Pure: no I/O, same input → same requests.
  */
+import type { TargetConfig } from '../config/types.js';
 import { UnmappableEventError } from '../errors.js';
 import type { ProfileUpdate, TargetRequest } from '../profile.js';
 
@@ -126,4 +127,9 @@ function packBodies(pairs: string[], names: string[], maxBytes: number): string[
   });
   bodies.push(current);
   return bodies;
+}
+
+/** A builder for the endpoint a config's `target` section names. */
+export function requestBuilderFor(target: Pick<TargetConfig, 'base_url' | 'path' | 'client_code'>): RequestBuilder {
+  return createRequestBuilder({ baseUrl: target.base_url, pathTemplate: target.path, clientCode: target.client_code });
 }

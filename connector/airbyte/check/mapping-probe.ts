@@ -6,14 +6,14 @@
 import type { Config } from '../../config/types.js';
 import type { RegistryClient } from '../../decode/registry.js';
 import { describeError, formatProblem, MappingError } from '../../errors.js';
-import { loadMapping, type CompiledMapping } from '../../mapping/index.js';
+import { loadConfiguredMapping, type CompiledMapping } from '../../mapping/index.js';
 import { topicSchemas } from '../topic-schemas.js';
 import { failed, passed, type ProbeResult } from './probe.js';
 
 /** The compiled mapping, or the failed `mapping` probe saying why it does not load. */
 export async function loadCheckedMapping(config: Config): Promise<CompiledMapping | ProbeResult> {
   try {
-    return await loadMapping(config.mapping_file, { longValues: config.target.long_values });
+    return await loadConfiguredMapping(config);
   } catch (err) {
     if (err instanceof MappingError) return failed('mapping', err.problems.map(formatProblem).join('; '));
     return failed('mapping', describeError(err).message);

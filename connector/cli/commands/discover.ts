@@ -9,7 +9,7 @@ import { catalogMessage, protocolLine, type CatalogMessage } from '../../airbyte
 import { requireSchemas, topicSchemas } from '../../airbyte/topic-schemas.js';
 import { loadConfig } from '../../config/load.js';
 import { createRegistryClient } from '../../decode/registry.js';
-import { loadMapping } from '../../mapping/index.js';
+import { loadConfiguredMapping } from '../../mapping/index.js';
 
 export interface DiscoverOptions {
   config: string;
@@ -18,7 +18,7 @@ export interface DiscoverOptions {
 /** The CATALOG of the mapping the config names; throws a ConnectorError when a topic has no schema. */
 export async function discoverCatalog(configPath: string): Promise<CatalogMessage> {
   const config = await loadConfig(configPath);
-  const mapping = await loadMapping(config.mapping_file, { longValues: config.target.long_values });
+  const mapping = await loadConfiguredMapping(config);
   const registry = config.schema_registry && createRegistryClient(config.schema_registry);
   try {
     const schemas = requireSchemas(mapping, await topicSchemas(mapping, registry, mapping.topics));

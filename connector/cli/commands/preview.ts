@@ -10,10 +10,10 @@ import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { parseAvroSchema } from '../../decode/avro-types.js';
 import { createDecoder, type Decoder } from '../../decode/decoder.js';
-import { createRegistryClient, type RegistryClient } from '../../decode/registry.js';
+import { createRegistryClient, valueSubject, type RegistryClient } from '../../decode/registry.js';
 import { ConnectorError, describeError } from '../../errors.js';
-import { loadMapping, type CompiledMapping } from '../../mapping/index.js';
-import { createRequestBuilder, type RequestBuilder } from '../../target/request-builder.js';
+import { loadConfiguredMapping, type CompiledMapping } from '../../mapping/index.js';
+import { requestBuilderFor, type RequestBuilder } from '../../target/request-builder.js';
 
 export interface PreviewOptions {
   config: string;
@@ -57,7 +57,7 @@ function schemaSource(mapping: CompiledMapping, registry: RegistryClient | undef
     if (local || !registry) return local;
     let pending = latest.get(topic);
     if (!pending) {
-      pending = registry.latestVersion(`${topic}-value`).then((v) => v.type);
+      pending = registry.latestVersion(valueSubject(topic)).then((v) => v.type);
       latest.set(topic, pending);
     }
     return pending;
@@ -179,17 +179,13 @@ export async function runPreview(options: PreviewOptions, output: PreviewOutput 
   let bytes: Buffer;
   try {
     config = await loadConfig(options.config);
-    mapping = await loadMapping(config.mapping_file, { longValues: config.target.long_values });
+    mapping = await loadConfiguredMapping(config);
     bytes = await readFile(options.input);
   } catch (err) {
     output.err(`${err instanceof ConnectorError ? err.message : `cannot read input: ${(err as Error).message}`}\n`);
     return 2;
   }
-  const builder = createRequestBuilder({
-    baseUrl: config.target.base_url,
-    pathTemplate: config.target.path,
-    clientCode: config.target.client_code,
-  });
+  const builder = requestBuilderFor(config.target);
   const print = (line: unknown) => output.out(`${JSON.stringify(line)}\n`);
   const input = openInput(options, bytes, config, mapping);
   let allMapped = true;

@@ -20,7 +20,6 @@ export interface DispatchObserver {
   requestFinished?(request: TargetRequest, outcome: { status?: number; error?: unknown; durationMs: number }): void;
   retryScheduled?(error: unknown, delayMs: number): void;
   coalesced?(): void;
-  quotaWaiting?(ms: number): void;
   quotaRemaining?(remaining: number): void;
 }
 
@@ -108,16 +107,6 @@ export class Dispatcher {
     }
     lane.pending = { identity: update.identity, entries: [entry] };
     if (!lane.active) this.schedule(lane);
-  }
-
-  /** Updates submitted and not yet settled. */
-  get outstanding(): number {
-    return this.unsettled;
-  }
-
-  /** Requests currently being sent. */
-  get inFlight(): number {
-    return this.limit.activeCount;
   }
 
   /** True while sending waits for quota to return. */
@@ -259,7 +248,6 @@ export class Dispatcher {
     while (!this.options.quota.tryTake()) {
       this.quotaBlocked = true;
       const ms = this.options.quota.msUntilAvailable();
-      this.options.observer?.quotaWaiting?.(ms);
       await new Promise<void>((resolve) => this.later(ms, resolve));
     }
     this.quotaBlocked = false;

@@ -64,7 +64,7 @@ export class KafkaSource {
   private commitFn: CommitFn | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
-  private pendingEvents = 0;
+  private unsettledEvents = 0;
   private ackedSinceCommit = 0;
   private commitSoon = false;
   private paused = false;
@@ -139,11 +139,6 @@ export class KafkaSource {
     return this.tracker.uncommitted();
   }
 
-  /** Events handed to delivery and not yet settled. */
-  get unsettled(): number {
-    return this.pendingEvents;
-  }
-
   /**
    * Stops fetching, waits up to `timeoutMs` for events in flight, commits what is done and
    * disconnects. Returns whether everything in flight settled.
@@ -167,7 +162,7 @@ export class KafkaSource {
   }
 
   private whenDrained(): Promise<void> {
-    if (this.pendingEvents === 0) return Promise.resolve();
+    if (this.unsettledEvents === 0) return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -237,7 +232,7 @@ export class KafkaSource {
   }
 
   private accept(token: OffsetToken, message: KafkaMessage, decoded: Exclude<DecodeResult, typeof STOPPED>): void {
-    this.pendingEvents++;
+    this.unsettledEvents++;
     this.options.observer?.consumed?.(token.topic);
     const fetchedAt = performance.now();
     const done = (outcome: EventOutcome) => this.settle(token, message, outcome, fetchedAt);
@@ -300,9 +295,9 @@ export class KafkaSource {
   }
 
   private release(): void {
-    this.pendingEvents--;
+    this.unsettledEvents--;
     this.options.observer?.pending?.(this.tracker.uncommitted());
-    if (this.pendingEvents === 0) {
+    if (this.unsettledEvents === 0) {
       const waiters = this.drainWaiters;
       this.drainWaiters = [];
       for (const w of waiters) w();

@@ -2,17 +2,23 @@
 import { Ajv } from 'ajv';
 
 export interface FaultSettings {
-  /** Delay before every answer on the update endpoint. */
+  /** Delay before every answer on the update, batchUpdate and batchStatus endpoints. */
   latencyMs: number;
-  /** Fraction of update requests answered 503. */
+  /** Fraction of update, batchUpdate and batchStatus requests answered 503. */
   failRate: number;
-  /** Fraction of update requests answered 429 with `Retry-After: retryAfterSeconds`. */
+  /** Fraction of update and batchUpdate requests answered 429 with `Retry-After: retryAfterSeconds`. */
   rate429: number;
   retryAfterSeconds: number;
-  /** Fraction of update requests whose connection is destroyed without a reply. */
+  /** Fraction of update and batchUpdate requests whose connection is destroyed without a reply. */
   resetRate: number;
-  /** Fraction of update requests never answered. */
+  /** Fraction of update and batchUpdate requests never answered. */
   hangRate: number;
+  /** Fraction of bulk batch rows that report `error` and are not applied; drawn per row at submit. */
+  bulkRowErrorRate: number;
+  /** Identities (thirdPartyId or pcId values) whose bulk rows always report `error` and are not applied. */
+  bulkErrorIds: string[];
+  /** Identities whose single updates are refused for good (HTTP 400): a request that is its event's own fault. */
+  rejectIds: string[];
 }
 
 export const NO_FAULTS: FaultSettings = {
@@ -22,6 +28,9 @@ export const NO_FAULTS: FaultSettings = {
   retryAfterSeconds: 1,
   resetRate: 0,
   hangRate: 0,
+  bulkRowErrorRate: 0,
+  bulkErrorIds: [],
+  rejectIds: [],
 };
 
 export type FaultOutcome = 'reset' | 'hang' | 'unavailable' | 'throttled' | 'none';
@@ -37,13 +46,17 @@ const faultSchema = {
     retryAfterSeconds: { type: 'integer', minimum: 0 },
     resetRate: rate,
     hangRate: rate,
+    bulkRowErrorRate: rate,
+    bulkErrorIds: { type: 'array', items: { type: 'string' } },
+    rejectIds: { type: 'array', items: { type: 'string' } },
   },
 };
 const validatePartial = new Ajv({ allErrors: true }).compile<Partial<FaultSettings>>(faultSchema);
 
 /**
  * Merges `change` into `current`, or lists why it cannot be: wrong types, rates outside [0, 1],
- * or rates adding up to more than 1 (each request suffers at most one fault).
+ * or request-fault rates adding up to more than 1 (each request suffers at most one fault; the
+ * bulk row error rate is drawn separately, per row).
  */
 export function mergeFaults(
   current: FaultSettings,

@@ -3,13 +3,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Reads the whole body but keeps at most `limit` bytes, so an oversized upload cannot exhaust memory. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<{ text: string; tooLarge: boolean }> {
+  const { bytes } = await readRawBody(req, limit);
+  return { text: bytes?.toString('utf8') ?? '', tooLarge: bytes === undefined };
+}
+
+/** Reads the whole body and counts its size; `bytes` is undefined when it was over `limit` (and not kept). */
+export async function readRawBody(req: IncomingMessage, limit: number): Promise<{ bytes: Buffer | undefined; size: number }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size <= limit) chunks.push(chunk);
   }
-  return { text: size <= limit ? Buffer.concat(chunks).toString('utf8') : '', tooLarge: size > limit };
+  return { bytes: size <= limit ? Buffer.concat(chunks, size) : undefined, size };
 }
 
 /** Sends a plain-text answer. */

@@ -28,9 +28,27 @@ export class ProfileStore {
   apply(identity: ProfileIdentity, attributes: Record<string, string>, now: number, createMissing: boolean): boolean {
     const profile = this.profiles.get(identityKey(identity));
     if (profile) write(profile, attributes, now);
-    else if (createMissing) this.seed(identity, attributes, now);
+    // An update that carries nothing creates nothing (the check probe sends one).
+    else if (createMissing && Object.keys(attributes).length > 0) this.seed(identity, attributes, now);
     else return false;
     return true;
+  }
+
+  /** Writes `values[i]` as attribute `names[i]`, creating the profile if needed (the bulk path: no object per row). */
+  upsert(identity: ProfileIdentity, names: readonly string[], values: readonly string[], now: number): void {
+    const key = identityKey(identity);
+    let profile = this.profiles.get(key);
+    if (!profile) {
+      profile = new Map();
+      this.profiles.set(key, profile);
+    }
+    for (let i = 0; i < names.length; i++) profile.set(names[i] ?? '', { value: values[i] ?? '', modifiedAt: now });
+  }
+
+  /** Deletes the named attributes from the profile, if it exists. */
+  remove(identity: ProfileIdentity, names: Iterable<string>): void {
+    const profile = this.profiles.get(identityKey(identity));
+    if (profile) for (const name of names) profile.delete(name);
   }
 
   /** The profile, or undefined when it does not exist. */

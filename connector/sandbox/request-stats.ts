@@ -1,6 +1,9 @@
-/** Counters for the update endpoint, including how many requests per profile were in flight at once. */
+/**
+ * Request counters of the sandbox's endpoints: the update endpoint (including how many requests
+ * per profile were in flight at once) and the bulk batchUpdate / batchStatus endpoints.
+ */
 
-export interface SandboxStats {
+export interface UpdateEndpointStats {
   /** Update-endpoint requests answered or dropped. */
   requests: number;
   /** Answers by HTTP status code. */
@@ -66,7 +69,7 @@ export class RequestStats {
   }
 
   /** A snapshot, completed with the profile count owned by the profile store. */
-  snapshot(profiles: number): SandboxStats {
+  snapshot(profiles: number): UpdateEndpointStats {
     let requests = this.resets + this.hangs;
     for (const n of this.byStatus.values()) requests += n;
     return {
@@ -93,5 +96,62 @@ export class RequestStats {
     this.ignored = 0;
     this.maxInFlight = this.inFlight;
     this.maxPerProfile = Math.max(0, ...this.inFlightByProfile.values());
+  }
+}
+
+export interface BulkEndpointStats {
+  /** batchUpdate requests answered or dropped. */
+  bulkRequests: number;
+  /** batchUpdate answers by HTTP status code. */
+  bulkByStatus: Record<string, number>;
+  /** batchUpdate connections reset or never answered (faults). */
+  bulkResets: number;
+  bulkHangs: number;
+  /** batchStatus requests answered. */
+  bulkStatusPolls: number;
+}
+
+/** Tallies outcomes of the batchUpdate and batchStatus endpoints. */
+export class BulkRequestStats {
+  private byStatus = new Map<number, number>();
+  private resets = 0;
+  private hangs = 0;
+  private polls = 0;
+
+  /** Counts one answered batchUpdate request. */
+  answered(status: number): void {
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+  }
+
+  /** Counts one batchUpdate request dropped by a reset or hang fault. */
+  dropped(how: 'reset' | 'hang'): void {
+    if (how === 'reset') this.resets++;
+    else this.hangs++;
+  }
+
+  /** Counts one answered batchStatus request. */
+  polled(): void {
+    this.polls++;
+  }
+
+  /** A snapshot of the counters. */
+  snapshot(): BulkEndpointStats {
+    let requests = this.resets + this.hangs;
+    for (const n of this.byStatus.values()) requests += n;
+    return {
+      bulkRequests: requests,
+      bulkByStatus: Object.fromEntries([...this.byStatus].map(([status, n]) => [String(status), n])),
+      bulkResets: this.resets,
+      bulkHangs: this.hangs,
+      bulkStatusPolls: this.polls,
+    };
+  }
+
+  /** Zeroes the counters. */
+  clear(): void {
+    this.byStatus = new Map();
+    this.resets = 0;
+    this.hangs = 0;
+    this.polls = 0;
   }
 }

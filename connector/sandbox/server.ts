@@ -7,14 +7,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors.js';
 import type { IdentityKind, ProfileIdentity } from '../profile.js';
+import { MAX_POST_BODY_BYTES } from '../target/api-limits.js';
+import type { BatchDetail, BatchSummary } from './bulk-batches.js';
 import type { FaultSettings } from './faults.js';
-import { parseJson, readBody, sendJson, sendText } from './http-io.js';
+import { parseJson, readBody, readRawBody, sendJson, sendText } from './http-io.js';
 import { resolveSandboxOptions, type SandboxOptions, type SandboxSettings } from './options.js';
 import { parseProfileSeeds } from './profile-seeds.js';
-import type { SandboxStats } from './request-stats.js';
-import { TargetSimulator, type UpdateAction } from './simulator.js';
+import { TargetSimulator, type ReplyAction, type SandboxStats } from './simulator.js';
 import type { LoggedUpdate, UpdateQuery } from './update-log.js';
-import { MAX_BODY_BYTES } from './update-request.js';
 
 /** A running sandbox, driven in-process by tests. */
 export interface Sandbox {
@@ -25,12 +25,16 @@ export interface Sandbox {
   readonly seed: number;
   /** Stops listening and drops open connections, hung requests included. */
   close(): Promise<void>;
-  /** Accepted updates in arrival order. */
+  /** Accepted updates and applied bulk rows in arrival order. */
   updates(query?: UpdateQuery): LoggedUpdate[];
   /** A profile's attribute values, or undefined when the profile does not exist. */
   profile(kind: IdentityKind, value: string): Record<string, string> | undefined;
   stats(): SandboxStats;
-  /** Forgets profiles, updates, counters and quota; restores the starting faults and seed. */
+  /** Every bulk batch since the last reset, in submission order. */
+  batches(): BatchSummary[];
+  /** One bulk batch with each row's status, or undefined for an unknown id. */
+  batch(id: string): BatchDetail | undefined;
+  /** Forgets profiles, updates, batches, counters and quotas; restores the starting faults and seed. */
   reset(): void;
   /** Changes some fault settings; throws ConfigError when the result would be invalid. */
   setFaults(change: Partial<FaultSettings>): void;
@@ -44,6 +48,8 @@ const CONTROL_BODY_LIMIT = 16 * 1024 * 1024;
 interface Context {
   simulator: TargetSimulator;
   settings: SandboxSettings;
+  /** The sandbox's own base URL, known once it listens; batchStatus links are built on it. */
+  url: string;
   /** Aborted on close so pending latency timers do not keep the process alive. */
   closing: AbortSignal;
   log: Logger | undefined;
@@ -57,7 +63,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // Every delayed reply waits on this one signal; the default cap of 10 listeners would warn
   // under any real load.
   setMaxListeners(Infinity, closing.signal);
-  const ctx: Context = { simulator, settings, closing: closing.signal, log: options.logger };
+  const ctx: Context = { simulator, settings, url: '', closing: closing.signal, log: options.logger };
   // Node's default 16 KB header cap would answer 431 before the 8 KB URL rule could answer 414.
   const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
     route(ctx, req, res).catch((err: unknown) => {
@@ -75,6 +81,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${isIPv6(settings.host) ? `[${settings.host}]` : settings.host}:${port}`;
+  ctx.url = url;
   ctx.log?.info({ url, clientCode: settings.clientCode, seed: settings.seed }, 'sandbox listening');
 
   return {
@@ -93,6 +100,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return stored && Object.fromEntries([...stored].map(([name, attribute]) => [name, attribute.value]));
     },
     stats: () => simulator.stats(),
+    batches: () => simulator.batches(),
+    batch: (id) => simulator.batch(id),
     reset: () => simulator.reset(),
     setFaults(change) {
       const problems = simulator.setFaults(change);
@@ -113,6 +122,10 @@ async function route(ctx: Context, req: IncomingMessage, res: ServerResponse): P
   const [first, second, third, fourth, fifth] = segments;
   if (first === 'm2' && segments.length === 4 && third === 'profile' && fourth === 'update') {
     return handleUpdate(ctx, req, res, second ?? '', query);
+  }
+  if (first === 'm2' && segments.length === 5 && third === 'v2' && fourth === 'profile') {
+    if (fifth === 'batchUpdate') return handleBatchUpdate(ctx, req, res, second ?? '');
+    if (fifth === 'batchStatus') return handleBatchStatus(ctx, req, res, second ?? '', query);
   }
   if (first === 'rest' && second === 'v1' && third === 'profiles') {
     if (segments.length === 5 && fourth === 'thirdPartyId') {
@@ -142,13 +155,13 @@ async function handleUpdate(
 ): Promise<void> {
   const { simulator, settings } = ctx;
   const method = req.method;
-  if (clientSegment !== 'client' && clientSegment !== settings.clientCode) {
+  if (!knownClient(ctx, clientSegment)) {
     return perform(req, res, simulator.refuse(404, 'unknown client code'));
   }
   if (method !== 'GET' && method !== 'POST') {
     return perform(req, res, simulator.refuse(405, 'use GET or POST'));
   }
-  const body = method === 'POST' ? await readBody(req, MAX_BODY_BYTES) : undefined;
+  const body = method === 'POST' ? await readBody(req, MAX_POST_BODY_BYTES) : undefined;
   const authority = req.headers.host ?? `${settings.host}:${req.socket.localPort ?? ''}`;
   const outcome = simulator.receive({
     method,
@@ -160,7 +173,50 @@ async function handleUpdate(
   });
   // A request counts as in flight until its response (or connection) closes, hung ones included.
   if (outcome.identity && !res.closed) res.once('close', simulator.trackInFlight(outcome.identity));
-  const latencyMs = simulator.faults.latencyMs;
+  ctx.log?.debug({ method, outcome: outcome.action.type }, 'update request');
+  await performAfterLatency(ctx, req, res, outcome.action);
+}
+
+/** `POST /m2/<client>/v2/profile/batchUpdate`: the body is the raw batch file, never form-decoded as a whole. */
+async function handleBatchUpdate(ctx: Context, req: IncomingMessage, res: ServerResponse, clientSegment: string): Promise<void> {
+  const { simulator, settings } = ctx;
+  if (!knownClient(ctx, clientSegment)) return perform(req, res, simulator.refuseBatchUpdate(404, 'unknown client code'));
+  if (req.method !== 'POST') return perform(req, res, simulator.refuseBatchUpdate(405, 'use POST'));
+  // Keep at most one byte under the limit: a file must be smaller than it.
+  const body = await readRawBody(req, settings.bulkLimits.maxBytes - 1);
+  const action = simulator.submitBatch({
+    contentType: req.headers['content-type'],
+    size: body.size,
+    bytes: body.bytes,
+    statusUrl: (batchId) =>
+      `${ctx.url}/m2/${encodeURIComponent(clientSegment)}/v2/profile/batchStatus?batchId=${encodeURIComponent(batchId)}`,
+  });
+  ctx.log?.debug({ bytes: body.size, outcome: action.type === 'reply' ? action.status : action.type }, 'batchUpdate request');
+  await performAfterLatency(ctx, req, res, action);
+}
+
+/** `GET /m2/<client>/v2/profile/batchStatus?batchId=<id>`. */
+async function handleBatchStatus(
+  ctx: Context,
+  req: IncomingMessage,
+  res: ServerResponse,
+  clientSegment: string,
+  query: string,
+): Promise<void> {
+  const { simulator } = ctx;
+  if (!knownClient(ctx, clientSegment)) return perform(req, res, simulator.refuseBatchStatus(404, 'unknown client code'));
+  if (req.method !== 'GET') return perform(req, res, simulator.refuseBatchStatus(405, 'use GET'));
+  await performAfterLatency(ctx, req, res, simulator.batchStatus(new URLSearchParams(query).get('batchId')));
+}
+
+/** Whether a `/m2/<segment>/...` path names this sandbox's client: its code or the literal `client`. */
+function knownClient(ctx: Context, clientSegment: string): boolean {
+  return clientSegment === 'client' || clientSegment === ctx.settings.clientCode;
+}
+
+/** Waits the configured latency, then performs `action`; drops the connection if the sandbox closes meanwhile. */
+async function performAfterLatency(ctx: Context, req: IncomingMessage, res: ServerResponse, action: ReplyAction): Promise<void> {
+  const latencyMs = ctx.simulator.faults.latencyMs;
   if (latencyMs > 0) {
     try {
       await sleep(latencyMs, undefined, { signal: ctx.closing });
@@ -170,11 +226,10 @@ async function handleUpdate(
       return;
     }
   }
-  ctx.log?.debug({ method, outcome: outcome.action.type }, 'update request');
-  perform(req, res, outcome.action);
+  perform(req, res, action);
 }
 
-function perform(req: IncomingMessage, res: ServerResponse, action: UpdateAction): void {
+function perform(req: IncomingMessage, res: ServerResponse, action: ReplyAction): void {
   switch (action.type) {
     case 'reply':
       return sendText(res, action.status, action.body, action.headers);
@@ -234,6 +289,12 @@ async function handleControl(
       if (!json) return sendJson(res, 400, { problems: ['body must be a JSON object'] });
       const problems = simulator.setFaults(json.value);
       return problems.length > 0 ? sendJson(res, 400, { problems }) : sendJson(res, 200, simulator.faults);
+    }
+    case 'GET batches': {
+      const id = new URLSearchParams(query).get('id');
+      if (id === null) return sendJson(res, 200, { batches: simulator.batches() });
+      const batch = simulator.batch(id);
+      return batch ? sendJson(res, 200, batch) : sendJson(res, 404, { error: `unknown batch id ${JSON.stringify(id)}` });
     }
     case 'POST profiles': {
       const json = await readJson(req);

@@ -1,7 +1,8 @@
 /** Every accepted update in arrival order, stored column-wise so a million entries stay small. */
 import { identityKey, type ProfileIdentity } from '../profile.js';
 
-export type UpdateMethod = 'GET' | 'POST';
+/** How an update arrived: a single update by GET or POST, or a row of a bulk batch. */
+export type UpdateMethod = 'GET' | 'POST' | 'BULK';
 
 /** One accepted update as tests and `/_sandbox/updates` see it. */
 export interface LoggedUpdate {
@@ -11,9 +12,11 @@ export interface LoggedUpdate {
   /** Attribute names without `profile.`. */
   attributes: Record<string, string>;
   method: UpdateMethod;
+  /** The batch a `BULK` row came from; absent for single updates. */
+  batchId?: string;
   /** Whether a profile was written (false: unknown profile, ignored as Target does). */
   applied: boolean;
-  /** ISO 8601 arrival time. */
+  /** ISO 8601 arrival time; for a bulk row, when its batch applied. */
   receivedAt: string;
 }
 
@@ -26,9 +29,12 @@ export interface UpdateQuery {
   identity?: ProfileIdentity;
 }
 
-// Method and applied packed as bits of one small integer per entry.
+// Method, applied and the batch number packed into one small integer per entry, so bulk rows
+// cost the log nothing beyond what a single update costs.
 const POST_BIT = 1;
 const APPLIED_BIT = 2;
+const BULK_BIT = 4;
+const BATCH_SHIFT = 3;
 
 /**
  * Append-only log; with `record` false it only counts, so long benchmarks keep final state only.
@@ -43,29 +49,31 @@ export class UpdateLog {
   private nameSetRefs: number[] = [];
   private values = new TextArena();
   private identities = new Interner<ProfileIdentity>();
-  private nameSets = new Interner<string[]>();
+  private nameSets = new Interner<readonly string[]>();
+  private batchIds = new Interner<string>();
   private appended = 0;
 
   constructor(private readonly record: boolean) {}
 
-  /** Records one accepted update and returns its arrival index. */
+  /** Records one accepted single update and returns its arrival index. */
   append(
     identity: ProfileIdentity,
     attributes: Record<string, string>,
-    method: UpdateMethod,
+    method: 'GET' | 'POST',
     applied: boolean,
     receivedAt: number,
   ): number {
-    const index = this.appended++;
-    if (this.record) {
-      const names = Object.keys(attributes);
-      this.flags.push((method === 'POST' ? POST_BIT : 0) | (applied ? APPLIED_BIT : 0));
-      this.receivedAt.push(receivedAt);
-      this.identityRefs.push(this.identities.ref(identityKey(identity), identity));
-      this.nameSetRefs.push(this.nameSets.ref(JSON.stringify(names), names));
-      this.values.push(JSON.stringify(names.map((name) => attributes[name])));
-    }
-    return index;
+    if (!this.record) return this.appended++;
+    const names = Object.keys(attributes);
+    const flags = (method === 'POST' ? POST_BIT : 0) | (applied ? APPLIED_BIT : 0);
+    return this.push(identity, names, names.map((name) => attributes[name] ?? ''), flags, receivedAt);
+  }
+
+  /** Records one applied row of bulk batch `batchId`, `values[i]` being attribute `names[i]`, and returns its arrival index. */
+  appendBulkRow(identity: ProfileIdentity, names: readonly string[], values: readonly string[], receivedAt: number, batchId: string): number {
+    if (!this.record) return this.appended++;
+    const flags = BULK_BIT | APPLIED_BIT | (this.batchIds.ref(batchId, batchId) << BATCH_SHIFT);
+    return this.push(identity, names, values, flags, receivedAt);
   }
 
   /** Number of updates appended since the last clear, recorded or not. */
@@ -85,16 +93,27 @@ export class UpdateLog {
       const flags = this.flags[i] ?? 0;
       const names = this.nameSets.get(this.nameSetRefs[i] ?? 0);
       const values = JSON.parse(this.values.get(i)) as string[];
+      const bulk = (flags & BULK_BIT) !== 0;
       out.push({
         index: i,
         identity: { ...this.identities.get(identityRef) },
         attributes: Object.fromEntries(names.map((name, j) => [name, values[j] ?? ''])),
-        method: flags & POST_BIT ? 'POST' : 'GET',
+        method: bulk ? 'BULK' : flags & POST_BIT ? 'POST' : 'GET',
+        ...(bulk ? { batchId: this.batchIds.get(flags >>> BATCH_SHIFT) } : {}),
         applied: (flags & APPLIED_BIT) !== 0,
         receivedAt: new Date(this.receivedAt[i] ?? 0).toISOString(),
       });
     }
     return out;
+  }
+
+  private push(identity: ProfileIdentity, names: readonly string[], values: readonly string[], flags: number, receivedAt: number): number {
+    this.flags.push(flags);
+    this.receivedAt.push(receivedAt);
+    this.identityRefs.push(this.identities.ref(identityKey(identity), identity));
+    this.nameSetRefs.push(this.nameSets.ref(JSON.stringify(names), names));
+    this.values.push(JSON.stringify(values));
+    return this.appended++;
   }
 
   /** Forgets every update and restarts indexes at 0. */
@@ -106,6 +125,7 @@ export class UpdateLog {
     this.values = new TextArena();
     this.identities = new Interner();
     this.nameSets = new Interner();
+    this.batchIds = new Interner();
     this.appended = 0;
   }
 }

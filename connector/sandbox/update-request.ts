@@ -1,11 +1,6 @@
 /** Reads and validates one Single Profile Update request the way Target does. Pure. */
 import type { IdentityKind, ProfileIdentity } from '../profile.js';
-
-/** Longest full request URL Target accepts. */
-export const MAX_URL_BYTES = 8192;
-/** Largest POST body Target accepts. */
-export const MAX_BODY_BYTES = 61440;
-export const MAX_IDENTITY_CHARS = 256;
+import { MAX_GET_URL_BYTES, MAX_POST_BODY_BYTES, MAX_THIRD_PARTY_ID_LENGTH } from '../target/api-limits.js';
 
 const IDENTITY_KINDS: readonly IdentityKind[] = ['mbox3rdPartyId', 'mboxPC'];
 const FORM_TYPE = 'application/x-www-form-urlencoded';
@@ -19,7 +14,7 @@ export interface RawUpdateRequest {
   contentType?: string | undefined;
   /** Form body of a POST. */
   body?: string | undefined;
-  /** The POST body was over MAX_BODY_BYTES (and was not kept). */
+  /** The POST body was over MAX_POST_BODY_BYTES (and was not kept). */
   bodyTooLarge?: boolean;
 }
 
@@ -32,9 +27,9 @@ export type ParsedUpdate =
  * (body wins on repeats). Empty names and values are dropped: Target cannot clear attributes.
  */
 export function parseUpdateRequest(raw: RawUpdateRequest): ParsedUpdate {
-  if (raw.urlBytes > MAX_URL_BYTES) return reject(414, `URL is ${raw.urlBytes} bytes, over ${MAX_URL_BYTES}`);
-  if (raw.bodyTooLarge) return reject(413, `body is over ${MAX_BODY_BYTES} bytes`);
-  if (raw.method === 'POST' && raw.body && mediaType(raw.contentType) !== FORM_TYPE) {
+  if (raw.urlBytes > MAX_GET_URL_BYTES) return reject(414, `URL is ${raw.urlBytes} bytes, over ${MAX_GET_URL_BYTES}`);
+  if (raw.bodyTooLarge) return reject(413, `body is over ${MAX_POST_BODY_BYTES} bytes`);
+  if (raw.method === 'POST' && raw.body && !isFormEncoded(raw.contentType)) {
     return reject(415, `POST body must be ${FORM_TYPE}`);
   }
   // URLSearchParams decodes UTF-8 percent escapes and, as x-www-form-urlencoded says, `+` as space.
@@ -60,13 +55,14 @@ export function parseUpdateRequest(raw: RawUpdateRequest): ParsedUpdate {
 /** Why Target would refuse this identity value, or undefined when it is fine. */
 export function identityProblem(value: string): string | undefined {
   if (value === '') return 'empty';
-  if (value.length > MAX_IDENTITY_CHARS) return `longer than ${MAX_IDENTITY_CHARS} characters`;
+  if (value.length > MAX_THIRD_PARTY_ID_LENGTH) return `longer than ${MAX_THIRD_PARTY_ID_LENGTH} characters`;
   if (value.includes('+') || value.includes('/')) return 'contains + or /';
   return undefined;
 }
 
-function mediaType(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+/** Whether a Content-Type header names application/x-www-form-urlencoded (parameters ignored). */
+export function isFormEncoded(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === FORM_TYPE;
 }
 
 function reject(status: 400 | 413 | 414 | 415, message: string): ParsedUpdate {

@@ -5,6 +5,7 @@
 import type { TargetConfig } from '../config/types.js';
 import { UnmappableEventError } from '../errors.js';
 import type { ProfileUpdate, TargetRequest } from '../profile.js';
+import { MAX_GET_URL_BYTES, MAX_POST_BODY_BYTES } from './api-limits.js';
 
 export interface RequestBuilderOptions {
   /** e.g. https://acme.tt.omtrdc.net (a trailing slash is ignored). */
@@ -29,8 +30,8 @@ export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 /** Creates a builder bound to one Target endpoint and its size limits. */
 export function createRequestBuilder(options: RequestBuilderOptions): RequestBuilder {
-  const maxGetUrlBytes = options.maxGetUrlBytes ?? 8192;
-  const maxPostBodyBytes = options.maxPostBodyBytes ?? 61440;
+  const maxGetUrlBytes = options.maxGetUrlBytes ?? MAX_GET_URL_BYTES;
+  const maxPostBodyBytes = options.maxPostBodyBytes ?? MAX_POST_BODY_BYTES;
   const path = options.pathTemplate.replaceAll('{client_code}', encodeURIComponent(options.clientCode));
   const endpoint = options.baseUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`);
 

@@ -57,6 +57,21 @@ describe('simulate-target command', () => {
     expect((await once(child, 'exit'))[0]).toBe(0);
   });
 
+  it('passes bulk flags through', async () => {
+    const child = simulateTarget(['--port', '0', '--bulk-delay-ms', '0', '--bulk-max-rows', '1', '--bulk-row-error-rate', '1']);
+    const url = (await firstLine(child)).replace('listening on ', '');
+    const batchUpdate = `${url}/m2/acme/v2/profile/batchUpdate`;
+    expect(await call('POST', batchUpdate, { body: 'batch=thirdPartyId,a\nc-1,1\nc-2,1\n' })).toMatchObject({
+      status: 413,
+      text: '<response><success>false</success><message>batch file has 2 rows; at most 1 are allowed</message></response>',
+    });
+    expect((await call('POST', batchUpdate, { body: 'batch=thirdPartyId,a\nc-1,1\n' })).status).toBe(200);
+    const status = await call('GET', `${url}/m2/acme/v2/profile/batchStatus?batchId=batch-1`);
+    expect(status.text).toBe('<response><batchId>batch-1</batchId><profile><id>c-1</id><status>error</status></profile></response>');
+    child.kill('SIGTERM');
+    expect((await once(child, 'exit'))[0]).toBe(0);
+  });
+
   it('refuses an invalid flag value with a message and a non-zero exit', async () => {
     const child = simulateTarget(['--fail-rate', '2']);
     let stderr = '';
@@ -64,5 +79,14 @@ describe('simulate-target command', () => {
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).not.toBe(0);
     expect(stderr).toContain('expected a number from 0 to 1');
+  });
+
+  it('refuses a zero bulk limit with a message and a non-zero exit', async () => {
+    const child = simulateTarget(['--bulk-max-bytes', '0']);
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('bulkMaxBytes must be a positive integer');
   });
 });

@@ -49,6 +49,14 @@ describe('mergeFaults', () => {
     expect(!merged.ok && merged.problems.some((p) => p.includes('additional properties'))).toBe(true);
   });
 
+  it('keeps the bulk row error rate out of the per-request sum, and validates bulk error ids', () => {
+    expect(mergeFaults({ ...NO_FAULTS, failRate: 1 }, { bulkRowErrorRate: 1, bulkErrorIds: ['c-1'] })).toMatchObject({
+      ok: true,
+      settings: { failRate: 1, bulkRowErrorRate: 1, bulkErrorIds: ['c-1'] },
+    });
+    expect(mergeFaults(NO_FAULTS, { bulkErrorIds: [1] })).toEqual({ ok: false, problems: ['/bulkErrorIds/0 must be string'] });
+  });
+
   it('refuses rates that add up to more than 1', () => {
     expect(mergeFaults({ ...NO_FAULTS, failRate: 0.6 }, { rate429: 0.5 })).toMatchObject({ ok: false });
   });

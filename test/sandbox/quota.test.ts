@@ -34,6 +34,18 @@ describe('RollingQuota', () => {
     expect(granted).toBe(5_000);
   });
 
+  it('takes several units at once, such as the rows of a batch, and says when enough of them return', () => {
+    const quota = new RollingQuota(10, 10_000);
+    expect(quota.tryTake(0, 4)).toEqual({ granted: true });
+    expect(quota.tryTake(2_000, 5)).toEqual({ granted: true });
+    // 9 of 10 spent: 3 more fit only once the 4 taken at 0 leave, at 10 000 ms.
+    expect(quota.tryTake(3_000, 3)).toEqual({ granted: false, retryAfterSeconds: 7 });
+    // 6 more need both earlier grants gone: the one at 2 000 leaves at 12 000 ms.
+    expect(quota.tryTake(3_000, 6)).toEqual({ granted: false, retryAfterSeconds: 9 });
+    expect(quota.tryTake(3_000, 1)).toEqual({ granted: true });
+    expect(quota.tryTake(10_000, 4)).toEqual({ granted: true });
+  });
+
   it('is unlimited without a limit and empty after clear', () => {
     const unlimited = new RollingQuota(undefined, 1);
     for (let i = 0; i < 1_000; i++) expect(unlimited.tryTake(0).granted).toBe(true);

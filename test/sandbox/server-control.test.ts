@@ -53,6 +53,18 @@ describe('sandbox control endpoints', () => {
       inFlight: 0,
       maxInFlight: 1,
       maxConcurrentPerProfile: 1,
+      bulkRequests: 0,
+      bulkByStatus: {},
+      bulkResets: 0,
+      bulkHangs: 0,
+      bulkStatusPolls: 0,
+      bulkBatches: 0,
+      bulkBatchesApplied: 0,
+      bulkRowsPending: 0,
+      bulkRowsSucceeded: 0,
+      bulkRowsFailed: 0,
+      bulkBytes: 0,
+      bulkOrderViolations: 0,
     });
   });
 

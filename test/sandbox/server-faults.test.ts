@@ -123,3 +123,19 @@ describe('sandbox latency under load', () => {
     }
   });
 });
+
+describe('sandbox refusals of single profiles', () => {
+  it('refuses the updates of rejectIds for good (400) and applies the others', async () => {
+    const sandbox = await start({ createMissing: true });
+    sandbox.setFaults({ rejectIds: ['c-1'] });
+    expect(await statuses(sandbox, 3)).toEqual([200, 400, 200]);
+    expect(sandbox.profile('mbox3rdPartyId', 'c-1')).toBeUndefined();
+    expect(sandbox.profile('mbox3rdPartyId', 'c-2')).toEqual({ n: '1' });
+  });
+
+  it('creates no profile for an update that carries no attribute, even with createMissing', async () => {
+    const sandbox = await start({ createMissing: true });
+    expect((await call('GET', updateUrl(sandbox, 'probe', ''))).status).toBe(200);
+    expect(sandbox.profile('mbox3rdPartyId', 'probe')).toBeUndefined();
+  });
+});

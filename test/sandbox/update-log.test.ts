@@ -17,6 +17,21 @@ describe('UpdateLog', () => {
     ]);
   });
 
+  it('records bulk rows with their batch id between single updates, and filters them by identity', () => {
+    const log = new UpdateLog(true);
+    log.append(alice, { a: '1' }, 'GET', true, 1);
+    expect(log.appendBulkRow(alice, ['a', 'b'], ['2', 'två'], 2, 'batch-7')).toBe(1);
+    log.appendBulkRow(pc, ['a'], ['3'], 2, 'batch-8');
+    log.append(alice, { a: '4' }, 'POST', true, 3);
+    expect(log.list({ identity: alice })).toEqual([
+      { index: 0, identity: alice, attributes: { a: '1' }, method: 'GET', applied: true, receivedAt: new Date(1).toISOString() },
+      { index: 1, identity: alice, attributes: { a: '2', b: 'två' }, method: 'BULK', batchId: 'batch-7', applied: true, receivedAt: new Date(2).toISOString() },
+      { index: 3, identity: alice, attributes: { a: '4' }, method: 'POST', applied: true, receivedAt: new Date(3).toISOString() },
+    ]);
+    expect(log.list({ identity: pc })).toMatchObject([{ method: 'BULK', batchId: 'batch-8' }]);
+    expect(log.list()[0]).not.toHaveProperty('batchId');
+  });
+
   it('filters by identity and pages with from and limit', () => {
     const log = new UpdateLog(true);
     for (let i = 0; i < 10; i++) log.append(i % 2 === 0 ? alice : pc, { n: String(i) }, 'GET', true, i);
@@ -44,7 +59,8 @@ describe('UpdateLog', () => {
     const log = new UpdateLog(false);
     log.append(alice, { a: '1' }, 'GET', true, 0);
     log.append(alice, { a: '2' }, 'GET', true, 0);
-    expect(log.total).toBe(2);
+    log.appendBulkRow(alice, ['a'], ['3'], 0, 'batch-1');
+    expect(log.total).toBe(3);
     expect(log.list()).toEqual([]);
   });
 

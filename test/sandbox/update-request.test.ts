@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, MAX_URL_BYTES, parseUpdateRequest } from '../../connector/sandbox/update-request.js';
+import { parseUpdateRequest } from '../../connector/sandbox/update-request.js';
+import { MAX_GET_URL_BYTES, MAX_POST_BODY_BYTES } from '../../connector/target/api-limits.js';
 
 const get = (query: string, urlBytes = 100) => parseUpdateRequest({ method: 'GET', urlBytes, query });
 const post = (query: string, body: string, contentType = 'application/x-www-form-urlencoded') =>
@@ -47,13 +48,13 @@ describe('parseUpdateRequest', () => {
   });
 
   it('answers 414 only above the URL limit', () => {
-    expect(get('mbox3rdPartyId=c', MAX_URL_BYTES)).toMatchObject({ ok: true });
-    expect(get('mbox3rdPartyId=c', MAX_URL_BYTES + 1)).toMatchObject({ ok: false, status: 414 });
+    expect(get('mbox3rdPartyId=c', MAX_GET_URL_BYTES)).toMatchObject({ ok: true });
+    expect(get('mbox3rdPartyId=c', MAX_GET_URL_BYTES + 1)).toMatchObject({ ok: false, status: 414 });
   });
 
   it('answers 413 for a body the reader flagged as too large', () => {
     const parsed = parseUpdateRequest({ method: 'POST', urlBytes: 10, query: 'mbox3rdPartyId=c', body: '', bodyTooLarge: true });
-    expect(parsed).toEqual({ ok: false, status: 413, message: `body is over ${MAX_BODY_BYTES} bytes` });
+    expect(parsed).toEqual({ ok: false, status: 413, message: `body is over ${MAX_POST_BODY_BYTES} bytes` });
   });
 
   it('answers 415 for a POST body that is not form-encoded', () => {

@@ -18,13 +18,18 @@ interface SimulateTargetFlags {
   quotaWindowMs?: number;
   seed?: number;
   record: boolean;
+  bulkDelayMs?: number;
+  bulkRowErrorRate?: number;
+  bulkMaxRows?: number;
+  bulkMaxBytes?: number;
+  bulkRowQuota?: number;
 }
 
 /** Adds the `simulate-target` subcommand to `program`. */
 export function registerSimulateTarget(program: Command): void {
   program
     .command('simulate-target')
-    .description('run a local Target sandbox (Single Profile Update API, profile read-back, fault injection)')
+    .description('run a local Target sandbox (Single and Bulk Profile Update APIs, profile read-back, fault injection)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on; 0 picks any free port', integer, 0)
     .option('--client-code <code>', 'client code accepted in /m2/<code>/profile/update', 'acme')
@@ -39,6 +44,11 @@ export function registerSimulateTarget(program: Command): void {
     .option('--quota-window-ms <ms>', 'length of the rolling quota window (default 24 h)', integer)
     .option('--seed <n>', 'seed for the fault draws, to replay a run', integer)
     .option('--no-record', 'keep final profiles and counters only, not every update')
+    .option('--bulk-delay-ms <ms>', 'time before a bulk batch applies; its rows report pending until then (default 2000)', integer)
+    .option('--bulk-row-error-rate <fraction>', 'fraction of bulk rows that report error and are not applied', fraction)
+    .option('--bulk-max-rows <n>', "most rows in one batch file (default Target's 500000)", integer)
+    .option('--bulk-max-bytes <n>', "a batch file must be smaller than this (default Target's 52428800, 50 MB)", integer)
+    .option('--bulk-row-quota <n>', 'bulk rows accepted per rolling --quota-window-ms (unlimited by default)', integer)
     .action(async (flags: SimulateTargetFlags, command: Command) => {
       const logger = pino({ name: 'simulate-target' }, pino.destination(2));
       const { record, ...settings } = flags;

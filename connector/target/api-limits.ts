@@ -1,0 +1,25 @@
+/**
+ * Adobe Target's documented limits, written once: the request builders respect them, the
+ * mapping validates against them and the sandbox enforces them.
+ */
+
+/** Longest full GET URL the Single Profile Update API accepts (8 KB). */
+export const MAX_GET_URL_BYTES = 8192;
+
+/** Largest form-encoded POST body the Single Profile Update API accepts (60 KB). */
+export const MAX_POST_BODY_BYTES = 61440;
+
+/** Longest `mbox3rdPartyId`. */
+export const MAX_THIRD_PARTY_ID_LENGTH = 256;
+
+/** Longest attribute name (without `profile.`). */
+export const MAX_ATTRIBUTE_NAME_LENGTH = 128;
+
+/** Values longer than this may not be kept by Target. */
+export const MAX_ATTRIBUTE_VALUE_LENGTH = 256;
+
+/** A bulk batch file must be smaller than this (50 MB). */
+export const MAX_BATCH_FILE_BYTES = 50 * 1024 * 1024;
+
+/** Most rows (profiles) in one bulk batch file. */
+export const MAX_BATCH_ROWS = 500_000;

@@ -14,22 +14,28 @@ export type ErrorCode =
   | 'DEAD_LETTER_FAILED'
   | 'KAFKA_UNAVAILABLE'
   | 'DEMO_FAILED'
+  | 'OUTAGE_BUDGET_EXHAUSTED'
   | 'INTERRUPTED';
 
 export interface ConnectorErrorOptions {
   cause?: unknown;
+  /** For a retryable error: the peer asked not to be called again sooner (e.g. Retry-After). */
+  retryAfterMs?: number;
 }
 
 /** Base class of every error the connector raises on purpose. */
 export class ConnectorError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
+  /** The earliest a retry makes sense, when the peer said so; retry policies use it as a floor. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(code: ErrorCode, message: string, retryable: boolean, options: ConnectorErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retryable = retryable;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 
@@ -111,15 +117,23 @@ export class RegistryRejectedError extends ConnectorError {
 /** A failed call to Target. `retryable` follows the API's rules; `retryAfterMs` honours Retry-After. */
 export class TargetError extends ConnectorError {
   readonly status: number | undefined;
-  readonly retryAfterMs: number | undefined;
   constructor(
     message: string,
     retryable: boolean,
     details: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
   ) {
-    super(retryable ? 'TARGET_RETRYABLE' : 'TARGET_REJECTED', message, retryable, { cause: details.cause });
+    super(retryable ? 'TARGET_RETRYABLE' : 'TARGET_REJECTED', message, retryable, { cause: details.cause, retryAfterMs: details.retryAfterMs });
     this.status = details.status;
-    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/**
+ * An endpoint stayed unreachable for longer than the configured outage budget: the run ends and
+ * nothing is dead-lettered. Retryable: a later run may find the endpoint back.
+ */
+export class OutageBudgetError extends ConnectorError {
+  constructor(message: string) {
+    super('OUTAGE_BUDGET_EXHAUSTED', message, true);
   }
 }
 

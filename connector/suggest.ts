@@ -25,7 +25,8 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance <= budget && distance < bestDistance) {
+    // Replacing every character of a word ("C" → "A") is no hint, whatever the budget.
+    if (distance <= budget && distance < bestDistance && distance < Math.max(word.length, candidate.length)) {
       best = candidate;
       bestDistance = distance;
     }

@@ -28,6 +28,8 @@ export interface DestinationOptions {
   /** Records in flight at most; reading pauses beyond it. */
   maxPending: number;
   logger?: Logger;
+  /** Aborting ends the run at once (an outage past its budget): no STATE after that is echoed. */
+  signal?: AbortSignal;
 }
 
 /** How the lines of one `write` run ended. */
@@ -63,7 +65,12 @@ export async function writeRecords(options: DestinationOptions): Promise<Destina
     wake = undefined;
     resume?.();
   };
-  const untilSettled = () => new Promise<void>((resolve) => (wake = resolve));
+  options.signal?.addEventListener('abort', settled, { once: true });
+  const untilSettled = () => {
+    options.signal?.throwIfAborted();
+    return new Promise<void>((resolve) => (wake = resolve));
+  };
+  const stopped = () => options.signal?.aborted === true;
 
   const report = (where: string, outcome: EventOutcome) => {
     switch (outcome.kind) {
@@ -89,7 +96,7 @@ export async function writeRecords(options: DestinationOptions): Promise<Destina
   };
 
   let lineNumber = 0;
-  for await (const line of createInterface({ input: options.input, crlfDelay: Infinity })) {
+  for await (const line of createInterface({ input: options.input, crlfDelay: Infinity, signal: options.signal })) {
     lineNumber++;
     const message = parseInputLine(line);
     if (!message) continue;
@@ -122,12 +129,14 @@ export async function writeRecords(options: DestinationOptions): Promise<Destina
       deliverEvent(mapping.mapEvent(message.stream, decoded.value), dispatcher, (outcome) => {
         // The failure is reported before the STATE it unblocks, so a reader of the output sees it first.
         report(`${where} (stream ${message.stream})`, outcome);
-        echo(barrier.recordSettled(seq));
+        const released = barrier.recordSettled(seq);
+        if (!stopped()) echo(released);
         settled();
       });
     }
   }
   while (barrier.inFlight > 0) await untilSettled();
+  options.signal?.throwIfAborted();
   logger?.info({ summary }, 'input ended; every record settled');
   return summary;
 }

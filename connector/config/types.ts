@@ -47,6 +47,10 @@ export interface DeliveryConfig {
   quota_window_ms: number;
   max_attempts: number;
   initial_backoff_ms: number;
+  /** Consecutive failures across profiles that open the circuit breaker. */
+  breaker_threshold: number;
+  /** Longest outage waited out before the process exits non-zero; unbounded when absent. */
+  outage_budget_ms?: number;
   max_backoff_ms: number;
   max_pending: number;
   dead_letter_topic: string;

@@ -1,7 +1,8 @@
 import type { IHeaders, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../dispatch/backoff.js';
+import { systemClock } from '../clock.js';
 import { DeadLetterError, describeError } from '../errors.js';
+import { retrying, RetryPolicy } from '../retry/policy.js';
 import { deadLetterHeaders, type DeadLetterReason } from './headers.js';
 
 /** An event that could not be delivered, with its original bytes. */
@@ -17,32 +18,38 @@ export interface DeadLetter extends DeadLetterReason {
  * committed after that, or the event would be lost.
  */
 export class DeadLetterWriter {
-  private stopped = false;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly producer: Producer,
     private readonly topic: string,
     private readonly logger: Logger,
+    /** Unbounded attempts: Kafka coming back is the only way forward for these offsets. */
+    private readonly retry: RetryPolicy = new RetryPolicy({ initialMs: 200, maxMs: 10_000 }),
   ) {}
 
   /** Writes one dead letter; rejects only when the writer is stopped before the write succeeded. */
   async write(letter: DeadLetter): Promise<void> {
     const message = { key: letter.key, value: letter.value, headers: deadLetterHeaders(letter.headers, letter) };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: [message] });
-        return;
-      } catch (cause) {
-        if (this.stopped) throw new DeadLetterError(`dead letter for ${letter.topic}[${letter.partition}]@${letter.offset} not written`, { cause });
-        const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 10_000 }, Math.random);
-        this.logger.warn({ err: describeError(cause), attempt, delayMs: delay }, 'dead-letter write failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    await retrying(
+      async () => {
+        try {
+          await this.producer.send({ topic: this.topic, acks: -1, messages: [message] });
+        } catch (cause) {
+          throw new DeadLetterError(`dead letter for ${letter.topic}[${letter.partition}]@${letter.offset} not written: ${describeError(cause).message}`, { cause });
+        }
+      },
+      this.retry,
+      systemClock,
+      {
+        signal: this.stopping.signal,
+        onRetry: (error, attempt, delayMs) => this.logger.warn({ err: describeError(error), attempt, delayMs }, 'dead-letter write failed; retrying'),
+      },
+    );
   }
 
   /** Makes pending and future retries give up (their offsets stay uncommitted). */
   stop(): void {
-    this.stopped = true;
+    this.stopping.abort();
   }
 }

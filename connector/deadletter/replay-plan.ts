@@ -40,6 +40,13 @@ export type LetterPlan =
   /** Outside the filters of this run. */
   | { action: 'unmatched' };
 
+/** Where an event sits in its source topic. */
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
 /** The offsets of one dead-letter partition a replay still has to read: `[from, end)`. */
 export interface PartitionRange {
   partition: number;
@@ -60,10 +67,26 @@ export function headerText(headers: IHeaders | undefined, name: string): string 
   return typeof value === 'string' ? value : value.toString('utf8');
 }
 
+function wholeNumber(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Where a dead letter's event came from, per its `tps.source.*` headers; undefined when one is missing or not a number. */
+export function sourcePositionOf(headers: IHeaders | undefined): SourcePosition | undefined {
+  const topic = headerText(headers, DLQ_HEADERS.sourceTopic);
+  const partition = wholeNumber(headerText(headers, DLQ_HEADERS.sourcePartition));
+  const offset = wholeNumber(headerText(headers, DLQ_HEADERS.sourceOffset));
+  if (!topic || partition === undefined || offset === undefined) return undefined;
+  return { topic, partition, offset };
+}
+
 /**
  * The event's own headers (values untouched, so bytes survive), without the connector's `tps.*`
  * headers, plus where the replayed copy came from. Earlier `tps.replayed.from` values go too:
- * the newest dead letter is the one that matters if this copy fails again.
+ * the newest dead letter is the one that matters if this copy fails again. So does an earlier
+ * `tps.replay.omit`: the replay puts the copy's own list back (superseded.ts).
  */
 export function replayHeaders(headers: IHeaders | undefined, at: LetterPosition): IHeaders {
   const kept: IHeaders = {};

@@ -6,6 +6,7 @@
 import type { Type } from 'avsc';
 import { DecodeError, RegistryRejectedError, type EventOrigin } from '../errors.js';
 import type { SchemaRegistryConfig } from '../config/types.js';
+import { FRAMING_BYTES, framedFailure, incompatibleFailure, plainFailure, unframedFailure, unknownIdFailure } from './failure-reasons.js';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry.js';
 
 export interface DecoderOptions {
@@ -29,16 +30,19 @@ export interface Decoder {
 }
 
 const MAGIC = 0;
-const HEADER_BYTES = 5;
 
 type Reader = (payload: Buffer, origin: EventOrigin) => unknown;
 
-function readWith(type: Type, resolver?: ReturnType<Type['createResolver']>): Reader {
+/**
+ * Reads with `type` (and a resolver from the writer schema); on failure `explain` says why in the
+ * user's terms, so only failures pay for the diagnosis.
+ */
+function readWith(type: Type, explain: (payload: Buffer) => string, resolver?: ReturnType<Type['createResolver']>): Reader {
   return (payload, origin) => {
     try {
       return type.fromBuffer(payload, resolver);
     } catch (err) {
-      throw new DecodeError(origin, (err as Error).message, { cause: err });
+      throw new DecodeError(origin, explain(payload), { cause: err });
     }
   };
 }
@@ -50,18 +54,20 @@ export function createDecoder(options: DecoderOptions): Decoder {
     ? createRegistryClient(options.registry, options.registryOptions)
     : undefined;
   const plainReaders = new Map<string, Reader>();
-  for (const [topic, type] of readerSchemas) plainReaders.set(topic, readWith(type));
+  for (const [topic, type] of readerSchemas) plainReaders.set(topic, readWith(type, (payload) => plainFailure(type, payload)));
   /** `topic` → schema id → reader; filled as writer schemas arrive. */
   const framedReaders = new Map<string, Map<number, Reader>>();
 
   function readerFor(topic: string, id: number, writer: Type): Reader {
+    // The bytes were written with the writer schema, so that is what a failure is explained against.
+    const explain = (payload: Buffer) => framedFailure(writer, id, payload);
     const reader = readerSchemas.get(topic);
-    if (!reader) return readWith(writer);
+    if (!reader) return readWith(writer, explain);
     try {
-      return readWith(reader, reader.createResolver(writer));
+      return readWith(reader, explain, reader.createResolver(writer));
     } catch (err) {
       // Incompatible schemas stay incompatible: remember the verdict instead of re-resolving.
-      const reason = `writer schema id ${id} cannot be read with the reader schema: ${(err as Error).message}`;
+      const reason = incompatibleFailure(reader, writer, id);
       return (_payload, origin) => {
         throw new DecodeError(origin, reason, { cause: err });
       };
@@ -69,11 +75,11 @@ export function createDecoder(options: DecoderOptions): Decoder {
   }
 
   function decodeFramed(client: RegistryClient, topic: string, bytes: Buffer, origin: EventOrigin): unknown {
-    if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC) {
-      throw new DecodeError(origin, 'not in the Confluent wire format (magic byte 0 + 4-byte schema id)');
+    if (bytes.length < FRAMING_BYTES || bytes[0] !== MAGIC) {
+      throw new DecodeError(origin, unframedFailure(bytes, readerSchemas.get(topic)));
     }
     const id = bytes.readInt32BE(1);
-    const payload = bytes.subarray(HEADER_BYTES);
+    const payload = bytes.subarray(FRAMING_BYTES);
     let byId = framedReaders.get(topic);
     const known = byId?.get(id);
     if (known) return known(payload, origin);
@@ -90,7 +96,7 @@ export function createDecoder(options: DecoderOptions): Decoder {
       },
       (err: unknown) => {
         if (err instanceof RegistryRejectedError) {
-          throw new DecodeError(origin, `unknown writer schema id ${id}: ${err.message}`, { cause: err });
+          throw new DecodeError(origin, unknownIdFailure(bytes, id, readerSchemas.get(topic), err.message), { cause: err });
         }
         throw err;
       },

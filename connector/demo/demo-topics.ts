@@ -16,10 +16,10 @@ export interface DemoTopics {
   groupId: string;
 }
 
-/** Fresh names for a run started at `now`; the random suffix separates runs within one second. */
-export function demoTopicNames(now = new Date(), suffix = randomBytes(2).toString('hex')): DemoTopics {
+/** Fresh names under `prefix` for a run started at `now`; the random suffix separates runs within one second. */
+export function demoTopicNames(now = new Date(), suffix = randomBytes(2).toString('hex'), prefix = 'demo'): DemoTopics {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const runId = `demo.${stamp}-${suffix}`;
+  const runId = `${prefix}.${stamp}-${suffix}`;
   return {
     runId,
     bySample: {

@@ -35,6 +35,8 @@ export interface DemoOptions {
   customers: number;
   /** Comma-separated brokers of a running cluster (KAFKA_BROKERS); the local broker otherwise. */
   brokers?: string;
+  /** First part of the run's topic and group names, `demo` by default (tests put theirs here, so their cleanup finds them). */
+  topicPrefix?: string;
   logger: Logger;
   /** Aborting stops the run early; cleanup still happens, and runDemo rejects with the reason. */
   signal?: AbortSignal;
@@ -53,8 +55,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const { logger, signal } = options;
   const cleanups = new Cleanups(logger);
   try {
+    signal?.throwIfAborted();
     const broker = await provideKafka({ brokers: options.brokers });
     cleanups.push('stop the local Kafka broker', () => broker.stop());
+    if (broker.origin === 'started') logger.info({ brokers: broker.brokers }, 'started the local Kafka broker; the demo stops it when it ends');
+    // A warning, so that it shows without --verbose: the user may not know that broker is running.
+    if (broker.origin === 'reused') {
+      logger.warn(`reusing the Kafka broker already running on ${broker.brokers.join(',')} (not started by this demo; it stays running)`);
+    }
     signal?.throwIfAborted();
 
     const sandbox = await startSandbox({
@@ -68,7 +76,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const dir = await mkdtemp(join(tmpdir(), 'target-profile-sink-demo-'));
     cleanups.push(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
 
-    const topics = demoTopicNames();
+    const topics = demoTopicNames(new Date(), undefined, options.topicPrefix);
     const config = await writeDemoConfig({ dir, topics, brokers: broker.brokers, targetUrl: sandbox.url });
     logger.info({ runId: topics.runId, brokers: broker.brokers, sandbox: sandbox.url, mapping: config.mapping_file }, 'demo set up');
     // The demo's own clients log quietly below info: kafkajs reports each retry at error level, and
@@ -100,7 +108,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     const candidates = traffic.busiestCustomers.slice(0, PROFILE_CANDIDATES);
     return {
       brokers: broker.brokers,
-      startedKafka: broker.started,
+      startedKafka: broker.origin === 'started',
       deadLetterTopic: topics.deadLetter,
       sampleEvents: traffic.sampleCount,
       malformedEvents: traffic.malformed.length,

@@ -1,10 +1,11 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { TargetError, type ConnectorError } from '../errors.js';
+import type { Clock } from '../clock.js';
+import { OutageBudgetError } from '../errors.js';
 import { identityKey, type ProfileUpdate, type TargetRequest } from '../profile.js';
-import { backoffDelay } from './backoff.js';
+import type { RetryPolicy } from '../retry/policy.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
 import type { RollingQuota } from './rolling-quota.js';
 
-/** How one submitted update ended. */
 /**
  * How one submitted update ended. `cancelled`: its submitter declared it no longer live (its
  * partition was handed to another member) before it was sent, so it was dropped unsent.
@@ -14,25 +15,33 @@ export type UpdateResult =
   | { status: 'failed'; error: unknown; attempts: number }
   | { status: 'cancelled' };
 
-/** Hooks for metrics; every member optional. */
+/** Hooks for metrics and logs; every member optional. */
 export interface DispatchObserver {
   requestStarted?(request: TargetRequest): void;
-  requestFinished?(request: TargetRequest, outcome: { status?: number; error?: unknown; durationMs: number }): void;
+  /** A request got its answer: `error` is absent on success. */
+  requestFinished?(request: TargetRequest, outcome: { error?: unknown; durationMs: number }): void;
   retryScheduled?(error: unknown, delayMs: number): void;
   coalesced?(): void;
   quotaRemaining?(remaining: number): void;
+  /** Profiles whose next request waits for a retry timer or for the endpoint to come back. */
+  retryBacklog?(profiles: number): void;
+  /** The endpoint has been down longer than the outage budget; the run must end without committing past it. */
+  outageBudgetExhausted?(error: OutageBudgetError): void;
 }
 
 export interface DispatcherOptions {
   concurrency: number;
-  maxAttempts: number;
-  initialBackoffMs: number;
-  maxBackoffMs: number;
+  /** Backoff between attempts; its `maxAttempts` bounds the failures that are a request's own fault. */
+  retry: RetryPolicy;
+  /** Tells an outage of Target from a bad request; while open only its probes are sent. */
+  breaker: CircuitBreaker;
+  /** How long the breaker may stay open before the run gives up; unbounded when absent. */
+  outageBudgetMs?: number;
   quota: RollingQuota;
+  clock: Clock;
   buildRequests(update: ProfileUpdate): TargetRequest[];
-  /** Sends one request; resolves on success, rejects with a ConnectorError carrying `retryable`. */
+  /** Sends one request; resolves on success, rejects with an error whose `retryable` flag says what to do. */
   send(request: TargetRequest): Promise<unknown>;
-  random?: () => number;
   observer?: DispatchObserver;
 }
 
@@ -55,7 +64,12 @@ interface Pending {
 interface Active {
   requests: TargetRequest[];
   next: number;
+  /** Failures that were this request's own fault (the endpoint served others meanwhile). */
   attempts: number;
+  /** Every failure of the current request, own or not: spaces the retries. */
+  failures: number;
+  /** The breaker's success count when the current request was first sent or last failed. */
+  healthMark: number;
   settles: Settle[];
   lives: Array<(() => boolean) | undefined>;
 }
@@ -64,27 +78,38 @@ interface Lane {
   key: string;
   active?: Active;
   pending?: Pending;
+  /** Cancels the retry timer the lane waits on. */
+  cancelRetry?: () => void;
 }
 
 /**
  * Delivers profile updates to Target. One lane per profile keeps updates in submit order with
  * at most one request in flight per profile; updates that queue behind a busy lane are merged
  * (later value wins per attribute) and the merged request settles every update it covers.
- * Lanes share a p-limit pool of `concurrency` slots and the rolling quota; retryable failures
- * are retried with jittered backoff without holding a slot.
+ * Lanes share a p-limit pool of `concurrency` slots and the rolling quota; failed requests wait
+ * for their retry without holding a slot.
+ *
+ * A failure counts against a request only when the endpoint answered other requests since that
+ * request was first sent or last failed: then it is the request's fault, and it dead-letters after `maxAttempts` (at
+ * once when not retryable). When requests fail across profiles with no success between them the
+ * circuit breaker opens: lanes park, one probe at a time tests the endpoint, and every parked
+ * lane resumes when it answers. An outage is therefore waited out, never dead-lettered.
  */
 export class Dispatcher {
   private readonly lanes = new Map<string, Lane>();
   private readonly limit: LimitFunction;
-  private readonly random: () => number;
+  private readonly parked = new Set<Lane>();
+  private readonly retryTimers = new Set<() => void>();
+  private probeLane: Lane | undefined;
+  private cancelProbeTimer: (() => void) | undefined;
+  private cancelBudgetTimer: (() => void) | undefined;
+  private waitingLanes = 0;
   private unsettled = 0;
   private idleWaiters: Array<() => void> = [];
   private quotaBlocked = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly options: DispatcherOptions) {
     this.limit = pLimit(options.concurrency);
-    this.random = options.random ?? Math.random;
   }
 
   /**
@@ -109,9 +134,9 @@ export class Dispatcher {
     if (!lane.active) this.schedule(lane);
   }
 
-  /** True while sending waits for quota to return. */
-  get waitingForQuota(): boolean {
-    return this.quotaBlocked;
+  /** True while sending waits: the quota is spent or Target is down. Fetching should pause. */
+  get blocked(): boolean {
+    return this.quotaBlocked || this.options.breaker.isOpen;
   }
 
   /** Resolves once every submitted update has settled. */
@@ -120,10 +145,13 @@ export class Dispatcher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Cancels retry timers; unsettled updates stay unsettled (their offsets are not committed). */
+  /** Cancels every timer; unsettled updates stay unsettled (their offsets are not committed). */
   stop(): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    for (const cancel of this.retryTimers) cancel();
+    this.retryTimers.clear();
+    this.cancelProbeTimer?.();
+    this.cancelBudgetTimer?.();
+    this.parked.clear();
     this.limit.clearQueue();
   }
 
@@ -131,54 +159,150 @@ export class Dispatcher {
     void this.limit(() => this.sendNext(lane));
   }
 
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
   private async sendNext(lane: Lane): Promise<void> {
+    const probe = lane === this.probeLane;
     const active = lane.active ?? this.activate(lane);
-    if (!active) return;
+    if (!active || this.dropDead(active)) {
+      if (active) this.finish(lane, active, { status: 'cancelled' });
+      if (probe) this.withdrawProbe();
+      return;
+    }
+    const { breaker, observer, quota, clock } = this.options;
+    if (breaker.isOpen && !probe) {
+      this.park(lane);
+      return;
+    }
     await this.awaitQuota();
     const request = active.requests[active.next] as TargetRequest;
-    this.options.observer?.requestStarted?.(request);
-    const started = performance.now();
+    if (active.failures === 0) active.healthMark = breaker.successes;
+    observer?.requestStarted?.(request);
+    const started = clock.now();
     try {
-      await this.options.send(request).finally(() => this.options.quota.finished());
-      this.options.observer?.requestFinished?.(request, { status: 200, durationMs: performance.now() - started });
-      active.next++;
-      active.attempts = 0;
-      if (active.next < active.requests.length) {
-        this.schedule(lane);
-        return;
-      }
-      this.finish(lane, active, { status: 'delivered' });
+      await this.options.send(request).finally(() => quota.finished());
     } catch (error) {
-      const status = error instanceof TargetError ? error.status : undefined;
-      this.options.observer?.requestFinished?.(request, { status, error, durationMs: performance.now() - started });
-      active.attempts++;
-      if (this.dropDead(active)) {
-        this.finish(lane, active, { status: 'cancelled' });
-        return;
-      }
-      const retryable = (error as ConnectorError | undefined)?.retryable === true;
-      if (retryable && active.attempts < this.options.maxAttempts) {
-        const retryAfter = error instanceof TargetError ? error.retryAfterMs : undefined;
-        const delay = backoffDelay(
-          active.attempts,
-          { initialMs: this.options.initialBackoffMs, maxMs: this.options.maxBackoffMs },
-          this.random,
-          retryAfter,
-        );
-        this.options.observer?.retryScheduled?.(error, delay);
-        this.later(delay, () => this.schedule(lane));
-        return;
-      }
-      this.finish(lane, active, { status: 'failed', error, attempts: active.attempts });
+      observer?.requestFinished?.(request, { error, durationMs: clock.now() - started });
+      this.failed(lane, active, error, probe);
+      return;
     }
+    observer?.requestFinished?.(request, { durationMs: clock.now() - started });
+    if (probe) this.probeLane = undefined;
+    const wasOpen = breaker.isOpen;
+    breaker.recordSuccess();
+    if (wasOpen) this.endOutage();
+    active.next++;
+    active.attempts = 0;
+    active.failures = 0;
+    if (active.next < active.requests.length) this.schedule(lane);
+    else this.finish(lane, active, { status: 'delivered' });
+  }
+
+  /** Decides what a failed request does next: retry later, wait for the endpoint, or fail for good. */
+  private failed(lane: Lane, active: Active, error: unknown, probe: boolean): void {
+    const { breaker, retry, observer } = this.options;
+    const own = breaker.successes > active.healthMark;
+    active.healthMark = breaker.successes;
+    const wasOpen = breaker.isOpen;
+    breaker.recordFailure(error, probe);
+    if (probe) this.probeLane = undefined;
+    if (!wasOpen && breaker.isOpen) this.startOutage();
+    active.failures++;
+    if (own) active.attempts++;
+    if (this.dropDead(active)) {
+      this.finish(lane, active, { status: 'cancelled' });
+    } else if (own && !retry.canRetry(error, active.attempts)) {
+      this.finish(lane, active, { status: 'failed', error, attempts: active.attempts });
+    } else if (breaker.isOpen) {
+      this.park(lane);
+    } else {
+      const delay = retry.delay(active.failures, error);
+      observer?.retryScheduled?.(error, delay);
+      this.retryLater(lane, delay);
+    }
+    if (probe) this.scheduleProbe();
+  }
+
+  private retryLater(lane: Lane, delayMs: number): void {
+    this.setWaiting(+1);
+    const cancel = this.options.clock.schedule(delayMs, () => {
+      this.retryTimers.delete(cancel);
+      lane.cancelRetry = undefined;
+      this.setWaiting(-1);
+      this.schedule(lane);
+    });
+    lane.cancelRetry = cancel;
+    this.retryTimers.add(cancel);
+  }
+
+  /** Holds a lane until the endpoint answers again (or it is picked as the probe). */
+  private park(lane: Lane): void {
+    if (this.parked.has(lane)) return;
+    this.parked.add(lane);
+    this.setWaiting(+1);
+    if (!this.cancelProbeTimer && !this.probeLane) this.scheduleProbe();
+  }
+
+  private startOutage(): void {
+    const budget = this.options.outageBudgetMs;
+    this.scheduleProbe();
+    if (budget === undefined) return;
+    this.cancelBudgetTimer = this.options.clock.schedule(budget, () => {
+      this.cancelBudgetTimer = undefined;
+      if (!this.options.breaker.isOpen) return;
+      this.options.observer?.outageBudgetExhausted?.(
+        new OutageBudgetError(`Target has been unreachable for longer than the outage budget (delivery.outage_budget_ms: ${budget})`),
+      );
+    });
+  }
+
+  /** The endpoint answered: every parked lane goes back to the pool, oldest first. */
+  private endOutage(): void {
+    this.cancelBudgetTimer?.();
+    this.cancelBudgetTimer = undefined;
+    this.cancelProbeTimer?.();
+    this.cancelProbeTimer = undefined;
+    const lanes = [...this.parked];
+    this.parked.clear();
+    this.setWaiting(-lanes.length);
+    for (const lane of lanes) this.schedule(lane);
+  }
+
+  private scheduleProbe(): void {
+    this.cancelProbeTimer?.();
+    this.cancelProbeTimer = undefined;
+    const dueInMs = this.options.breaker.probeDueInMs();
+    if (dueInMs === undefined) return;
+    this.cancelProbeTimer = this.options.clock.schedule(dueInMs, () => {
+      this.cancelProbeTimer = undefined;
+      this.probe();
+    });
+  }
+
+  /**
+   * Sends the next request of the longest-parked lane as the probe. A lane whose probe failed is
+   * parked again at the back, so successive probes try different profiles: one bad request
+   * cannot keep the breaker open while others would succeed.
+   */
+  private probe(): void {
+    const lane = this.parked.values().next().value;
+    if (!lane) return; // nothing to send; the next lane to park schedules the probe
+    if (!this.options.breaker.startProbe()) return this.scheduleProbe();
+    this.parked.delete(lane);
+    this.setWaiting(-1);
+    this.probeLane = lane;
+    this.schedule(lane);
+  }
+
+  /** The probe lane had nothing left to send: hand the slot to another lane. */
+  private withdrawProbe(): void {
+    this.probeLane = undefined;
+    this.options.breaker.cancelProbe();
+    this.scheduleProbe();
+  }
+
+  private setWaiting(delta: number): void {
+    if (delta === 0) return;
+    this.waitingLanes += delta;
+    this.options.observer?.retryBacklog?.(this.waitingLanes);
   }
 
   /**
@@ -208,7 +332,7 @@ export class Dispatcher {
         this.afterLane(lane);
         return undefined;
       }
-      lane.active = { requests, next: 0, attempts: 0, settles, lives: live.map((e) => e.live) };
+      lane.active = { requests, next: 0, attempts: 0, failures: 0, healthMark: 0, settles, lives: live.map((e) => e.live) };
       return lane.active;
     } catch (error) {
       this.settleAll(settles, { status: 'failed', error, attempts: 0 });
@@ -217,7 +341,7 @@ export class Dispatcher {
     }
   }
 
-  /** True when no update behind a failed request is live any more: retrying would serve nobody. */
+  /** True when no update behind the active request is live any more: sending would serve nobody. */
   private dropDead(active: Active): boolean {
     return active.lives.every((live) => live?.() === false);
   }
@@ -245,12 +369,19 @@ export class Dispatcher {
   }
 
   private async awaitQuota(): Promise<void> {
-    while (!this.options.quota.tryTake()) {
+    const { quota, clock, observer } = this.options;
+    while (!quota.tryTake()) {
       this.quotaBlocked = true;
-      const ms = this.options.quota.msUntilAvailable();
-      await new Promise<void>((resolve) => this.later(ms, resolve));
+      const ms = quota.msUntilAvailable();
+      await new Promise<void>((resolve) => {
+        const cancel = clock.schedule(ms, () => {
+          this.retryTimers.delete(cancel);
+          resolve();
+        });
+        this.retryTimers.add(cancel);
+      });
     }
     this.quotaBlocked = false;
-    this.options.observer?.quotaRemaining?.(this.options.quota.remaining());
+    observer?.quotaRemaining?.(quota.remaining());
   }
 }

@@ -1,11 +1,6 @@
+import type { MappingOutcome } from '../mapping/index.js';
 import type { ProfileUpdate } from '../profile.js';
 import type { Dispatcher } from './dispatcher.js';
-
-/** What the mapping made of one event (one outcome per mapping that reads its topic). */
-export type MappingOutcome =
-  | { kind: 'update'; update: ProfileUpdate }
-  | { kind: 'filtered'; reason: string }
-  | { kind: 'error'; error: unknown };
 
 /**
  * How one event ended; only `failed` events go to the dead-letter topic. `cancelled` events were

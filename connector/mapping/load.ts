@@ -6,7 +6,7 @@ import { MappingError, type SourceProblem } from '../errors.js';
 import { loadAvroSchema } from '../decode/schema-file.js';
 import { compileEntry, type CompiledEntry, type EntrySpec } from './compile.js';
 import { shapeProblems } from './shape.js';
-import { pathProblems, type PathUse } from './static-check.js';
+import { schemaProblems, type PathUse } from './static-check.js';
 import type { Config } from '../config/types.js';
 import type { CompiledMapping, LongValuesPolicy } from './types.js';
 import { formatField, YamlSource, type FieldPath } from './yaml-source.js';
@@ -63,7 +63,8 @@ async function loadReaderSchemas(
 
 /**
  * Loads and compiles a mapping file. Throws MappingError listing every problem of the file, each
- * with file:line:column, including paths that do not exist in the mappings' reader schemas.
+ * with file:line:column, including paths, transforms and condition values that do not fit the
+ * mappings' reader schemas.
  */
 export async function loadMapping(file: string, options: LoadMappingOptions = {}): Promise<CompiledMapping> {
   let text: string;
@@ -77,8 +78,9 @@ export async function loadMapping(file: string, options: LoadMappingOptions = {}
 
   const problems = shapeProblems(source);
   const shapeFields = problems.map((p) => p.field ?? '');
-  const hasShapeProblem = (path: FieldPath): boolean => {
+  const hasShapeProblem = (path: FieldPath, scope: 'at' | 'within' = 'within'): boolean => {
     const field = formatField(path);
+    if (scope === 'at') return shapeFields.includes(field);
     return shapeFields.some((f) => f === field || f.startsWith(`${field}.`) || f.startsWith(`${field}[`));
   };
 
@@ -95,11 +97,11 @@ export async function loadMapping(file: string, options: LoadMappingOptions = {}
     if (compiled.entry) entries.push(compiled.entry);
   });
 
-  const { schemas, problems: schemaProblems } = await loadReaderSchemas(source, specs, hasShapeProblem);
-  problems.push(...schemaProblems);
+  const { schemas, problems: readerSchemaProblems } = await loadReaderSchemas(source, specs, hasShapeProblem);
+  problems.push(...readerSchemaProblems);
   for (const { topic, paths } of pathsByTopic) {
     const schema = typeof topic === 'string' ? schemas.get(topic) : undefined;
-    if (schema) problems.push(...pathProblems(paths, schema));
+    if (schema) problems.push(...schemaProblems(paths, schema));
   }
   if (problems.length > 0) throw new MappingError(problems.sort(byPosition));
 
@@ -116,7 +118,7 @@ export async function loadMapping(file: string, options: LoadMappingOptions = {}
     mapEvent(topic, value) {
       return (byTopic.get(topic) ?? []).map((entry) => entry.map(value));
     },
-    checkPaths: (topic, type) => (byTopic.get(topic) ?? []).flatMap((entry) => pathProblems(entry.paths, type)),
+    checkPaths: (topic, type) => (byTopic.get(topic) ?? []).flatMap((entry) => schemaProblems(entry.paths, type)),
   };
 }
 

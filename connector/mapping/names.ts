@@ -1,11 +1,8 @@
 /** Target's rules for profile attribute names and identities. */
 import type { IdentityKind } from '../profile.js';
+import { MAX_ATTRIBUTE_NAME_LENGTH, MAX_THIRD_PARTY_ID_LENGTH } from '../target/api-limits.js';
 import { textLength } from './stringify.js';
 
-/** Target's limits, in characters. */
-export const MAX_NAME_LENGTH = 128;
-export const MAX_VALUE_LENGTH = 256;
-export const MAX_THIRD_PARTY_ID_LENGTH = 256;
 const PROFILE_PREFIX = 'profile.';
 
 /**
@@ -46,7 +43,7 @@ export function attributeNameProblem(name: string): string | undefined {
   // Assigning "__proto__" on a plain object changes its prototype instead of adding a key.
   if (name === '__proto__') return 'attribute name "__proto__" is not allowed';
   const length = textLength(name);
-  if (length > MAX_NAME_LENGTH) return `attribute name has ${length} characters; Target allows at most ${MAX_NAME_LENGTH}`;
+  if (length > MAX_ATTRIBUTE_NAME_LENGTH) return `attribute name has ${length} characters; Target allows at most ${MAX_ATTRIBUTE_NAME_LENGTH}`;
   const dot = name.indexOf('.');
   const head = (dot === -1 ? name : name.slice(0, dot)).toLowerCase();
   if (RESERVED.has(head)) return `attribute name "${name}" collides with Target's own "${head}" names`;

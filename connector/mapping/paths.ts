@@ -4,6 +4,7 @@
  */
 import type { Type } from 'avsc';
 import { didYouMean } from '../suggest.js';
+import { describeAvroType } from '../decode/avro-names.js';
 
 /** One step of a path: a field or map key, or an array index. */
 export type Segment = { kind: 'key'; name: string } | { kind: 'index'; index: number };
@@ -124,38 +125,38 @@ interface AvroShape {
   itemsType?: AvroShape;
 }
 
-function describeType(type: AvroShape): string {
-  return type.name ? `${type.typeName} ${type.name}` : type.typeName;
-}
-
 /**
- * Walks `segments` through an Avro type, seeing through unions. Returns the type at the end of
- * the path, or an error saying where the path leaves the schema.
+ * Walks `segments` through an Avro type, seeing through unions. Returns every non-null type the
+ * value at the end of the path can have (a union at the end gives one per branch), or an error
+ * saying where the path leaves the schema.
  */
-export function resolvePathType(type: Type, segments: readonly Segment[]): { type: Type } | { error: string } {
-  return walk(type as unknown as AvroShape, segments, 0) as { type: Type } | { error: string };
+export function resolvePathType(type: Type, segments: readonly Segment[]): { types: Type[] } | { error: string } {
+  const result = walk(type as unknown as AvroShape, segments, 0);
+  return 'error' in result ? result : { types: result.types as unknown as Type[] };
 }
 
-function walk(type: AvroShape, segments: readonly Segment[], at: number): { type: AvroShape } | { error: string } {
+function walk(type: AvroShape, segments: readonly Segment[], at: number): { types: AvroShape[] } | { error: string } {
   if (type.typeName.startsWith('union')) {
     const branches = (type.types ?? []).filter((t) => t.typeName !== 'null');
+    const types: AvroShape[] = [];
     let firstError: { error: string } | undefined;
     for (const branch of branches) {
       const result = walk(branch, segments, at);
-      if ('type' in result) return result;
-      firstError ??= result;
+      if ('types' in result) types.push(...result.types);
+      else firstError ??= result;
     }
+    if (types.length > 0) return { types };
     return firstError ?? { error: `${formatPath(segments.slice(0, at)) || 'the event'} is always null` };
   }
   const segment = segments[at];
-  if (segment === undefined) return { type };
+  if (segment === undefined) return { types: type.typeName === 'null' ? [] : [type] };
   const here = formatPath(segments.slice(0, at)) || 'the event';
   if (type.typeName === 'record' || type.typeName === 'error') {
     if (segment.kind === 'index') return { error: `${here} is a record, not an array` };
     const field = type.fields?.find((f) => f.name === segment.name);
     if (!field) {
       const names = (type.fields ?? []).map((f) => f.name);
-      return { error: `${describeType(type)} has no field "${segment.name}"${didYouMean(segment.name, names)}` };
+      return { error: `record ${type.name ?? ''} has no field "${segment.name}"${didYouMean(segment.name, names)}` };
     }
     return walk(field.type, segments, at + 1);
   }
@@ -167,5 +168,6 @@ function walk(type: AvroShape, segments: readonly Segment[], at: number): { type
     if (segment.kind === 'key') return { error: `${here} is an array; use ${here}[0].${segment.name}` };
     return walk(type.itemsType as AvroShape, segments, at + 1);
   }
-  return { error: `${here} is a ${describeType(type)}; it has no ${segment.kind === 'key' ? `field "${segment.name}"` : 'items'}` };
+  const described = describeAvroType(type as unknown as Type);
+  return { error: `${here} is ${described}; it has no ${segment.kind === 'key' ? `field "${segment.name}"` : 'items'}` };
 }

@@ -8,7 +8,12 @@ export type LongValuesPolicy = 'truncate' | 'reject' | 'allow';
 
 /** The result of one mapping for one event. */
 export type MappingOutcome =
-  | { kind: 'update'; update: ProfileUpdate }
+  | {
+      kind: 'update';
+      update: ProfileUpdate;
+      /** Attribute names (without `profile.`) whose value `long_values: truncate` cut to 256 characters. */
+      truncated?: string[];
+    }
   | { kind: 'filtered'; reason: string }
   | { kind: 'error'; error: UnmappableEventError };
 
@@ -22,6 +27,9 @@ export interface CompiledMapping {
   readerSchema(topic: string): Type | undefined;
   /** One outcome per mapping of `topic`, in file order; empty for a topic nobody maps. */
   mapEvent(topic: string, value: unknown): MappingOutcome[];
-  /** Every path of the topic's mappings that does not exist in `type` (reader or writer schema). */
+  /**
+   * Every way the topic's mappings do not fit `type` (reader or writer schema): paths it does not
+   * have, transforms that cannot take their input, condition values that can never match.
+   */
   checkPaths(topic: string, type: Type): SourceProblem[];
 }

@@ -3,6 +3,7 @@ import { destination, pino, type DestinationStream, type Level, type Logger } fr
 import pretty from 'pino-pretty';
 import { REDACTED } from '../config/redact.js';
 import { loadSpec, secretKeyNames } from '../config/spec.js';
+import { stderrStatusLine, writableAbove } from './terminal-line.js';
 
 export type { Logger } from 'pino';
 
@@ -34,20 +35,22 @@ export function redactPaths(): string[] {
 
 /** Creates the process logger; call once per command and pass it (or children of it) down. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const toTerminal = options.destination === undefined;
-  const usePretty = options.pretty ?? (toTerminal && process.stderr.isTTY === true);
+  const toTerminal = options.destination === undefined && process.stderr.isTTY === true;
+  // On a terminal every line goes above stderr's status line (the progress of `run`), which is
+  // erased first and redrawn after, so the two never end up on one row.
+  const target = options.destination ?? (toTerminal ? writableAbove(stderrStatusLine()) : undefined);
   let stream: DestinationStream | NodeJS.WritableStream;
-  if (usePretty) {
+  if (options.pretty ?? toTerminal) {
     stream = pretty({
-      destination: options.destination ?? 2,
-      colorize: toTerminal && process.stderr.isTTY === true,
+      destination: target ?? 2,
+      colorize: toTerminal,
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname',
-      // Synchronous writes so the last lines before an exit are not lost.
+      // Synchronous writes so the last lines before an exit are not lost (a terminal's are anyway).
       sync: true,
     });
   } else {
-    stream = options.destination ?? destination({ dest: 2, sync: true });
+    stream = target ?? destination({ dest: 2, sync: true });
   }
   return pino(
     {

@@ -21,12 +21,22 @@ export interface Metrics {
   /** Time from sending a request to Target to its answer. */
   requestDuration: Histogram;
   requestsInFlight: Gauge;
-  /** Events held in memory, not yet acknowledged. */
+  /** Events fetched and not yet committed, read at every scrape from the source `readPendingFrom` names. */
   eventsPending: Gauge;
+  /** Names the function the pending gauge reads when scraped. */
+  readPendingFrom(read: () => number): void;
   /** Requests left in the rolling quota window. */
   quotaRemaining: Gauge;
   /** Messages between the committed offset and the partition's end. */
   consumerLag: Gauge<'topic' | 'partition'>;
+  /** 1 while the endpoint's circuit breaker is open (an outage is being waited out). */
+  breakerOpen: Gauge<'endpoint'>;
+  /** Times the breaker opened, per endpoint. */
+  breakerOpened: Counter<'endpoint'>;
+  /** Profiles whose next request waits for a retry or for the endpoint to come back. */
+  retryBacklog: Gauge;
+  /** Values cut to 256 characters by `long_values: truncate`, per attribute. */
+  valuesTruncated: Counter<'attribute'>;
 }
 
 /** A fresh registry holding every connector metric and Node's default process metrics. */
@@ -35,7 +45,11 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  let readPending: (() => number) | undefined;
   return {
+    readPendingFrom(read) {
+      readPending = read;
+    },
     registry,
     eventsConsumed: new Counter({
       name: 'tps_events_consumed_total',
@@ -92,8 +106,12 @@ export function createMetrics(): Metrics {
     }),
     eventsPending: new Gauge({
       name: 'tps_events_pending',
-      help: 'Events held in memory and not yet acknowledged.',
+      help: 'Events fetched from Kafka and not yet committed.',
       registers,
+      // Read when scraped, so the figure is exact at every scrape, the final commit included.
+      collect() {
+        if (readPending) this.set(readPending());
+      },
     }),
     quotaRemaining: new Gauge({
       name: 'tps_quota_remaining',
@@ -104,6 +122,29 @@ export function createMetrics(): Metrics {
       name: 'tps_consumer_lag',
       help: 'Messages between the committed offset and the end of the partition.',
       labelNames: ['topic', 'partition'] as const,
+      registers,
+    }),
+    breakerOpen: new Gauge({
+      name: 'tps_breaker_open',
+      help: 'Whether the circuit breaker of an endpoint (target, schema_registry) is open: an outage is being waited out.',
+      labelNames: ['endpoint'] as const,
+      registers,
+    }),
+    breakerOpened: new Counter({
+      name: 'tps_breaker_opened_total',
+      help: 'Times the circuit breaker of an endpoint opened.',
+      labelNames: ['endpoint'] as const,
+      registers,
+    }),
+    retryBacklog: new Gauge({
+      name: 'tps_retry_backlog',
+      help: 'Profiles whose next request waits for a retry or for Target to come back.',
+      registers,
+    }),
+    valuesTruncated: new Counter({
+      name: 'tps_values_truncated_total',
+      help: 'Attribute values cut to 256 characters (long_values: truncate), per attribute.',
+      labelNames: ['attribute'] as const,
       registers,
     }),
   };

@@ -1,5 +1,7 @@
+/** The progress display of `run`: a redrawn status line on a terminal, periodic log lines elsewhere. */
 import type { Logger } from 'pino';
 import type { RunStats, RunSummary } from './run-stats.js';
+import { stderrStatusLine } from './terminal-line.js';
 
 /** Extra live figures the stats do not hold. */
 export interface ProgressProbe {
@@ -17,22 +19,23 @@ export function progressLine(s: RunSummary, probe: ProgressProbe): string {
 }
 
 /**
- * Reports progress while `run` works: on a terminal one line redrawn every second; otherwise a
- * summary log line every `intervalMs`, which is what log collectors want. Returns a stop function.
+ * Reports progress while `run` works: on a terminal one status line redrawn every second, which
+ * log lines erase and redraw (terminal-line.ts); otherwise a summary log line every `intervalMs`,
+ * which is what log collectors want. Returns a stop function.
  */
 export function startProgress(stats: RunStats, probe: ProgressProbe, logger: Logger, intervalMs = 30_000): () => void {
-  const tty = process.stderr.isTTY === true;
+  const line = process.stderr.isTTY === true ? stderrStatusLine() : undefined;
   const timer = setInterval(
     () => {
       const summary = stats.summary();
-      if (tty) process.stderr.write(`\r\x1b[2K${progressLine(summary, probe)}`);
+      if (line) line.draw(progressLine(summary, probe));
       else logger.info({ progress: summary, pending: probe.pending(), quotaRemaining: probe.quotaRemaining() }, 'progress');
     },
-    tty ? 1000 : intervalMs,
+    line ? 1000 : intervalMs,
   );
   timer.unref();
   return () => {
     clearInterval(timer);
-    if (tty) process.stderr.write('\n');
+    line?.end();
   };
 }

@@ -1,10 +1,15 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Offsets } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { DeadLetterWriter } from '../deadletter/dead-letter-writer.js';
-import { backoffDelay } from '../dispatch/backoff.js';
+import { omitSuperseded, replayOmitHeaderOf } from '../deadletter/superseded.js';
+import { sleep, systemClock } from '../clock.js';
+import { CircuitBreaker, type BreakerObserver } from '../dispatch/circuit-breaker.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
-import { deliverEvent, type EventOutcome, type MappingOutcome } from '../dispatch/event-delivery.js';
-import { ConnectorError, describeError, type EventOrigin } from '../errors.js';
+import { deliverEvent, type EventOutcome } from '../dispatch/event-delivery.js';
+import type { MappingOutcome } from '../mapping/index.js';
+import { describeError, OutageBudgetError, type EventOrigin } from '../errors.js';
+import { Throttle } from '../observe/throttle.js';
+import { isRetryable, RetryPolicy } from '../retry/policy.js';
 import { OffsetTracker, type OffsetCommit, type OffsetToken } from '../offsets/offset-tracker.js';
 
 /** Turns a record value into the mapping's input; a promise only when a schema must be fetched. */
@@ -27,6 +32,8 @@ export interface SourceObserver {
   committing?(commits: OffsetCommit[]): void;
   committed?(commits: OffsetCommit[]): void;
   assigned?(partitions: Array<{ topic: string; partition: number }>): void;
+  /** The mapping cut these attributes' values (long_values: truncate). */
+  truncated?(attributes: string[]): void;
 }
 
 export interface KafkaSourceOptions {
@@ -43,6 +50,12 @@ export interface KafkaSourceOptions {
   deadLetters: DeadLetterWriter;
   logger: Logger;
   observer?: SourceObserver;
+  /** Backoff while the schema registry is unreachable (decoding waits, nothing is skipped). */
+  registryRetry: RetryPolicy;
+  /** Reports the registry's outages like Target's. */
+  registryBreaker?: BreakerObserver;
+  /** How long the registry may stay unreachable before the run gives up; unbounded when absent. */
+  outageBudgetMs?: number;
 }
 
 type CommitFn = (offsets?: Offsets) => Promise<void>;
@@ -64,6 +77,7 @@ export class KafkaSource {
   private commitFn: CommitFn | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private resumeTimer: NodeJS.Timeout | undefined;
+  private slowJoinTimer: NodeJS.Timeout | undefined;
   private unsettledEvents = 0;
   private ackedSinceCommit = 0;
   private commitSoon = false;
@@ -73,8 +87,20 @@ export class KafkaSource {
   private committing: Promise<void> = Promise.resolve();
   private drainWaiters: Array<() => void> = [];
   private readonly fatalListeners: Array<(error: Error) => void> = [];
+  private readonly registryBreaker: CircuitBreaker;
+  // At most one line a minute: a bad batch must not flood the log; the metric counts every one.
+  private readonly deadLetterWarning = new Throttle(60_000);
+  private deadLettersSinceWarning = 0;
 
   constructor(private readonly options: KafkaSourceOptions) {
+    this.registryBreaker = new CircuitBreaker({
+      endpoint: 'schema registry',
+      // The registry client already retried the request: one failure means it is down.
+      threshold: 1,
+      probePolicy: options.registryRetry,
+      clock: systemClock,
+      observer: options.registryBreaker,
+    });
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
@@ -106,19 +132,27 @@ export class KafkaSource {
       this.options.logger.error({ err: describeError(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
       // kafkajs restarts after retriable crashes; otherwise nothing consumes any more and the
       // process must end (non-zero) rather than sit idle looking healthy.
-      if (!e.payload.restart) for (const listener of this.fatalListeners) listener(e.payload.error);
+      if (!e.payload.restart) this.fail(e.payload.error);
     });
   }
 
-  /** Calls `listener` when the consumer stopped for good (a crash kafkajs will not restart). */
+  /** Calls `listener` when the run cannot go on (a crash kafkajs will not restart, an outage past its budget). */
   onFatal(listener: (error: Error) => void): void {
     this.fatalListeners.push(listener);
+  }
+
+  /** Ends the run for `error`: fetching stops and nothing more is committed than was acknowledged. */
+  fail(error: Error): void {
+    this.pauseAll();
+    for (const listener of this.fatalListeners) listener(error);
   }
 
   /** Connects, subscribes and starts consuming; resolves once the consumer runs. */
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
+    // run() resolves only once the group is joined, which is exactly the wait to explain.
+    this.slowJoinTimer = setTimeout(() => void this.explainSlowJoin(), SLOW_JOIN_MS);
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -127,6 +161,32 @@ export class KafkaSource {
     });
     this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs);
     this.resumeTimer = setInterval(() => this.maybeResume(), 50);
+  }
+
+  /**
+   * A member that died without leaving (SIGKILL, lost host) stays in the group until its session
+   * times out, and a new member cannot join before: say so instead of staying silent that long.
+   */
+  private async explainSlowJoin(): Promise<void> {
+    if (this.joined || this.stopping) return;
+    const admin = this.options.kafka.admin();
+    try {
+      await admin.connect();
+      const { groups } = await admin.describeGroups([this.options.groupId]);
+      // Members holding an assignment joined an earlier generation; this one, still joining, holds none.
+      const members = groups[0]?.members.filter((m) => m.memberAssignment.length > 0).length ?? 0;
+      if (this.joined || this.stopping || members === 0) return;
+      const seconds = Math.ceil(this.options.sessionTimeoutMs / 1000);
+      this.options.logger.warn(
+        { group: this.options.groupId, earlierMembers: members, waitUpToSeconds: seconds },
+        `consumer group ${this.options.groupId} still lists ${members} member(s) of an earlier run (stopped without leaving, e.g. killed); ` +
+          `joining waits until the broker drops them when their session times out, up to ${seconds} s (kafka.session_timeout_ms)`,
+      );
+    } catch (error) {
+      this.options.logger.debug({ err: describeError(error) }, 'could not describe the consumer group while joining');
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
   }
 
   /** True once the consumer joined its group and until it stops: what /readyz reports. */
@@ -154,6 +214,7 @@ export class KafkaSource {
     clearTimeout(timer);
     clearInterval(this.commitTimer);
     clearInterval(this.resumeTimer);
+    clearTimeout(this.slowJoinTimer);
     await this.commit();
     this.options.dispatcher.stop();
     this.options.deadLetters.stop();
@@ -201,7 +262,7 @@ export class KafkaSource {
       if (!(decoded instanceof Promise)) return { value: decoded };
       first = decoded;
     } catch (error) {
-      if (!(error instanceof ConnectorError) || !error.retryable) return { error };
+      if (!isRetryable(error)) return { error };
       first = Promise.reject(error);
     }
     return this.decodeWaiting(first, topic, message.value, origin, heartbeat);
@@ -218,14 +279,22 @@ export class KafkaSource {
     let attemptResult = first;
     for (let attempt = 1; ; attempt++) {
       try {
-        return { value: await attemptResult };
+        const value = await attemptResult;
+        this.registryBreaker.recordSuccess();
+        return { value };
       } catch (error) {
-        if (!(error instanceof ConnectorError) || !error.retryable) return { error };
+        if (!isRetryable(error)) return { error };
         if (this.stopping) return STOPPED;
-        const delay = backoffDelay(attempt, { initialMs: 200, maxMs: 10_000 }, Math.random);
-        this.options.logger.warn({ err: describeError(error), delayMs: delay }, 'decoding waits for the schema registry');
-        await new Promise((r) => setTimeout(r, delay));
+        this.registryBreaker.recordFailure(error, true);
+        const budget = this.options.outageBudgetMs;
+        if (budget !== undefined && this.registryBreaker.openForMs() >= budget) {
+          this.fail(new OutageBudgetError(`the schema registry has been unreachable for longer than the outage budget (delivery.outage_budget_ms: ${budget})`));
+          return STOPPED;
+        }
+        // The partition waits here: a record it cannot decode yet is never skipped.
+        await sleep(systemClock, this.registryBreaker.probeDueInMs() ?? this.options.registryRetry.delay(attempt, error));
         await heartbeat();
+        this.registryBreaker.startProbe();
         attemptResult = Promise.resolve().then(() => this.options.decoder.decode(topic, bytes, origin));
       }
     }
@@ -241,6 +310,8 @@ export class KafkaSource {
     let outcomes: MappingOutcome[];
     try {
       outcomes = this.options.mapper.mapEvent(token.topic, decoded.value);
+      outcomes = omitSuperseded(outcomes, replayOmitHeaderOf(message.headers));
+      for (const o of outcomes) if (o.kind === 'update' && o.truncated) this.options.observer?.truncated?.(o.truncated);
     } catch (error) {
       return done({ kind: 'failed', error, attempts: 0 });
     }
@@ -256,10 +327,14 @@ export class KafkaSource {
       this.finish(token, outcome, fetchedAt);
       return;
     }
-    this.options.logger.warn(
-      { topic: token.topic, partition: token.partition, offset: token.offset, err: describeError(outcome.error) },
-      'event goes to the dead-letter topic',
-    );
+    this.deadLettersSinceWarning++;
+    if (this.deadLetterWarning.ready()) {
+      this.options.logger.warn(
+        { topic: token.topic, partition: token.partition, offset: token.offset, err: describeError(outcome.error), deadLetters: this.deadLettersSinceWarning },
+        'events go to the dead-letter topic (one line a minute at most; tps_events_dead_lettered_total counts them all)',
+      );
+      this.deadLettersSinceWarning = 0;
+    }
     this.options.deadLetters
       .write({
         topic: token.topic,
@@ -309,7 +384,7 @@ export class KafkaSource {
    * settle: that bounds memory and also what a crash can make Kafka deliver again.
    */
   private mustPause(): boolean {
-    return this.tracker.uncommitted() >= this.options.maxPending || this.options.dispatcher.waitingForQuota;
+    return this.tracker.uncommitted() >= this.options.maxPending || this.options.dispatcher.blocked;
   }
 
   /**
@@ -344,7 +419,7 @@ export class KafkaSource {
   private maybeResume(): void {
     if (!this.paused || this.stopping) return;
     // Resume at half the bound so that fetching does not flap at the limit.
-    if (this.tracker.uncommitted() > this.options.maxPending / 2 || this.options.dispatcher.waitingForQuota) return;
+    if (this.tracker.uncommitted() > this.options.maxPending / 2 || this.options.dispatcher.blocked) return;
     this.paused = false;
     this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
   }
@@ -378,4 +453,6 @@ export class KafkaSource {
 }
 
 const STOPPED = Symbol('stopped');
+/** A join slower than this is worth explaining. */
+const SLOW_JOIN_MS = 3000;
 type DecodeResult = { value: unknown } | { filtered: string } | { error: unknown } | typeof STOPPED;

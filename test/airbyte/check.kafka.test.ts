@@ -61,7 +61,7 @@ describe('check against a real broker and a sandbox', () => {
     expect(text).toContain(`dead-letter topic: ${topics.deadLetter} exists`);
     expect(text).toContain(`schema registry: ${registry.url}/ answered HTTP 404`);
     expect(text).toContain('mapping: 3 topic(s); every path exists in its schema (3 local, 0 from the registry)');
-    expect(text).toContain(`Target endpoint: ${sandbox.url}/ answered HTTP 404`);
+    expect(text).toContain(`Target endpoint: ${sandbox.url}/m2/acme/profile/update accepted an update without attributes: "trueRequest successfully submitted"`);
   });
 
   it('names a missing topic, a missing dead-letter topic and an unreachable Target, all in one run', async () => {
@@ -78,7 +78,7 @@ describe('check against a real broker and a sandbox', () => {
     expect(failures(message)).toEqual([
       `topics: missing on the brokers: ${prefix}.txn`,
       `dead-letter topic: ${prefix}.dlq does not exist; create it before running (the connector does not create topics)`,
-      expect.stringMatching(new RegExp(`^Target endpoint: no HTTP answer from ${deadUrl}/: .*ECONNREFUSED`)) as string,
+      expect.stringMatching(new RegExp(`^Target endpoint: no HTTP answer from ${deadUrl}/m2/acme/profile/update: .*ECONNREFUSED`)) as string,
     ]);
     expect(message.split('\n')[0]).toBe('3 of 7 checks failed');
   });

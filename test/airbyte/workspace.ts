@@ -1,10 +1,10 @@
 /** Config, mapping and catalog files for the Airbyte command tests, in a fresh folder. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SAMPLE_TOPICS, type SampleTopic } from '../../connector/decode/sample-events.js';
 import { testMapping, type TestTopics } from '../support/delivery-harness.js';
+import { testTempDirSync } from '../support/test-run.js';
 
 /** The sample topics under their own names; enough for commands that never touch Kafka. */
 export function sampleTopicNames(deadLetter = 'target-profile-sink.dlq'): TestTopics {
@@ -33,7 +33,7 @@ export interface Workspace {
 
 /** Writes config.yaml and mapping.yaml (the delivery tests' mapping unless given). */
 export function writeAirbyteWorkspace(options: WorkspaceOptions): Workspace {
-  const dir = mkdtempSync(join(tmpdir(), 'tps-airbyte-'));
+  const dir = testTempDirSync('airbyte');
   const topics = options.topics ?? sampleTopicNames();
   writeFileSync(join(dir, 'mapping.yaml'), stringify(options.mapping ?? testMapping(topics)));
   const config = {

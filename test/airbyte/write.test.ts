@@ -172,17 +172,18 @@ describe('write reports what it cannot use and carries on', () => {
   });
 
   it('reports records Target rejects for good as LOG ERROR before the STATE they unblock', async () => {
-    // The sandbox answers 404 to an unknown client code: a permanent failure.
-    sandbox = await startSandbox({ createMissing: true, clientCode: 'acme' });
-    const workspace = writeAirbyteWorkspace({ targetUrl: sandbox.url, target: { client_code: 'other' } });
-    const [event] = swipes(['x']) as [SampleEvent];
-    const { code, out } = await write(workspace, [SAMPLE_TOPICS.loyalty], [recordLine(event), stateLine(1)]);
+    // The sandbox refuses this one profile (400) while it accepts the others: the record's own fault.
+    const { sandbox, workspace } = await sandboxAndWorkspace();
+    sandbox.setFaults({ rejectIds: ['x'] });
+    const [bad, good] = swipes(['x', 'ok']) as [SampleEvent, SampleEvent];
+    const { code, out } = await write(workspace, [SAMPLE_TOPICS.loyalty], [recordLine(bad), recordLine(good), stateLine(1)]);
     expect(code).toBe(0);
     expect(out).toHaveLength(2);
     const { log } = protocolMessage<{ log: { level: string; message: string } }>(out[0], 'LOG');
     expect(log.level).toBe('ERROR');
-    expect(log.message).toMatch(/^line 1 \(stream loyalty\.card\.swiped\): not delivered after 1 attempt\(s\): .*404/);
+    expect(log.message).toMatch(/^line 1 \(stream loyalty\.card\.swiped\): not delivered after 1 attempt\(s\): .*400/);
     expect(out[1]).toBe(stateLine(1));
+    expect(sandbox.profile('mbox3rdPartyId', 'ok')).toBeDefined();
   });
 });
 
@@ -211,5 +212,33 @@ describe('write refuses a catalog it cannot serve', () => {
     expect(protocolMessage<{ trace: { error: { message: string } } }>(printed[0], 'TRACE').trace.error.message).toMatch(
       /missing\.json cannot read the catalog/,
     );
+  });
+});
+
+describe('write waits out a Target outage', () => {
+  it('fails nothing during an outage and, past delivery.outage_budget_ms, fails the sync with no STATE after the undelivered record', async () => {
+    const { sandbox, workspace } = await sandboxAndWorkspace({}, { outage_budget_ms: 1500 });
+    const events = swipes(['c1', 'c2', 'c3', 'c4']);
+    const input = new PassThrough();
+    let delivered = 0;
+    input.write(`${recordLine(events[0] as SampleEvent)}\n${stateLine(1)}\n`);
+    const running = write(workspace, [SAMPLE_TOPICS.loyalty], input, (line) => {
+      // Target goes down for good once the first STATE came back.
+      if (line.includes('"STATE"') && delivered++ === 0) {
+        sandbox.setFaults({ failRate: 1 });
+        input.write(`${events.slice(1).map((e) => recordLine(e)).join('\n')}\n${stateLine(2)}\n`);
+      }
+    });
+    const { code, out } = await running;
+    input.end();
+    expect(code).not.toBe(0);
+    const states = out.filter((l) => l.includes('"STATE"'));
+    expect(states).toHaveLength(1);
+    const trace = protocolMessage<{ trace: { error: { message: string; failure_type: string } } }>(out.at(-1), 'TRACE');
+    expect(trace.trace.error.message).toContain('outage budget');
+    expect(trace.trace.error.failure_type).toBe('system_error');
+    // An outage is no record's fault: nothing was reported as failed.
+    expect(out.filter((l) => l.includes('not delivered'))).toEqual([]);
+    expect(sandbox.stats().byStatus['503'] ?? 0).toBeGreaterThan(0);
   });
 });

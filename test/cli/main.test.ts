@@ -1,10 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/delivery-harness.js';
 
 const cli = (...args: string[]) =>
   execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'connector/cli/main.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
+/** Like `cli`, with the exit code instead of a throw when it is not 0. */
+const spawnCli = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'connector/cli/main.ts'), ...args], { cwd: ROOT, encoding: 'utf8' });
 
 describe('the target-profile-sink binary', () => {
   it('offers every command of the contract', () => {
@@ -29,4 +32,16 @@ describe('the target-profile-sink binary', () => {
     expect(message.type).toBe('CATALOG');
     expect(message.catalog.streams.map((s) => s.name)).toEqual(['crm.customer.updated', 'loyalty.card.swiped', 'transaction.completed']);
   });
+
+  it('check follows Airbyte: exit 0 with a FAILED status, unless --exit-code asks for 1', () => {
+    for (const [flags, exitCode] of [[[], 0], [['--exit-code'], 1]] as const) {
+      const { status, stdout } = spawnCli('check', '--config', '/nonexistent/config.yaml', ...flags);
+      expect(status).toBe(exitCode);
+      const lines = stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const message = JSON.parse(lines[0]!) as { type: string; connectionStatus: { status: string } };
+      expect(message).toMatchObject({ type: 'CONNECTION_STATUS', connectionStatus: { status: 'FAILED' } });
+    }
+    // Two CLI starts through tsx.
+  }, 90_000);
 });

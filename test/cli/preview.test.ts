@@ -1,6 +1,5 @@
 import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
@@ -10,6 +9,7 @@ import { registerPreview, runPreview, type PreviewOptions } from '../../connecto
 import { generateSampleEvents, SAMPLE_TOPICS } from '../../connector/decode/sample-events.js';
 import { loadMapping } from '../../connector/mapping/index.js';
 import { framed, startFakeRegistry } from '../decode/fake-registry.js';
+import { testTempDir } from '../support/test-run.js';
 
 const example = (path: string) => fileURLToPath(new URL(`../../examples/${path}`, import.meta.url));
 const CONFIG = example('config.yaml');
@@ -27,7 +27,7 @@ async function preview(options: Partial<PreviewOptions> & { input: string }) {
 }
 
 async function tempFile(name: string, content: string | Buffer): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'preview-'));
+  const dir = await testTempDir('preview');
   await writeFile(join(dir, name), content);
   return join(dir, name);
 }
@@ -130,7 +130,7 @@ describe('preview of Avro input', () => {
     try {
       const schema = { type: 'record', name: 'Ping', fields: [{ name: 'id', type: 'string' }, { name: 'n', type: 'int' }] };
       registry.register('ping-value', 7, schema);
-      const dir = await mkdtemp(join(tmpdir(), 'preview-'));
+      const dir = await testTempDir('preview');
       await writeFile(join(dir, 'mapping.yaml'), 'version: 1\nmappings:\n  - { topic: ping, identity: { mboxPC: id }, attributes: { n: n } }\n');
       const config = join(dir, 'config.yaml');
       await writeFile(

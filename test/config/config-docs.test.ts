@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../../connector/config/spec.js';
 import { DOCS_PATH, renderConfigDocs } from '../../scripts/gen-config-docs.js';
+import { testTempDir } from '../support/test-run.js';
 
 const script = fileURLToPath(new URL('../../scripts/gen-config-docs.ts', import.meta.url));
 
@@ -34,7 +34,7 @@ describe('docs/configuration.md', () => {
   });
 
   it('--check exits 0 when the file is current and 1 when it drifted', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tps-docs-'));
+    const dir = await testTempDir('docs');
     try {
       const out = join(dir, 'configuration.md');
       await writeFile(out, renderConfigDocs(loadSpec()));

@@ -1,11 +1,11 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, type SourceProblem } from '../../connector/errors.js';
 import { loadConfig, parseConfig } from '../../connector/config/load.js';
 import { loadSpec, type JsonSchema } from '../../connector/config/spec.js';
 import type { Config } from '../../connector/config/types.js';
+import { testTempDir } from '../support/test-run.js';
 
 /** The problems a config text produces, without the file name (always `c.yaml` here). */
 function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): Omit<SourceProblem, 'file'>[] {
@@ -54,6 +54,7 @@ describe('parseConfig', () => {
         quota_window_ms: 86400000,
         max_attempts: 12,
         initial_backoff_ms: 200,
+        breaker_threshold: 5,
         max_backoff_ms: 60000,
         max_pending: 10000,
         dead_letter_topic: 'target-profile-sink.dlq',
@@ -263,6 +264,8 @@ describe('the spec covers the Config type', () => {
       quota_window_ms: 3,
       max_attempts: 4,
       initial_backoff_ms: 5,
+      breaker_threshold: 11,
+      outage_budget_ms: 12,
       max_backoff_ms: 6,
       max_pending: 7,
       dead_letter_topic: 'dlq',
@@ -299,7 +302,7 @@ describe('the spec covers the Config type', () => {
 describe('loadConfig', () => {
   let dir: string;
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'tps-config-'));
+    dir = await testTempDir('config');
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -6,9 +6,11 @@ import {
   rangesToRead,
   replayHeaders,
   REPLAYED_FROM_HEADER,
+  sourcePositionOf,
   type ReplayFilter,
   type StoredLetter,
 } from '../../connector/deadletter/replay-plan.js';
+import { REPLAY_OMIT_HEADER } from '../../connector/deadletter/superseded.js';
 
 const AT = { topic: 'tps.dlq', partition: 3, offset: '41' };
 const ANY: ReplayFilter = { sourceTopics: [], errorCodes: [] };
@@ -93,6 +95,13 @@ describe('replayHeaders', () => {
     });
   });
 
+  it('drops the omit list of an earlier replay: the replay puts the copy\'s own list on', () => {
+    expect(replayHeaders({ trace: TRACE, [REPLAY_OMIT_HEADER]: '{"mbox3rdPartyId:C":["tier"]}' }, AT)).toEqual({
+      trace: TRACE,
+      [REPLAYED_FROM_HEADER]: 'tps.dlq[3]@41',
+    });
+  });
+
   it('gives a letter without headers only the origin', () => {
     expect(replayHeaders(undefined, AT)).toEqual({ [REPLAYED_FROM_HEADER]: 'tps.dlq[3]@41' });
   });
@@ -110,6 +119,31 @@ describe('headerText', () => {
     expect(headerText({ a: [Buffer.from('first'), Buffer.from('last')] }, 'a')).toBe('last');
     expect(headerText({ a: [] }, 'a')).toBeUndefined();
     expect(headerText(undefined, 'a')).toBeUndefined();
+  });
+});
+
+describe('sourcePositionOf', () => {
+  const headers = (partition: string | undefined, offset: string | undefined) => ({
+    [DLQ_HEADERS.sourceTopic]: Buffer.from('crm'),
+    ...(partition !== undefined && { [DLQ_HEADERS.sourcePartition]: Buffer.from(partition) }),
+    ...(offset !== undefined && { [DLQ_HEADERS.sourceOffset]: offset }),
+  });
+
+  it('reads topic, partition and offset from the tps.source.* headers', () => {
+    expect(sourcePositionOf(headers('2', '41'))).toEqual({ topic: 'crm', partition: 2, offset: 41 });
+    expect(sourcePositionOf(headers('0', '0'))).toEqual({ topic: 'crm', partition: 0, offset: 0 });
+  });
+
+  it('is undefined when a header is missing or not a whole number Kafka could have written', () => {
+    expect(sourcePositionOf(undefined)).toBeUndefined();
+    expect(sourcePositionOf({ [DLQ_HEADERS.sourcePartition]: '0', [DLQ_HEADERS.sourceOffset]: '1' })).toBeUndefined();
+    expect(sourcePositionOf({ ...headers('0', '1'), [DLQ_HEADERS.sourceTopic]: '' })).toBeUndefined();
+    expect(sourcePositionOf(headers(undefined, '1'))).toBeUndefined();
+    expect(sourcePositionOf(headers('0', undefined))).toBeUndefined();
+    for (const bad of ['', '-1', '1.5', '1e3', ' 1', '0x10', '99999999999999999999']) {
+      expect(sourcePositionOf(headers('0', bad)), bad).toBeUndefined();
+      expect(sourcePositionOf(headers(bad, '0')), bad).toBeUndefined();
+    }
   });
 });
 

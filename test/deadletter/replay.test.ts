@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -14,13 +14,28 @@ import { REPLAYED_FROM_HEADER } from '../../connector/deadletter/replay-plan.js'
 import { DecodeError, TargetError } from '../../connector/errors.js';
 import { createLogger } from '../../connector/observe/logger.js';
 import { createTopics, testBrokers, testKafka, uniqueTopic } from '../support/kafka.js';
+import { testTempDir } from '../support/test-run.js';
 
 const logger = createLogger({ level: (process.env.TEST_LOG_LEVEL ?? 'silent') as 'silent' });
-const NOTHING: ReplaySummary = { replayed: 0, skipped: 0, unmatched: 0, byTopic: {} };
+const NOTHING: ReplaySummary = { replayed: 0, trimmed: 0, superseded: 0, skipped: 0, unmatched: 0, byTopic: {} };
 
-/** A config file for the replay: only the Kafka settings and the dead-letter topic matter. */
+// The replay maps letters with the configured mapping to trim what later events set; these
+// letters' topics are not mapped (and their bytes are no Avro), so they are replayed whole.
+const UNRELATED_MAPPING = {
+  version: 1,
+  mappings: [
+    {
+      topic: 'replay.unrelated',
+      schema: join(import.meta.dirname, '../../schemas/crm-customer-updated.avsc'),
+      identity: { mbox3rdPartyId: 'customer.id' },
+      attributes: { tier: 'customer.tier' },
+    },
+  ],
+};
+
+/** A config file for the replay: the Kafka settings, the dead-letter topic and a mapping of other topics. */
 async function writeConfig(groupId: string, deadLetterTopic: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'tps-replay-'));
+  const dir = await testTempDir('replay');
   const config = {
     kafka: { brokers: testBrokers(), group_id: groupId, session_timeout_ms: 10_000 },
     target: { client_code: 'acme', base_url: 'http://127.0.0.1:9' },
@@ -30,6 +45,7 @@ async function writeConfig(groupId: string, deadLetterTopic: string): Promise<st
   };
   const path = join(dir, 'config.yaml');
   await writeFile(path, stringify(config));
+  await writeFile(join(dir, 'mapping.yaml'), stringify(UNRELATED_MAPPING));
   return path;
 }
 
@@ -158,7 +174,7 @@ describe('replay-dead-letters against the broker', () => {
       const args = ['--source-topic', crm, '--source-topic', loyalty, '--error-code', 'TARGET_REJECTED', '--error-code', 'DECODE_FAILED'];
       await program.parseAsync(['replay-dead-letters', '--config', config, ...args, '--dry-run', '--log-level', 'silent'], { from: 'user' });
       expect(write.mock.calls.map(([chunk]) => String(chunk))).toEqual([
-        `${JSON.stringify({ replayed: 4, skipped: 1, unmatched: 0, byTopic: { [crm]: 3, [loyalty]: 1 } })}\n`,
+        `${JSON.stringify({ replayed: 4, trimmed: 0, superseded: 0, skipped: 1, unmatched: 0, byTopic: { [crm]: 3, [loyalty]: 1 } })}\n`,
       ]);
       expect(process.exitCode).toBe(0);
     } finally {
@@ -170,7 +186,7 @@ describe('replay-dead-letters against the broker', () => {
   it('--dry-run reports what it would replay, and produces and commits nothing', async () => {
     const { code, summary } = await replay(...FILTER, '--dry-run');
     expect(code).toBe(0);
-    expect(summary).toEqual({ replayed: 2, skipped: 1, unmatched: 2, byTopic: { [crm]: 2 } });
+    expect(summary).toEqual({ replayed: 2, trimmed: 0, superseded: 0, skipped: 1, unmatched: 2, byTopic: { [crm]: 2 } });
     expect(await readTopic(crm)).toEqual([]);
     expect(await readTopic(loyalty)).toEqual([]);
     const admin = testKafka('replay-test-admin').admin();
@@ -183,7 +199,7 @@ describe('replay-dead-letters against the broker', () => {
   it('replays exactly the matching letters, byte for byte, with rewritten headers; a second run replays nothing', async () => {
     const { code, summary } = await replay(...FILTER);
     expect(code).toBe(0);
-    expect(summary).toEqual({ replayed: 2, skipped: 1, unmatched: 2, byTopic: { [crm]: 2 } });
+    expect(summary).toEqual({ replayed: 2, trimmed: 0, superseded: 0, skipped: 1, unmatched: 2, byTopic: { [crm]: 2 } });
 
     const origin = new Map((await readTopic(dlq)).map((r) => [text(r.message.headers, 'letter-id'), `${dlq}[${r.partition}]@${r.message.offset}`]));
     const replayed = (await readTopic(crm)).map((r) => r.message);
@@ -203,8 +219,8 @@ describe('replay-dead-letters against the broker', () => {
 
   it('a later run replays only the letters written since', async () => {
     await writeLetter({ ...letters[0]!, id: 'crm-rejected-3' }, 99);
-    expect((await replay('--dry-run')).summary).toEqual({ replayed: 1, skipped: 0, unmatched: 0, byTopic: { [crm]: 1 } });
-    expect((await replay()).summary).toEqual({ replayed: 1, skipped: 0, unmatched: 0, byTopic: { [crm]: 1 } });
+    expect((await replay('--dry-run')).summary).toEqual({ replayed: 1, trimmed: 0, superseded: 0, skipped: 0, unmatched: 0, byTopic: { [crm]: 1 } });
+    expect((await replay()).summary).toEqual({ replayed: 1, trimmed: 0, superseded: 0, skipped: 0, unmatched: 0, byTopic: { [crm]: 1 } });
     const ids = (await readTopic(crm)).map((r) => text(r.message.headers, 'letter-id')).sort();
     expect(ids).toEqual(['crm-rejected-1', 'crm-rejected-2', 'crm-rejected-3']);
     expect((await replay()).summary).toEqual(NOTHING);
@@ -258,14 +274,14 @@ describe('replay edge cases', () => {
       // past the last stable offset, where a replay rightly stops.
       await untilStableEnd(dlq, 3);
       // The partition now ends with a commit marker: no letter will ever have the last offset.
-      expect(await replayDeadLetters(config, options, logger)).toEqual({ replayed: 2, skipped: 0, unmatched: 0, byTopic: { [source]: 2 } });
+      expect(await replayDeadLetters(config, options, logger)).toEqual({ replayed: 2, trimmed: 0, superseded: 0, skipped: 0, unmatched: 0, byTopic: { [source]: 2 } });
 
       const aborted = await transactional.transaction();
       await aborted.send({ topic: dlq, messages: [letter('aborted')] });
       await aborted.abort();
       await untilStableEnd(dlq, 5);
       // Only an aborted letter and its marker are new: kafkajs never hands such a batch to eachBatch.
-      expect(await replayDeadLetters(config, options, logger)).toEqual({ replayed: 0, skipped: 0, unmatched: 0, byTopic: {} });
+      expect(await replayDeadLetters(config, options, logger)).toEqual({ replayed: 0, trimmed: 0, superseded: 0, skipped: 0, unmatched: 0, byTopic: {} });
       expect((await readTopic(source)).map((r) => text(r.message.headers, 'letter-id')).sort()).toEqual(['committed', 'plain']);
     } finally {
       await transactional.disconnect();

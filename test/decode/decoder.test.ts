@@ -56,18 +56,50 @@ describe('plain Avro', () => {
     expect(value).toEqual({ cardId: 'C-1', points: 5, store: 'Malmö & Co', legacyCode: 'x' });
   });
 
-  it('truncated bytes are a DecodeError naming topic, partition, offset and cause', () => {
+  it('truncated bytes are a DecodeError naming topic, partition, offset, the field and the byte', () => {
     const bytes = v1.toBuffer({ cardId: 'C-1', points: 5, store: null, legacyCode: '' });
     const err = decodeError(() => decoder.decode(TOPIC, bytes.subarray(0, 2), ORIGIN));
     expect(err.retryable).toBe(false);
     expect(err.origin).toEqual(ORIGIN);
-    expect(err.message).toMatch(/^cannot decode loyalty\.card\.swiped\[3\]@42: /);
+    expect(err.message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: not Avro for schema test.Swipe: expected a string of 3 bytes for field cardId at byte 0, but the value has only 2 bytes',
+    );
     expect(err.cause).toBeInstanceOf(Error);
   });
 
-  it('trailing bytes are a DecodeError (a value written with another schema)', () => {
-    const bytes = Buffer.concat([v1.toBuffer({ cardId: 'C-1', points: 5, store: null, legacyCode: '' }), Buffer.from([0])]);
-    expect(decodeError(() => decoder.decode(TOPIC, bytes, ORIGIN)).message).toMatch(/trailing/);
+  it('a value that ends before a field says which field and where', () => {
+    const bytes = v1.toBuffer({ cardId: 'C-1', points: 5, store: null, legacyCode: '' });
+    expect(decodeError(() => decoder.decode(TOPIC, bytes.subarray(0, 4), ORIGIN)).message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: not Avro for schema test.Swipe: expected an int for field points at byte 4, but the value has only 4 bytes',
+    );
+  });
+
+  it('a union branch the schema does not have names the field and its branches', () => {
+    const bytes = Buffer.from([6, 0x43, 0x2d, 0x31, 10, 8, 0]);
+    expect(decodeError(() => decoder.decode(TOPIC, bytes, ORIGIN)).message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: not Avro for schema test.Swipe: field store at byte 5 has union branch 4, but its type has 2 branches (null, string)',
+    );
+  });
+
+  it('trailing bytes say the value was written with another schema', () => {
+    const bytes = Buffer.concat([v1.toBuffer({ cardId: 'C-1', points: 5, store: null, legacyCode: '' }), Buffer.from([0, 0])]);
+    expect(decodeError(() => decoder.decode(TOPIC, bytes, ORIGIN)).message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: 2 bytes left after the record: the value was not written with schema test.Swipe',
+    );
+  });
+
+  it('JSON is called JSON', () => {
+    const bytes = Buffer.from(JSON.stringify({ cardId: 'C-1', points: 5 }));
+    expect(decodeError(() => decoder.decode(TOPIC, bytes, ORIGIN)).message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: value is JSON, not Avro: schema test.Swipe needs the Avro binary encoding',
+    );
+  });
+
+  it('a Confluent-framed value without a configured registry says so', () => {
+    const bytes = framed(7, v1.toBuffer({ cardId: 'C-1', points: 5, store: null, legacyCode: '' }));
+    expect(decodeError(() => decoder.decode(TOPIC, bytes, ORIGIN)).message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: value looks Confluent-framed (magic byte 0, schema id 7) but no schema_registry is configured',
+    );
   });
 
   it('a topic without a reader schema is a DecodeError', () => {
@@ -122,10 +154,44 @@ describe('Confluent wire format with a schema registry', () => {
     expect(value).toEqual({ cardId: 'C-3', points: 1, store: null, legacyCode: 'kept' });
   });
 
-  it('bytes without the magic byte are a DecodeError', () => {
+  it('plain Avro without the framing says it is plain Avro of the reader schema', () => {
     const d = open();
     const err = decodeError(() => d.decode(TOPIC, v2.toBuffer({ cardId: 'C', points: 1, store: null, channel: 'X', amount: null }), ORIGIN));
-    expect(err.message).toMatch(/Confluent wire format/);
+    expect(err.message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: value is plain Avro of schema test.Swipe, without the Confluent framing (magic byte 0 + 4-byte schema id) that schema_registry expects',
+    );
+  });
+
+  it('JSON or other bytes without the framing say what they are', () => {
+    const d = open(new Map());
+    expect(decodeError(() => d.decode(TOPIC, Buffer.from('{"cardId": "C"}'), ORIGIN)).message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: value is JSON, not Avro with the Confluent framing (magic byte 0 + 4-byte schema id) that schema_registry expects',
+    );
+    expect(decodeError(() => d.decode(TOPIC, Buffer.from([0x7f, 1, 2, 3, 4, 5]), ORIGIN)).message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: value starts with byte 0x7f, not the Confluent framing (magic byte 0 + 4-byte schema id) that schema_registry expects',
+    );
+    expect(decodeError(() => d.decode(TOPIC, Buffer.from([0, 0]), ORIGIN)).message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: value has only 2 bytes, too few for the Confluent framing (magic byte 0 + 4-byte schema id) that schema_registry expects',
+    );
+  });
+
+  it('plain Avro whose first byte is 0 is not blamed on an unknown schema id', async () => {
+    const d = open();
+    const bytes = v2.toBuffer({ cardId: '', points: 1, store: null, channel: 'X', amount: null });
+    const err = await Promise.resolve(d.decode(TOPIC, bytes, ORIGIN)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DecodeError);
+    expect((err as DecodeError).message).toBe(
+      `cannot decode loyalty.card.swiped[3]@42: value is plain Avro of schema test.Swipe, without the Confluent framing (magic byte 0 + 4-byte schema id) that schema_registry expects (its first bytes read as schema id ${bytes.readInt32BE(1)}, which the registry does not have)`,
+    );
+  });
+
+  it('a framed value that does not fit its writer schema names the field and the byte in the whole value', async () => {
+    const d = open();
+    const payload = v1.toBuffer({ cardId: 'C-1', points: 5, store: null, legacyCode: 'x' });
+    const err = await Promise.resolve(d.decode(TOPIC, framed(1, payload.subarray(0, payload.length - 1)), ORIGIN)).catch((e: unknown) => e);
+    expect((err as DecodeError).message).toBe(
+      'cannot decode loyalty.card.swiped[3]@42: not Avro for writer schema test.Swipe (schema id 1): expected a string of 1 byte for field legacyCode at byte 11, but the value has only 12 bytes',
+    );
   });
 
   it('an unknown schema id is a DecodeError caused by the registry rejection', async () => {
@@ -141,7 +207,18 @@ describe('Confluent wire format with a schema registry', () => {
     const d = open();
     const err = await Promise.resolve(d.decode(TOPIC, framed(3, Buffer.from([2])), ORIGIN)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DecodeError);
-    expect((err as DecodeError).message).toMatch(/writer schema id 3 cannot be read/);
+    expect((err as DecodeError).message).toBe(
+      "cannot decode loyalty.card.swiped[3]@42: writer schema test.Swipe (schema id 3) cannot be read with the mapping's reader schema test.Swipe: field cardId is an int in the writer schema but a string in the reader schema",
+    );
+  });
+
+  it('a reader field without a default that the writer lacks is named', async () => {
+    registry.register('other-value', 4, { type: 'record', name: 'Swipe', namespace: 'test', fields: [{ name: 'cardId', type: 'string' }] });
+    const d = open();
+    const err = await Promise.resolve(d.decode(TOPIC, framed(4, Buffer.from([2, 0x43])), ORIGIN)).catch((e: unknown) => e);
+    expect((err as DecodeError).message).toBe(
+      "cannot decode loyalty.card.swiped[3]@42: writer schema test.Swipe (schema id 4) cannot be read with the mapping's reader schema test.Swipe: field points is not in the writer schema and has no default in the reader schema",
+    );
   });
 
   it('retries 5xx answers and succeeds once the registry recovers', async () => {

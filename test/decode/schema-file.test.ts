@@ -1,13 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadAvroSchema } from '../../connector/decode/schema-file.js';
 import { MappingError } from '../../connector/errors.js';
+import { testTempDir } from '../support/test-run.js';
 
 async function schemaFile(text: string): Promise<string> {
-  const path = join(await mkdtemp(join(tmpdir(), 'avsc-')), 'schema.avsc');
+  const path = join(await testTempDir('avsc'), 'schema.avsc');
   await writeFile(path, text);
   return path;
 }

@@ -145,7 +145,7 @@ describe('delivery through the real broker and the sandbox', () => {
     const running = await sink(
       writeWorkspace({ topics, targetUrl: target.url, groupId, delivery: { daily_quota: 200, quota_window_ms: windowMs, concurrency: 32 } }),
     );
-    await waitFor('the quota to run out', () => running.engine.dispatcher.waitingForQuota, 20_000, 20);
+    await waitFor('the quota to run out', () => running.engine.dispatcher.blocked, 20_000, 20);
     await waitFor('every partition committed', () => allCommitted(groupId, produced), 60_000, 250);
 
     expect(target.stats().byStatus['429'] ?? 0).toBe(0);
@@ -177,4 +177,28 @@ describe('delivery through the real broker and the sandbox', () => {
     expect(stats.summary().delivered + stats.summary().filtered).toBe(events.length);
     expect(profilesOf(target, expectedProfiles(events).keys())).toEqual(expectedProfiles(events));
   }, 120_000);
+
+  it('ends the run when the schema registry stays down past the outage budget, dead-lettering and committing nothing', async () => {
+    const topics = await createTestTopics(uniqueTopic('registry-budget'), 1);
+    const events = sampleEvents(200, 50, 72).filter((e) => e.topic === SAMPLE_TOPICS.crm);
+    const registry = await startFakeRegistry();
+    resources.add(() => registry.close());
+    const produced = await produceEvents(topics, events, 1, [], (avro) => framed(7, avro));
+    registry.failNext(1_000_000, 503);
+    const target = await sandbox();
+    const groupId = `${topics.prefix}.g`;
+    const stats = new RunStats();
+    const running = await sink(
+      writeWorkspace({ topics, targetUrl: target.url, groupId, schemaRegistryUrl: registry.url, delivery: { outage_budget_ms: 1500 } }),
+      stats,
+    );
+    const fatal: Error[] = [];
+    running.source.onFatal((e) => fatal.push(e));
+    await waitFor('the outage budget to run out', () => fatal.length > 0, 30_000, 50);
+    expect(fatal[0]).toMatchObject({ code: 'OUTAGE_BUDGET_EXHAUSTED' });
+    expect(fatal[0]?.message).toContain('schema registry');
+    expect(stats.summary().deadLettered).toBe(0);
+    expect(await allCommitted(groupId, produced)).toBe(false);
+    expect(target.stats().requests).toBe(0);
+  }, 60_000);
 });

@@ -1,18 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { demoMapping } from '../../connector/demo/demo-config.js';
 import { demoTopicNames } from '../../connector/demo/demo-topics.js';
 import { DemoError, DemoInterruptedError, formatSummary, runDemo, type DemoReport } from '../../connector/demo/index.js';
 import { provideKafka } from '../../connector/demo/local-kafka.js';
 import { createLogger } from '../../connector/observe/logger.js';
 import { ROOT } from '../support/delivery-harness.js';
-import { testBrokers, testKafka } from '../support/kafka.js';
+import { testBrokers, testKafka, uniqueTopic } from '../support/kafka.js';
+import { holdPort, privateBroker, processesUsing, runKafkaScript } from '../support/local-broker.js';
 
 /** A JSON logger at `level` whose lines are handed to `onLine` as parsed objects. */
-function lineLogger(level: 'info' | 'error', onLine: (line: Record<string, unknown>) => void = () => {}) {
+function lineLogger(level: 'info' | 'warn' | 'error', onLine: (line: Record<string, unknown>) => void = () => {}) {
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const text of chunk.toString().split('\n')) if (text.trim() !== '') onLine(JSON.parse(text) as Record<string, unknown>);
@@ -116,29 +117,89 @@ describe('demo set-up', () => {
     expect(() => demoMapping(text, ROOT, demoTopicNames())).toThrow(/orders is not one of the sample topics/);
   });
 
-  it('gives every run fresh, Kafka-legal topic names and group', () => {
+  it('gives every run fresh, Kafka-legal topic names and group, under the given prefix', () => {
     const a = demoTopicNames();
     const b = demoTopicNames();
     expect(a.runId).not.toBe(b.runId);
     for (const name of [...Object.values(a.bySample), a.deadLetter, a.groupId]) expect(name).toMatch(/^demo\.[A-Za-z0-9._-]+$/);
+    const c = demoTopicNames(new Date('2026-01-05T08:00:00Z'), 'beef', 'tests.x');
+    expect([...Object.values(c.bySample), c.deadLetter, c.groupId].every((name) => name.startsWith('tests.x.20260105-080000-beef.'))).toBe(true);
   });
 
   it('uses KAFKA_BROKERS as given and will not stop a cluster it did not start', async () => {
     const kafka = await provideKafka({ brokers: ' 10.0.0.1:9092, 10.0.0.2:9092 ', env: { PATH: '' } });
-    expect(kafka).toMatchObject({ brokers: ['10.0.0.1:9092', '10.0.0.2:9092'], started: false });
+    expect(kafka).toMatchObject({ brokers: ['10.0.0.1:9092', '10.0.0.2:9092'], origin: 'given' });
     await expect(kafka.stop()).resolves.toBeUndefined();
   });
+});
 
-  it('says clearly that Java is missing before trying to start Kafka', async () => {
-    const failure = provideKafka({ env: { PATH: '/nonexistent' } });
+describe('the local broker for the demo', () => {
+  it("passes on the script's reason when Java is missing, and does not blame Maven", async () => {
+    const broker = await privateBroker();
+    const progress: string[] = [];
+    const failure = provideKafka({ env: { ...broker.env, JAVA_HOME: join(broker.home, 'no-jdk') }, progress: (line) => progress.push(line) });
     await expect(failure).rejects.toBeInstanceOf(DemoError);
-    await expect(failure).rejects.toThrow(/Java 17\+ is needed.*KAFKA_BROKERS/s);
+    await expect(failure).rejects.toThrow(
+      `the local Kafka broker did not start: Java 17+ is needed to run Kafka, and there is no java at ${broker.home}/no-jdk/bin/java (from JAVA_HOME); ` +
+        'install a JDK 17 or later. Set KAFKA_BROKERS=host:port to use a running cluster instead.',
+    );
+    await expect(failure).rejects.not.toThrow(/Maven/);
   });
+
+  it('names the taken port and its variable, and leaves nothing running', async () => {
+    const broker = await privateBroker();
+    const server = await holdPort(broker.port);
+    try {
+      const failure = provideKafka({ env: broker.env, progress: () => {} });
+      await expect(failure).rejects.toThrow(
+        new RegExp(`^the local Kafka broker did not start: port ${broker.port} \\(the broker port\\) is already in use by another process.*; set KAFKA_PORT to a free port\\. Set KAFKA_BROKERS`),
+      );
+      expect(existsSync(broker.pidFile)).toBe(false);
+      expect(processesUsing(broker.home)).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it.skipIf(process.env.KAFKA_BROKERS !== undefined)('says it reuses a broker it did not start, and leaves it running', async () => {
+    const kafka = await provideKafka({ progress: () => {} });
+    expect(kafka).toMatchObject({ brokers: testBrokers(), origin: 'reused' });
+    await kafka.stop();
+    expect((await runKafkaScript(['status'], process.env)).stdout).toMatch(/^running pid=/);
+  });
+
+  it('stops the broker it started when the run is interrupted', async () => {
+    const broker = await privateBroker();
+    for (const [name, value] of Object.entries(broker.env)) if (name.startsWith('KAFKA_')) vi.stubEnv(name, value);
+    vi.stubEnv('KAFKA_BROKERS', undefined);
+    const interrupt = new AbortController();
+    // Interrupt as soon as the broker is up: the demo must stop what it started, not leave it running.
+    const logger = lineLogger('info', (line) => {
+      if (String(line.msg).startsWith('started the local Kafka broker')) interrupt.abort(new DemoInterruptedError('SIGINT'));
+    });
+    try {
+      const run = runDemo({ events: 10, customers: 5, topicPrefix: uniqueTopic('demo'), logger, signal: interrupt.signal });
+      await expect(run).rejects.toBeInstanceOf(DemoInterruptedError);
+      expect(interrupt.signal.aborted).toBe(true);
+      expect(existsSync(broker.pidFile)).toBe(false);
+      expect(processesUsing(broker.home)).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+      await runKafkaScript(['stop'], broker.env);
+    }
+  }, 120_000);
 });
 
 describe('runDemo against the test broker', () => {
   it('delivers every produced event, dead-letters exactly the malformed ones and reads profiles back', async () => {
-    const report = await runDemo({ events: 600, customers: 200, brokers: testBrokers().join(','), logger: lineLogger('error') });
+    const warnings: string[] = [];
+    const logger = lineLogger('warn', (line) => warnings.push(String(line.msg)));
+    // With the suite's own local broker the demo takes the path a user's second demo takes: it finds it running.
+    const brokers = process.env.KAFKA_BROKERS;
+    const report = await runDemo({ events: 600, customers: 200, brokers, topicPrefix: uniqueTopic('demo'), logger });
+    if (brokers === undefined) {
+      expect(warnings).toContain(`reusing the Kafka broker already running on ${testBrokers().join(',')} (not started by this demo; it stays running)`);
+    }
 
     const { run } = report;
     expect(report.sampleEvents).toBe(600);
@@ -175,10 +236,11 @@ describe('runDemo against the test broker', () => {
       // Interrupt once topics exist and hold events: the worst moment to leave things behind.
       if (line.msg === 'sample events produced') interrupt.abort(new DemoInterruptedError('SIGINT'));
     });
-    const run = runDemo({ events: 300, customers: 50, brokers: testBrokers().join(','), logger, signal: interrupt.signal });
+    const topicPrefix = uniqueTopic('demo');
+    const run = runDemo({ events: 300, customers: 50, brokers: testBrokers().join(','), topicPrefix, logger, signal: interrupt.signal });
 
     await expect(run).rejects.toBeInstanceOf(DemoInterruptedError);
-    expect(runId).toMatch(/^demo\./);
+    expect(runId.startsWith(`${topicPrefix}.`)).toBe(true);
     expect(await topicsOfRun(runId)).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { RollingQuota } from '../../connector/dispatch/rolling-quota.js';
-import { backoffDelay } from '../../connector/dispatch/backoff.js';
 
 describe('RollingQuota', () => {
   it('refuses once the window is full and frees budget a window later', () => {
@@ -48,16 +47,5 @@ describe('RollingQuota', () => {
         return arrivals.every((t) => arrivals.filter((u) => u > t - windowMs && u <= t).length <= limit);
       }),
     );
-  });
-});
-
-describe('backoffDelay', () => {
-  it('grows exponentially, is capped, and honours Retry-After as a floor', () => {
-    const policy = { initialMs: 100, maxMs: 1000 };
-    expect(backoffDelay(1, policy, () => 0.999)).toBe(99);
-    expect(backoffDelay(3, policy, () => 0.999)).toBe(399);
-    expect(backoffDelay(10, policy, () => 0.999)).toBe(999);
-    expect(backoffDelay(1, policy, () => 0)).toBe(0);
-    expect(backoffDelay(1, policy, () => 0.5, 5000)).toBe(5000);
   });
 });

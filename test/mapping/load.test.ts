@@ -43,7 +43,7 @@ describe('mapping errors', () => {
       '13:57 mappings[0].attributes.total.transform.round: number of decimals must be >= 0',
       '14:7 mappings[0].attributes["profile.email"]: attribute "email" is mapped twice (the profile. prefix is optional)',
       '15:24 mappings[0].attributes.source.value: constant for source is empty; Target cannot clear an attribute, so it would never be sent',
-      `16:21 mappings[0].expand.path: expand needs a map, but customer is a record in ${schema}`,
+      `16:21 mappings[0].expand.path: expand needs a map, but customer is a record com.acme.crm.Customer in ${schema}`,
       '17:5 mappings[1]: mapping needs attributes or expand, otherwise it never sends anything',
       expect.stringMatching(/^18:13 mappings\[1\]\.schema: schema missing\.avsc: cannot read Avro schema: ENOENT/) as string,
       '20:5 mappings[1].atributes: unknown key "atributes" in mapping (did you mean "attributes"?)',
@@ -187,5 +187,26 @@ mappings:
       '8:10 mappings[0].attributes.b: path items[0].sku is not in schema W: items[0] is a string; it has no field "sku"',
     ]);
     expect(mapping.checkPaths('unmapped', writer)).toEqual([]);
+  });
+});
+
+describe('parts of the wrong type', () => {
+  it('are reported at their position instead of crashing the check of the rest', async () => {
+    expect(
+      await problemsOf(`version: 1
+mappings:
+  - topic: t
+    identity: x
+    when: x
+    attributes: y
+    expand: z
+`),
+    ).toEqual([
+      '4:15 mappings[0].identity: identity needs one of: mbox3rdPartyId, mboxPC',
+      '4:15 mappings[0].identity: expected identity (map), found "x"',
+      '5:11 mappings[0].when: expected list of conditions (list), found "x"',
+      '6:17 mappings[0].attributes: expected attributes (map), found "y"',
+      '7:13 mappings[0].expand: expected expand (map), found "z"',
+    ]);
   });
 });

@@ -289,6 +289,41 @@ describe('long values', () => {
     expect(attributes(allowing, crmEvent({ firstName: long })).name).toBe(long);
   });
 
+  it('an update names the attributes whose value was truncated, and only those', async () => {
+    const mapping = await compile(
+      header(
+        `      name: customer.firstName
+      tier: customer.tier
+      cf_store: customFields.store
+      note: { value: "${'n'.repeat(300)}" }
+`,
+      ).replace('    attributes:', '    expand: { path: customFields, prefix: cf_ }\n    attributes:'),
+    );
+    const event = crmEvent({ firstName: long }, { customFields: { store: 's'.repeat(300), segment: 'x'.repeat(300) } });
+    const outcome = only(mapping, event);
+    expect(outcome).toMatchObject({ kind: 'update', truncated: ['cf_store', 'cf_segment', 'name', 'note'] });
+    // The explicit cf_store (itself cut) replaces the expanded one: named once.
+    expect(outcome.kind === 'update' && outcome.update.attributes.cf_store).toBe('s'.repeat(256));
+    const short = only(mapping, crmEvent({}, { customFields: { store: 's' } }));
+    expect(short).toMatchObject({ kind: 'update', update: { attributes: { note: 'n'.repeat(256) } }, truncated: ['note'] });
+    const fine = only(await compile(yaml()), crmEvent());
+    expect(fine.kind === 'update' && 'truncated' in fine).toBe(false);
+  });
+
+  it('an explicit attribute that replaces a truncated expanded one is not named', async () => {
+    const mapping = await compile(
+      header('      cf_store: customer.tier\n').replace('    attributes:', '    expand: { path: customFields, prefix: cf_ }\n    attributes:'),
+    );
+    const outcome = only(mapping, crmEvent({}, { customFields: { store: 's'.repeat(300) } }));
+    expect(outcome).toMatchObject({ kind: 'update', update: { attributes: { cf_store: 'GOLD' } } });
+    expect('truncated' in outcome).toBe(false);
+  });
+
+  it('a rejected or allowed long value is not reported as truncated', async () => {
+    const allowing = await compile(yaml('\n    long_values: allow'));
+    expect('truncated' in only(allowing, crmEvent({ firstName: long }))).toBe(false);
+  });
+
   it('counts characters, not UTF-16 units', async () => {
     const emoji = '😀'.repeat(200);
     expect(attributes(await compile(yaml(), { longValues: 'reject' }), crmEvent({ firstName: emoji })).name).toBe(emoji);

@@ -99,7 +99,7 @@ describe('static path check', () => {
   });
   const check = (text: string) => {
     const result = resolvePathType(type, segments(text));
-    return 'error' in result ? result.error : result.type.typeName;
+    return 'error' in result ? result.error : result.types.map((t) => t.typeName).join(' | ');
   };
 
   it('resolves through unions, arrays and maps', () => {
@@ -116,6 +116,6 @@ describe('static path check', () => {
     expect(check('tags[0]')).toBe('tags is a map; use tags["key"]');
     expect(check('customer[0]')).toBe('customer is a record, not an array');
     expect(check('items[0].sku.x')).toBe('items[0].sku is a string; it has no field "x"');
-    expect(check('at.x')).toBe('at is a logical:timestamp-millis; it has no field "x"');
+    expect(check('at.x')).toBe('at is a timestamp-millis (long); it has no field "x"');
   });
 });

@@ -8,8 +8,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { parseConfig } from '../../connector/config/load.js';
 import { loadSpec } from '../../connector/config/spec.js';
 import type { Config } from '../../connector/config/types.js';
 import { loadMapping } from '../../connector/mapping/index.js';
+import { testTempDir } from '../support/test-run.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const repo = (...parts: string[]): string => join(root, ...parts);
@@ -255,7 +255,7 @@ const entryScript = (): string => runtime.entrypoint?.[1] ?? '';
 
 beforeAll(async () => {
   if (!existsSync(repo('dist'))) throw new Error(`no dist/ in ${root}: run \`npm run build\` first (npm ci runs it on prepare)`);
-  scratch = await mkdtemp(join(tmpdir(), 'tps-packaging-'));
+  scratch = await testTempDir('packaging');
   imageRoot = join(scratch, 'image');
   for (const copy of runtime.copies) {
     for (const target of copy.targets) {

@@ -4,8 +4,7 @@
  * expected final profiles computed straight from the events (not through the mapping engine).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Type } from 'avsc';
 import { Partitioners } from 'kafkajs';
@@ -24,6 +23,7 @@ import type { SourceObserver } from '../../connector/source/kafka-source.js';
 import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent, type SampleTopic } from '../../connector/decode/sample-events.js';
 import type { Decimal } from '../../connector/decode/values.js';
 import { createTopics, testBrokers, testKafka } from './kafka.js';
+import { testTempDirSync } from './test-run.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -35,7 +35,7 @@ export interface TestTopics {
   all: string[];
 }
 
-/** Creates the three sample topics (and a dead-letter topic) under a unique prefix. */
+/** Creates the three sample topics (and a dead-letter topic) under a prefix from uniqueTopic(), deleted after the file. */
 export async function createTestTopics(prefix: string, partitions: number): Promise<TestTopics> {
   const byKind = {
     [SAMPLE_TOPICS.crm]: `${prefix}.crm`,
@@ -226,9 +226,9 @@ export interface WorkspaceOptions {
   schemaRegistryUrl?: string;
 }
 
-/** Writes config.yaml and mapping.yaml into a fresh folder; returns the config path. */
+/** Writes config.yaml and mapping.yaml into a fresh folder (removed after the file); returns the config path. */
 export function writeWorkspace(options: WorkspaceOptions): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tps-'));
+  const dir = testTempDirSync('workspace');
   writeFileSync(join(dir, 'mapping.yaml'), stringify(options.mapping ?? testMapping(options.topics)));
   const config = {
     kafka: { brokers: testBrokers(), group_id: options.groupId, from_beginning: true, session_timeout_ms: 10_000 },

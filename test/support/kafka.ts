@@ -1,6 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { retryingKafka } from '../../connector/source/kafka-retriable.js';
+import { fileNamePrefix } from './test-run.js';
+
+// The name of what it makes, for the tests that make topics and groups.
+export { uniqueName as uniqueTopic } from './test-run.js';
 
 /** Brokers of the cluster the global setup started or was given. */
 export function testBrokers(): string[] {
@@ -12,17 +16,17 @@ export function testKafka(clientId = 'test'): Kafka {
   return new Kafka({ clientId, brokers: testBrokers(), logLevel: logLevel.ERROR });
 }
 
-/** A topic name no other test uses. */
-export function uniqueTopic(prefix: string): string {
-  return `${prefix}.${randomUUID().slice(0, 8)}`;
-}
-
 /** Creates topics with the admin client (KRaft auto-creation races with the first fetch). */
 export async function createTopics(names: string[], numPartitions = 1): Promise<void> {
+  // Only names from uniqueTopic are cleaned up after the file; anything else would stay on the cluster.
+  const stray = names.filter((name) => !name.startsWith(fileNamePrefix()));
+  if (stray.length > 0) throw new Error(`test topics must be named with uniqueTopic(), so that they are deleted: ${stray.join(', ')}`);
   const admin: Admin = testKafka('test-admin').admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions })) });
+    // A broker that just started may answer UNKNOWN_TOPIC_OR_PARTITION while waiting for leaders;
+    // creating again is harmless (an existing topic is left as it is).
+    await retryingKafka(() => admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions })) }));
   } finally {
     await admin.disconnect();
   }

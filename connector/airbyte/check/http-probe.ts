@@ -12,6 +12,13 @@ export function withoutCredentials(url: string): string {
   return parsed.toString();
 }
 
+/** Why a request got no HTTP answer, from what undici threw: its error code and message. */
+export function noAnswerReason(err: unknown): string {
+  const { code, message } = err as { code?: unknown; message?: string };
+  // DOMException codes are numbers that say nothing to a user; undici's are names like ECONNREFUSED.
+  return typeof code === 'string' && message && !message.includes(code) ? `${code}: ${message}` : (message ?? String(err));
+}
+
 /** Sends one GET to `url` and reports whether any HTTP answer came back within `timeoutMs`. */
 export async function httpAnswers(url: string, timeoutMs: number): Promise<HttpAnswer> {
   // A private agent so the probe's connect timeout applies and no pooled connection outlives it.
@@ -21,8 +28,7 @@ export async function httpAnswers(url: string, timeoutMs: number): Promise<HttpA
     await res.body.dump();
     return { answered: true, status: res.statusCode };
   } catch (err) {
-    const { code, message } = err as { code?: string; message?: string };
-    return { answered: false, reason: code && message && !message.includes(code) ? `${code}: ${message}` : (message ?? String(err)) };
+    return { answered: false, reason: noAnswerReason(err) };
   } finally {
     await agent.destroy();
   }

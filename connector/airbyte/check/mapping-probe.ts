@@ -1,7 +1,8 @@
 /**
- * The mapping probe of `check`: the mapping file loads (which already proves its paths against
- * local reader schemas), and the paths of topics without one exist in the registry's latest
- * `<topic>-value`, so a typo shows up before any event flows.
+ * The mapping probe of `check`: the mapping file loads (which already proves its paths, transform
+ * types and condition values against local reader schemas), and the mappings of topics without
+ * one fit the registry's latest `<topic>-value` the same way, so a typo or a type mistake shows up
+ * before any event flows.
  */
 import type { Config } from '../../config/types.js';
 import type { RegistryClient } from '../../decode/registry.js';
@@ -20,7 +21,10 @@ export async function loadCheckedMapping(config: Config): Promise<CompiledMappin
   }
 }
 
-/** Proves every mapped path exists in its topic's schema; lists every missing schema and path. */
+/**
+ * Proves every mapped path exists in its topic's schema, with transforms and condition values
+ * that fit its types; lists every missing schema and every problem.
+ */
 export async function probeMappingSchemas(mapping: CompiledMapping, registry: RegistryClient | undefined): Promise<ProbeResult> {
   const schemas = await topicSchemas(mapping, registry, mapping.topics);
   const problems: string[] = [];

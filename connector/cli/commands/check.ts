@@ -1,8 +1,9 @@
 /**
  * `target-profile-sink check`: one CONNECTION_STATUS message. Every probe runs (those needing a
  * failed one are reported as not checked) and every failure is named. The exit code is 0 even
- * on FAILED, the Airbyte convention; an unreadable config file is a FAILED status like any
- * other config problem, so a caller always gets exactly one protocol line.
+ * on FAILED, the Airbyte convention, unless `--exit-code` asks for 1 (for scripts); an unreadable
+ * config file is a FAILED status like any other config problem, so a caller always gets exactly
+ * one protocol line.
  */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
@@ -12,14 +13,19 @@ import { describeError } from '../../errors.js';
 import { httpAnswers, withoutCredentials } from '../../airbyte/check/http-probe.js';
 import { probeKafka, type KafkaProbeTimeouts } from '../../airbyte/check/kafka-probes.js';
 import { loadCheckedMapping, probeMappingSchemas } from '../../airbyte/check/mapping-probe.js';
-import { connectionStatus, failed, passed, skipped, type ProbeName, type ProbeResult } from '../../airbyte/check/probe.js';
+import { connectionStatus, failed, passed, skipped, type ProbeResult } from '../../airbyte/check/probe.js';
+import { probeTarget } from '../../airbyte/check/target-probe.js';
+import { PROCESS_OUTPUT, type CommandOutput } from '../../airbyte/command-output.js';
 import { connectionStatusMessage, protocolLine, type ConnectionStatusMessage } from '../../airbyte/messages.js';
 import { scrubSecrets, secretValues } from '../../airbyte/secrets.js';
 import { createLogger, type Logger } from '../../observe/logger.js';
+import { logLevelOption, type LogLevel } from '../log-level.js';
 
 export interface CheckOptions {
   config: string;
-  logLevel?: string;
+  logLevel?: LogLevel;
+  /** Exit 1 when the status is FAILED (Airbyte expects 0 whatever the status). */
+  exitCode?: boolean;
 }
 
 /** What `check` logs to (kafkajs chatter) and how long the Kafka probes wait; defaults suit the CLI. */
@@ -33,12 +39,13 @@ const MAX_HTTP_PROBE_MS = 8000;
 // One try: `check` asks "does it work now", retrying is for `run`.
 const REGISTRY_PROBE = { attempts: 1, timeoutMs: MAX_HTTP_PROBE_MS };
 
-async function probeHttp(probe: ProbeName, url: string, timeoutMs: number): Promise<ProbeResult> {
+/** Whether the schema registry answers HTTP at all (its subjects are the mapping probe's business). */
+async function probeRegistry(url: string): Promise<ProbeResult> {
   const shown = withoutCredentials(url);
-  const answer = await httpAnswers(url, Math.min(timeoutMs, MAX_HTTP_PROBE_MS));
+  const answer = await httpAnswers(url, MAX_HTTP_PROBE_MS);
   return answer.answered
-    ? passed(probe, `${shown} answered HTTP ${answer.status}`)
-    : failed(probe, `no HTTP answer from ${shown}: ${answer.reason}`);
+    ? passed('schema registry', `${shown} answered HTTP ${answer.status}`)
+    : failed('schema registry', `no HTTP answer from ${shown}: ${answer.reason}`);
 }
 
 /** Runs every probe against a loaded config. */
@@ -51,11 +58,9 @@ async function probeAll(config: Config, logger: Logger, kafkaTimeouts: KafkaProb
     const kafkaTargets = { topics, deadLetterTopic: config.delivery.dead_letter_topic };
     const results = await Promise.all([
       probeKafka(config.kafka, kafkaTargets, logger, kafkaTimeouts),
-      config.schema_registry
-        ? probeHttp('schema registry', config.schema_registry.url, MAX_HTTP_PROBE_MS)
-        : skipped('schema registry', 'not configured'),
+      config.schema_registry ? probeRegistry(config.schema_registry.url) : skipped('schema registry', 'not configured'),
       'topics' in mapping ? probeMappingSchemas(mapping, registry) : mapping,
-      probeHttp('Target endpoint', `${new URL(config.target.base_url).origin}/`, config.target.timeout_ms),
+      probeTarget(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)),
     ]);
     return [passed('config', `${config.source_file} is valid`), ...results.flat()];
   } finally {
@@ -78,15 +83,26 @@ export async function checkConnection(configPath: string, deps: CheckDependencie
   return connectionStatusMessage(status, scrubSecrets(message, secretValues(config)));
 }
 
+/**
+ * Prints the CONNECTION_STATUS line and returns the exit code: 0 whatever the status (Airbyte
+ * reads the status, not the code), or 1 on FAILED when `exitCode` asks for it.
+ */
+export async function runCheck(options: CheckOptions, output: CommandOutput = PROCESS_OUTPUT): Promise<number> {
+  const logger = createLogger({ name: 'check', level: options.logLevel ?? 'warn' });
+  const message = await checkConnection(options.config, { logger });
+  output.out(`${protocolLine(message)}\n`);
+  return options.exitCode === true && message.connectionStatus.status === 'FAILED' ? 1 : 0;
+}
+
 /** Adds the `check` subcommand. */
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('print a CONNECTION_STATUS: config, brokers, topics, registry, mapping paths, Target endpoint')
+    .description('print a CONNECTION_STATUS: config, brokers, topics, registry, mapping paths, Target update path')
     .requiredOption('--config <file>', 'config file (YAML or JSON)')
-    .option('--log-level <level>', 'trace, debug, info, warn, error (stderr)', 'warn')
+    .option('--exit-code', 'exit 1 when the status is FAILED (for scripts; Airbyte expects 0 whatever the status)')
+    .addOption(logLevelOption('warn'))
     .action(async (options: CheckOptions) => {
-      const logger = createLogger({ name: 'check', level: (options.logLevel ?? 'warn') as 'warn' });
-      process.stdout.write(`${protocolLine(await checkConnection(options.config, { logger }))}\n`);
+      process.exitCode = await runCheck(options);
     });
 }

@@ -4,6 +4,7 @@ import { loadConfig } from '../../config/load.js';
 import { replayDeadLetters, type ReplaySummary } from '../../deadletter/replay.js';
 import { ConnectorError } from '../../errors.js';
 import { createLogger } from '../../observe/logger.js';
+import { logLevelOption } from '../log-level.js';
 
 /** The command line options, as commander parses them. */
 export interface ReplayDeadLettersOptions {
@@ -11,6 +12,7 @@ export interface ReplayDeadLettersOptions {
   sourceTopic?: string[];
   errorCode?: string[];
   dryRun?: boolean;
+  includeSuperseded?: boolean;
   logLevel?: string;
 }
 
@@ -28,6 +30,7 @@ export async function runReplayDeadLetters(
       {
         filter: { sourceTopics: options.sourceTopic ?? [], errorCodes: options.errorCode ?? [] },
         dryRun: options.dryRun === true,
+        includeSuperseded: options.includeSuperseded === true,
       },
       logger,
     );
@@ -56,7 +59,8 @@ export function registerReplayDeadLetters(program: Command): void {
     .option('--source-topic <topic>', 'only letters from this source topic (repeatable)', collect, [])
     .option('--error-code <code>', 'only letters with this tps.error.code, e.g. TARGET_REJECTED (repeatable)', collect, [])
     .option('--dry-run', 'report what would be replayed; produce and commit nothing')
-    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .option('--include-superseded', 'replay letters whole, even attributes that later events of the same profile already set')
+    .addOption(logLevelOption('info'))
     .action(async (opts: ReplayDeadLettersOptions) => {
       process.exitCode = await runReplayDeadLetters(opts);
     });

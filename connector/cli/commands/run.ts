@@ -5,11 +5,14 @@ import { ConnectorError } from '../../errors.js';
 import { startObserveServer, type ObserveServer } from '../../observe/http.js';
 import { createLogger, type Logger } from '../../observe/logger.js';
 import { createMetrics } from '../../observe/metrics.js';
-import { pipelineObservers } from '../../observe/pipeline-observers.js';
+import { breakerObserver, pipelineObservers } from '../../observe/pipeline-observers.js';
 import { startProgress } from '../../observe/progress.js';
 import { RunStats } from '../../observe/run-stats.js';
+import type { TruncationReport } from '../../observe/truncation-report.js';
 import { groupLag } from '../../run/group-progress.js';
+import { loadConfiguredMapping } from '../../mapping/index.js';
 import { startSink, type RunningSink } from '../../run/sink.js';
+import { logLevelOption } from '../log-level.js';
 
 export interface RunOptions {
   config: string;
@@ -17,16 +20,33 @@ export interface RunOptions {
   logLevel?: string;
 }
 
+/** Exit codes of `run`, part of its contract for schedulers and scripts. */
+export const RUN_EXIT = {
+  ok: 0,
+  /** The consumer crashed for good, or an outage outlasted delivery.outage_budget_ms. */
+  failed: 1,
+  /** The config or mapping cannot be used. */
+  invalid: 2,
+  /** `--exit-when-idle` finished, but some events went to the dead-letter topic. */
+  deadLettered: 3,
+} as const;
+
 /** Runs until SIGTERM/SIGINT (or, with exitWhenIdle, until the group has caught up); returns the exit code. */
 export async function runConnector(options: RunOptions): Promise<number> {
   const logger = createLogger({ name: 'run', level: (options.logLevel ?? 'info') as 'info' });
   let sink: RunningSink | undefined;
   const metrics = createMetrics();
+  metrics.readPendingFrom(() => sink?.source.pending ?? 0);
   const stats = new RunStats();
   let observe: ObserveServer | undefined;
+  let deadLetterTopic = '';
+  let truncations: TruncationReport | undefined;
   try {
     const config = await loadConfig(options.config);
-    // Health first, so that an orchestrator sees the process alive while it joins the group.
+    deadLetterTopic = config.delivery.dead_letter_topic;
+    // Validated before anything listens or logs, so a bad mapping ends the command with its problems only.
+    const mapping = await loadConfiguredMapping(config);
+    // Health next, so that an orchestrator sees the process alive while it joins the group.
     if (config.metrics.port !== 0) {
       observe = await startObserveServer({
         host: config.metrics.host,
@@ -36,38 +56,61 @@ export async function runConnector(options: RunOptions): Promise<number> {
       });
       logger.info({ port: observe.port }, 'metrics on /metrics, health on /healthz and /readyz');
     }
-    sink = await startSink(config, logger, pipelineObservers(metrics, stats));
+    const observers = pipelineObservers(metrics, stats, logger);
+    truncations = observers.truncations;
+    sink = await startSink(config, logger, {
+      ...observers,
+      breaker: breakerObserver(metrics, logger, 'target'),
+      registryBreaker: breakerObserver(metrics, logger, 'schema_registry'),
+      mapping,
+    });
   } catch (err) {
     await observe?.close();
     return reportStartupError(err, logger);
   }
   const running = sink;
   const stopProgress = startProgress(stats, { pending: () => running.source.pending, quotaRemaining: () => running.engine.quota.remaining() }, logger);
-  const reason = await waitForStop(running, options, logger);
-  logger.info({ reason }, 'stopping: no new fetches, draining in-flight events');
-  const crashed = reason === 'consumer crashed';
-  const drained = await running.stop();
+  const stop = await waitForStop(running, options, logger);
+  if (stop.fatal) logger.error({ err: stop.fatal }, 'stopping: the run cannot go on; what was not delivered stays uncommitted');
+  else logger.info({ reason: stop.reason }, 'stopping: no new fetches, draining in-flight events');
+  // After a fatal error nothing in flight will settle (the endpoint is down): do not wait for it.
+  const drained = await running.stop(stop.fatal ? 0 : undefined);
   stopProgress();
   await observe?.close();
-  logger.info({ drained, summary: stats.summary() }, drained ? 'stopped cleanly' : 'stopped; undelivered events stay uncommitted');
-  return crashed ? 1 : 0;
+  const summary = stats.summary();
+  logger.info({ drained, summary, truncated: truncations?.summary() }, drained ? 'stopped cleanly' : 'stopped; undelivered events stay uncommitted');
+  if (stop.fatal) return RUN_EXIT.failed;
+  if (stop.reason === 'idle' && summary.deadLettered > 0) {
+    logger.error(
+      { deadLettered: summary.deadLettered, deadLetterTopic },
+      `${summary.deadLettered} event(s) went to the dead-letter topic ${deadLetterTopic} during this run; fix the cause and run replay-dead-letters`,
+    );
+    return RUN_EXIT.deadLettered;
+  }
+  return RUN_EXIT.ok;
 }
 
 function reportStartupError(err: unknown, logger: Logger): number {
   if (err instanceof ConnectorError) {
     process.stderr.write(`${err.message}\n`);
-    return 2;
+    return RUN_EXIT.invalid;
   }
   logger.error({ err }, 'could not start');
   return 1;
 }
 
-/** Resolves with what ended the run: a signal, a consumer crash, or an idle group when asked to exit then. */
-async function waitForStop(sink: RunningSink, options: RunOptions, logger: Logger): Promise<string> {
+/** What ended the run: a signal or an idle group when asked to exit then, or a fatal error. */
+interface StopCause {
+  reason: string;
+  fatal?: Error;
+}
+
+/** Resolves with what ended the run. */
+async function waitForStop(sink: RunningSink, options: RunOptions, logger: Logger): Promise<StopCause> {
   let idle: IdleWatch | undefined;
-  const reason = await new Promise<string>((resolve) => {
+  const cause = await new Promise<StopCause>((resolve) => {
     let stopping = false;
-    const stop = (why: string) => {
+    const stop = (why: StopCause) => {
       if (stopping) return;
       stopping = true;
       resolve(why);
@@ -77,16 +120,16 @@ async function waitForStop(sink: RunningSink, options: RunOptions, logger: Logge
         logger.warn({ signal }, 'second signal: exiting without draining');
         process.exit(1);
       }
-      stop(signal);
+      stop({ reason: signal });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    sink.source.onFatal(() => stop('consumer crashed'));
-    if (options.exitWhenIdle) idle = watchForIdle(sink, () => stop('idle'));
+    sink.source.onFatal((error) => stop({ reason: 'fatal', fatal: error }));
+    if (options.exitWhenIdle) idle = watchForIdle(sink, () => stop({ reason: 'idle' }));
   });
   // Whatever ended the run, the watcher's timer and admin connection must not keep it alive.
   await idle?.close();
-  return reason;
+  return cause;
 }
 
 interface IdleWatch {
@@ -124,7 +167,7 @@ export function registerRun(program: Command): void {
     .description('consume the mapped topics and keep Target profiles current (the main job)')
     .requiredOption('--config <file>', 'config file (YAML or JSON)')
     .option('--exit-when-idle', 'stop once every mapped partition is delivered and committed (backfills)')
-    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .addOption(logLevelOption('info'))
     .action(async (opts: RunOptions) => {
       process.exitCode = await runConnector(opts);
     });

@@ -18,6 +18,7 @@ import { ConfigError } from '../../errors.js';
 import type { CompiledMapping } from '../../mapping/index.js';
 import { createLogger, type Logger } from '../../observe/logger.js';
 import { createDeliveryEngine } from '../../run/sink.js';
+import { logLevelOption } from '../log-level.js';
 
 export interface WriteOptions {
   config: string;
@@ -61,9 +62,12 @@ export async function runWrite(options: WriteOptions, io: Partial<WriteIo> = {})
   const logger = io.logger ?? createLogger({ name: 'write', level: (options.logLevel ?? 'info') as 'info' });
   try {
     const config = await loadConfig(options.config);
-    const engine = await createDeliveryEngine(config);
+    // An outage past delivery.outage_budget_ms fails the sync; until then it is waited out.
+    const outage = new AbortController();
+    const engine = await createDeliveryEngine(config, { dispatch: { outageBudgetExhausted: (error) => outage.abort(error) } });
     try {
       await writeRecords({
+        signal: outage.signal,
         input: io.input ?? process.stdin,
         emit: (line) => output.out(`${line}\n`),
         mapping: engine.mapping,
@@ -73,6 +77,7 @@ export async function runWrite(options: WriteOptions, io: Partial<WriteIo> = {})
         logger,
       });
     } finally {
+      engine.dispatcher.stop();
       await engine.close();
     }
     return 0;
@@ -88,7 +93,7 @@ export function registerWrite(program: Command): void {
     .description('Airbyte destination: deliver RECORD messages from stdin, echo each STATE once the records before it settled')
     .requiredOption('--config <file>', 'config file (YAML or JSON)')
     .requiredOption('--catalog <file>', 'configured catalog (JSON); its streams must be mapped topics')
-    .option('--log-level <level>', 'trace, debug, info, warn, error (stderr)', 'info')
+    .addOption(logLevelOption('info'))
     .action(async (options: WriteOptions) => {
       process.exitCode = await runWrite(options);
     });

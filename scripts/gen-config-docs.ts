@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadSpec, SPEC_PATH, type ConnectorSpec, type JsonSchema, type JsonType } from '../connector/config/spec.js';
+import { loadSpec, SPEC_PATH, type ConnectorSpec, type JsonSchema, type JsonType } from '../connector/adapters/config/spec.js';
 
 /** Where the generated reference lives. */
 export const DOCS_PATH = join(dirname(SPEC_PATH), 'docs', 'configuration.md');

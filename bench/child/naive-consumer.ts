@@ -7,10 +7,11 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { request } from 'undici';
-import { loadConfig } from '../../connector/config/load.js';
-import { createDecoder } from '../../connector/decode/decoder.js';
-import { loadConfiguredMapping, readerSchemasOf } from '../../connector/mapping/index.js';
-import { requestBuilderFor } from '../../connector/target/request-builder.js';
+import { loadConfig } from '../../connector/adapters/config/load.js';
+import { createDecoder } from '../../connector/adapters/avro/decoder.js';
+import { readerSchemasOf } from '../../connector/core/mapping/index.js';
+import { loadConfiguredMapping } from '../../connector/adapters/mapping-file/load.js';
+import { requestBuilderFor } from '../../connector/apps/common/delivery.js';
 import { serve } from './protocol.js';
 
 export interface NaiveParams {

@@ -4,10 +4,10 @@
  * (same URLs, same sizes), built before the clock starts.
  */
 import { Pool } from 'undici';
-import { loadConfig } from '../../connector/config/load.js';
-import { loadConfiguredMapping } from '../../connector/mapping/index.js';
-import { requestBuilderFor } from '../../connector/target/request-builder.js';
-import type { TargetRequest } from '../../connector/profile.js';
+import { loadConfig } from '../../connector/adapters/config/load.js';
+import { loadConfiguredMapping } from '../../connector/adapters/mapping-file/load.js';
+import { requestBuilderFor } from '../../connector/apps/common/delivery.js';
+import type { TargetRequest } from '../../connector/core/profile.js';
 import { topicName, workloadEvents, type Workload } from '../lib/workloads.js';
 import { mark, serve } from './protocol.js';
 

@@ -3,12 +3,13 @@
  * (startSink with the Prometheus metrics and run stats observers), plus timing hooks. Reports
  * once every partition's committed offset reaches the given end, then stops the sink cleanly.
  */
-import { loadConfig } from '../../connector/config/load.js';
+import type { KafkaMessage } from 'kafkajs';
+import { loadConfig } from '../../connector/adapters/config/load.js';
 import { createLogger } from '../../connector/observe/logger.js';
 import { createMetrics } from '../../connector/observe/metrics.js';
 import { pipelineObservers } from '../../connector/observe/pipeline-observers.js';
 import { RunStats, type RunSummary } from '../../connector/observe/run-stats.js';
-import { startSink } from '../../connector/run/sink.js';
+import { startSink } from '../../connector/apps/run/sink.js';
 import { mark, serve } from './protocol.js';
 
 export interface SinkRunParams {
@@ -49,13 +50,13 @@ function quantiles(values: Float64Array): SinkRunResult['heldMs'] {
  * fetch → ack time, requests in flight and events pending (uncommitted) at that moment.
  */
 const DEBUG = Boolean(process.env.BENCH_DEBUG);
-const debug = { consumed: 0, settled: 0, maxHeld: 0, inFlight: 0, pending: 0 };
-function startDebug(): void {
+const debug = { consumed: 0, settled: 0, maxHeld: 0, inFlight: 0 };
+function startDebug(pending: () => number): void {
   if (!DEBUG) return;
   setInterval(() => {
     const t = (performance.now() / 1000).toFixed(1);
     process.stderr.write(
-      `[sink ${t}s] consumed ${debug.consumed} settled ${debug.settled} maxHeld ${debug.maxHeld.toFixed(0)} ms inFlight ${debug.inFlight} pending ${debug.pending}\n`,
+      `[sink ${t}s] consumed ${debug.consumed} settled ${debug.settled} maxHeld ${debug.maxHeld.toFixed(0)} ms inFlight ${debug.inFlight} pending ${pending()}\n`,
     );
     debug.consumed = debug.settled = debug.maxHeld = 0;
   }, 100).unref();
@@ -65,7 +66,7 @@ serve<SinkRunParams, SinkRunResult>(async (params, ready) => {
   const config = await loadConfig(params.configPath);
   const logger = createLogger({ level: 'warn', pretty: false });
   const stats = new RunStats();
-  const base = pipelineObservers(createMetrics(), stats);
+  const base = pipelineObservers<KafkaMessage>(createMetrics(), stats);
 
   const remaining = new Map(params.ends.filter(([, , end]) => end > 0).map(([t, p, end]) => [`${t}|${p}`, end]));
   let firstEventAt: number | undefined;
@@ -79,21 +80,22 @@ serve<SinkRunParams, SinkRunResult>(async (params, ready) => {
   if (remaining.size === 0) markDone();
 
   const sink = await startSink(config, logger, {
-    dispatch: {
-      ...base.dispatch,
+    ...base,
+    lanes: {
+      ...base.lanes,
       requestStarted(request) {
         if (Number.isNaN(firstRequestAt)) firstRequestAt = performance.now();
         debug.inFlight++;
-        base.dispatch.requestStarted?.(request);
+        base.lanes.requestStarted?.(request);
       },
       requestFinished(request, outcome) {
         lastRequestAt = performance.now();
         debug.inFlight--;
-        base.dispatch.requestFinished?.(request, outcome);
+        base.lanes.requestFinished?.(request, outcome);
       },
     },
-    source: {
-      ...base.source,
+    pipeline: {
+      ...base.pipeline,
       consumed(topic) {
         if (firstEventAt === undefined) {
           firstEventAt = performance.now();
@@ -101,13 +103,9 @@ serve<SinkRunParams, SinkRunResult>(async (params, ready) => {
           mark('first-event');
         }
         debug.consumed++;
-        base.source.consumed?.(topic);
+        base.pipeline.consumed?.(topic);
       },
-      pending(count) {
-        debug.pending = count;
-        base.source.pending?.(count);
-      },
-      settled(topic, outcome, heldMs) {
+      settled(event, outcome, heldMs) {
         if (heldCount === held.length) {
           const grown = new Float64Array(held.length * 2);
           grown.set(held);
@@ -118,11 +116,13 @@ serve<SinkRunParams, SinkRunResult>(async (params, ready) => {
           debug.settled++;
           debug.maxHeld = Math.max(debug.maxHeld, heldMs);
         }
-        base.source.settled?.(topic, outcome, heldMs);
+        base.pipeline.settled?.(event, outcome, heldMs);
       },
+    },
+    commits: {
       committed(commits) {
         for (const c of commits) {
-          const key = `${c.topic}|${c.partition}`;
+          const key = `${c.stream}|${c.partition}`;
           const end = remaining.get(key);
           if (end !== undefined && Number(c.offset) >= end) remaining.delete(key);
         }
@@ -131,7 +131,7 @@ serve<SinkRunParams, SinkRunResult>(async (params, ready) => {
     },
   });
   ready();
-  startDebug();
+  startDebug(() => sink.pipeline.pending);
   const timedOut = await Promise.race([
     done.then(() => false),
     new Promise<boolean>((resolve) => setTimeout(() => resolve(true), params.timeoutMs).unref()),

@@ -1,5 +1,5 @@
 /** Running the connector (in a child process) against a pre-filled topic and the in-process sandbox. */
-import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
+import { startSandbox, type Sandbox } from '../../connector/tools/sandbox/server.js';
 import type { SinkRunParams, SinkRunResult } from '../child/sink-runner.js';
 import { startChild } from './children.js';
 import { ensureTopic, topicEnds } from './kafka.js';

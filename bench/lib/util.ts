@@ -109,7 +109,7 @@ export function cpuSecondsOf(pid: number): number | undefined {
 }
 
 /** Seeded so generated workloads are the same on every run. */
-export { seededRandom } from '../../connector/seeded-random.js';
+export { seededRandom } from '../../connector/core/seeded-random.js';
 
 /** Logs a progress line for the person running the benchmark (stderr, so stdout stays the report). */
 export function say(message: string): void {

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Type } from 'avsc';
 import { parse } from 'yaml';
-import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent } from '../../connector/decode/sample-events.js';
-import { loadAvroSchema } from '../../connector/decode/schema-file.js';
+import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent } from '../../connector/tools/sample-events.js';
+import { loadAvroSchema } from '../../connector/adapters/mapping-file/schema-file.js';
 import { partitionFor, type BenchRecord, type TopicSpec } from './kafka.js';
 import { repoPath, seededRandom } from './util.js';
 

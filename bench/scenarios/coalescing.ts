@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { stringify } from 'yaml';
 import type { SinkRunResult } from '../child/sink-runner.js';
-import { loadMapping } from '../../connector/mapping/index.js';
+import { loadMapping } from '../../connector/adapters/mapping-file/load.js';
 import { benchSandbox, prepare, runSink } from '../lib/pipeline.js';
 import { table, type Scenario } from '../lib/scenario.js';
 import { fixed, int, median, percent, say, spread } from '../lib/util.js';

@@ -3,11 +3,11 @@
  * examples/, on one thread, no I/O. Median events/s of several runs, and the time of each stage
  * measured alone.
  */
-import { loadConfig } from '../../connector/config/load.js';
-import { createDecoder } from '../../connector/decode/decoder.js';
-import { generateSampleEvents, SAMPLE_TOPICS } from '../../connector/decode/sample-events.js';
-import { loadConfiguredMapping } from '../../connector/mapping/index.js';
-import { requestBuilderFor } from '../../connector/target/request-builder.js';
+import { loadConfig } from '../../connector/adapters/config/load.js';
+import { createDecoder } from '../../connector/adapters/avro/decoder.js';
+import { generateSampleEvents, SAMPLE_TOPICS } from '../../connector/tools/sample-events.js';
+import { loadConfiguredMapping } from '../../connector/adapters/mapping-file/load.js';
+import { requestBuilderFor } from '../../connector/apps/common/delivery.js';
 import { table, type Scenario, type ScenarioOutcome } from '../lib/scenario.js';
 import { fixed, int, median, repoPath, spread } from '../lib/util.js';
 

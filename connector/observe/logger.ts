@@ -1,11 +1,17 @@
 /** The connector's logger: pino on stderr, JSON for machines, pretty for people, secrets masked. */
 import { destination, pino, type DestinationStream, type Level, type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import { REDACTED } from '../config/redact.js';
-import { loadSpec, secretKeyNames } from '../config/spec.js';
+import { REDACTED } from '../adapters/config/redact.js';
+import { loadSpec, secretKeyNames } from '../adapters/config/spec.js';
 import { stderrStatusLine, writableAbove } from './terminal-line.js';
 
 export type { Logger } from 'pino';
+
+/** Every level the logger knows, most verbose first; `silent` writes nothing. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const satisfies readonly (Level | 'silent')[];
+
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** How to build a logger; every field has a default suited to the CLI. */
 export interface LoggerOptions {

@@ -1,6 +1,12 @@
 /** The connector's Prometheus metrics: one registry, typed handles for the code that counts. */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** Figures read when Prometheus scrapes, so they are exact at that moment. */
+export interface LiveFigures {
+  pending(): number;
+  ready(): boolean;
+}
+
 /** Every metric the connector exports; names are part of the operations contract (dashboards, alerts). */
 export interface Metrics {
   registry: Registry;
@@ -21,10 +27,12 @@ export interface Metrics {
   /** Time from sending a request to Target to its answer. */
   requestDuration: Histogram;
   requestsInFlight: Gauge;
-  /** Events fetched and not yet committed, read at every scrape from the source `readPendingFrom` names. */
+  /** Events fetched and not yet committed, read at every scrape from the `readLiveFrom` source. */
   eventsPending: Gauge;
-  /** Names the function the pending gauge reads when scraped. */
-  readPendingFrom(read: () => number): void;
+  /** 1 while the consumer is in its group and consuming (what /readyz says), read at every scrape. */
+  ready: Gauge;
+  /** Names what the live gauges read when scraped. */
+  readLiveFrom(source: LiveFigures): void;
   /** Requests left in the rolling quota window. */
   quotaRemaining: Gauge;
   /** Messages between the committed offset and the partition's end. */
@@ -45,10 +53,10 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
-  let readPending: (() => number) | undefined;
+  let live: LiveFigures | undefined;
   return {
-    readPendingFrom(read) {
-      readPending = read;
+    readLiveFrom(source) {
+      live = source;
     },
     registry,
     eventsConsumed: new Counter({
@@ -110,7 +118,15 @@ export function createMetrics(): Metrics {
       registers,
       // Read when scraped, so the figure is exact at every scrape, the final commit included.
       collect() {
-        if (readPending) this.set(readPending());
+        if (live) this.set(live.pending());
+      },
+    }),
+    ready: new Gauge({
+      name: 'tps_ready',
+      help: 'Whether this replica is in its consumer group and consuming (1) or not (0), as /readyz says.',
+      registers,
+      collect() {
+        this.set(live?.ready() ? 1 : 0);
       },
     }),
     quotaRemaining: new Gauge({

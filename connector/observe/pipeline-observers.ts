@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
-import type { BreakerObserver } from '../dispatch/circuit-breaker.js';
-import type { DispatchObserver } from '../dispatch/dispatcher.js';
-import { describeError } from '../errors.js';
-import type { SourceObserver } from '../source/kafka-source.js';
+import type { BreakerObserver } from '../core/delivery/circuit-breaker.js';
+import type { LanesObserver } from '../core/delivery/lanes.js';
+import type { InboundEvent, PipelineObserver } from '../core/pipeline/pipeline.js';
+import type { TargetClientObserver } from '../adapters/target-http/client.js';
+import { describeError } from '../core/errors.js';
+import type { KafkaSourceObserver } from '../adapters/kafka/consumer.js';
 import type { Metrics } from './metrics.js';
 import type { RunStats } from './run-stats.js';
 import { Throttle } from './throttle.js';
@@ -25,26 +27,36 @@ function retryReason(error: unknown): string {
 /** How often a repeated warning may be logged while its cause persists. */
 const WARN_EVERY_MS = 60_000;
 
-/** Wires dispatcher and source events to the Prometheus metrics, the run's stats and warnings. */
-export function pipelineObservers(
-  metrics: Metrics,
-  stats: RunStats,
-  logger?: Logger,
-): { dispatch: DispatchObserver; source: SourceObserver; truncations: TruncationReport } {
+/** The observers of every layer a run has, fed into the metrics, the run's stats and throttled warnings. */
+export interface RunObservers<M> {
+  lanes: LanesObserver;
+  client: TargetClientObserver;
+  pipeline: PipelineObserver<M>;
+  source: KafkaSourceObserver;
+  truncations: TruncationReport;
+}
+
+/** Where an event came from, for a log line. */
+function originOf(event: InboundEvent<unknown>): { topic: string; partition: number; offset: number } {
+  return { topic: event.topic, partition: event.partition, offset: event.offset };
+}
+
+/** Wires every layer's events to the Prometheus metrics, the run's stats and warnings. */
+export function pipelineObservers<M>(metrics: Metrics, stats: RunStats, logger?: Logger): RunObservers<M> {
   const retryWarning = new Throttle(WARN_EVERY_MS);
+  // At most one line a minute: a bad batch must not flood the log; the metric counts every one.
+  const deadLetterWarning = new Throttle(WARN_EVERY_MS);
   const truncations = new TruncationReport(logger ?? { warn: () => {} }, (attribute) => metrics.valuesTruncated.inc({ attribute }));
   let retriesSinceWarning = 0;
+  let deadLettersSinceWarning = 0;
   return {
     truncations,
-    dispatch: {
+    lanes: {
       requestStarted() {
         metrics.requestsInFlight.inc();
       },
-      requestFinished(request, { error, durationMs }) {
+      requestFinished(_request, { error, durationMs }) {
         metrics.requestsInFlight.dec();
-        const status = error === undefined ? 200 : statusOf(error);
-        metrics.requests.inc({ method: request.method, status: status === undefined ? 'error' : String(status) });
-        metrics.requestDuration.observe(durationMs / 1000);
         stats.requestFinished(durationMs, error !== undefined);
       },
       retryScheduled(error) {
@@ -70,22 +82,41 @@ export function pipelineObservers(
         metrics.retryBacklog.set(profiles);
       },
     },
-    source: {
+    client: {
+      replied(method, status, durationMs) {
+        metrics.requests.inc({ method, status: status === undefined ? 'error' : String(status) });
+        metrics.requestDuration.observe(durationMs / 1000);
+      },
+    },
+    pipeline: {
       consumed(topic) {
         metrics.eventsConsumed.inc({ topic });
         stats.consumed++;
       },
-      settled(topic, outcome, heldMs) {
+      settled(event, outcome, heldMs) {
+        const { topic } = event;
         if (outcome.kind === 'delivered') metrics.eventsDelivered.inc({ topic });
         else if (outcome.kind === 'filtered') metrics.eventsFiltered.inc({ topic });
-        else if (outcome.kind === 'failed') metrics.eventsDeadLettered.inc({ topic, reason: describeError(outcome.error).code });
+        else if (outcome.kind === 'failed') {
+          metrics.eventsDeadLettered.inc({ topic, reason: describeError(outcome.error).code });
+          deadLettersSinceWarning++;
+          if (logger && deadLetterWarning.ready()) {
+            logger.warn(
+              { ...originOf(event), err: describeError(outcome.error), deadLetters: deadLettersSinceWarning },
+              'events go to the dead-letter topic (one line a minute at most; tps_events_dead_lettered_total counts them all)',
+            );
+            deadLettersSinceWarning = 0;
+          }
+        }
         stats.eventSettled(outcome, heldMs);
-      },
-      lag(topic, partition, lag) {
-        metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
       },
       truncated(attributes) {
         truncations.record(attributes);
+      },
+    },
+    source: {
+      lag(topic, partition, lag) {
+        metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
       },
     },
   };

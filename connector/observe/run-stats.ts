@@ -1,4 +1,4 @@
-import type { EventOutcome } from '../dispatch/event-delivery.js';
+import type { EventOutcome } from '../core/pipeline/pipeline.js';
 
 /** A fixed-size uniform sample of latencies (reservoir sampling), so long runs stay bounded. */
 class LatencySample {

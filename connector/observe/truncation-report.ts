@@ -2,7 +2,7 @@
  * Reports values that `long_values: truncate` cut: one warning the first time an attribute is
  * cut, a count per attribute for the metric and the end-of-run summary, and never a line per event.
  */
-import { MAX_ATTRIBUTE_VALUE_LENGTH } from '../target/api-limits.js';
+import { MAX_ATTRIBUTE_VALUE_LENGTH } from '../core/target-api/limits.js';
 import type { Logger } from './logger.js';
 
 /** The name counted for every attribute beyond `maxNames` distinct ones. */

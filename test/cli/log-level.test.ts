@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LOG_LEVELS } from '../../connector/cli/log-level.js';
+import { LOG_LEVELS } from '../../connector/observe/logger.js';
 import { ROOT } from '../support/delivery-harness.js';
 
 /** Runs the binary from source the way a user would, without throwing on a non-zero exit. */

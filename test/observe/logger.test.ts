@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../connector/config/load.js';
+import { parseConfig } from '../../connector/adapters/config/load.js';
 import { createLogger, type LoggerOptions } from '../../connector/observe/logger.js';
 
 /** A logger writing into a string, and a way to read what it wrote. */

@@ -5,19 +5,26 @@
  * lines and its ENTRYPOINT is run, so a file the image forgets fails here rather than in a pod.
  * Assumes the build ran (`npm ci` runs it on prepare; otherwise `npm run build`).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, posix, relative, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments, parseDocument } from 'yaml';
-import { parseConfig } from '../../connector/config/load.js';
-import { loadSpec } from '../../connector/config/spec.js';
-import type { Config } from '../../connector/config/types.js';
-import { loadMapping } from '../../connector/mapping/index.js';
+import { parse, parseAllDocuments } from 'yaml';
+import { maskReferences } from '../../connector/adapters/config/env.js';
+import { parseConfig } from '../../connector/adapters/config/load.js';
+import { loadSpec } from '../../connector/adapters/config/spec.js';
+import type { Config } from '../../connector/core/config.js';
+import { bindMounts, durationMs, publishedPorts, readCompose, volumeMounts } from '../support/compose.js';
+import { containerFiles, loadMappingAsContainer, type HostPath } from '../support/container-files.js';
+import { originOf, parseDockerfile, stageOf, type Origin, type Stage } from '../support/dockerfile.js';
+import { isIgnored, parseDockerignore } from '../support/dockerignore.js';
+import { firstLine, imageLayout, stageImage, startEntrypoint } from '../support/image-stage.js';
+import { listenerAddresses, type ListenerAddress } from '../support/kafka-listeners.js';
+import { asList, asMapping, asText, type Json } from '../support/manifest.js';
 import { testTempDir } from '../support/test-run.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,247 +34,25 @@ const readText = (path: string): string => readFileSync(repo(path), 'utf8');
 /** Target's limit per account and rolling 24 hours. */
 const ACCOUNT_DAILY_QUOTA = 1_000_000;
 
-// ---------------------------------------------------------------------------------------------
-// Untyped YAML access that fails with the path it was looking for.
-
-type Json = Record<string, unknown>;
-
-function obj(value: unknown, what: string): Json {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${what}: expected a mapping`);
-  return value as Json;
-}
-function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new Error(`${what}: expected a list`);
-  return value;
-}
-function text(value: unknown, what: string): string {
-  if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`${what}: expected a string`);
-  return String(value);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Dockerfile model: just enough of the syntax to follow files from the context into the image.
-
-interface Copy {
-  index: number;
-  from: string | undefined;
-  sources: string[];
-  /** Absolute image path of each source, in order. */
-  targets: string[];
-}
-
-interface Stage {
-  name: string | undefined;
-  base: string;
-  workdir: string;
-  copies: Copy[];
-  runs: { index: number; command: string }[];
-  user: string | undefined;
-  env: Map<string, string>;
-  entrypoint: string[] | undefined;
-  cmd: string[] | undefined;
-  expose: string[];
-}
-
-function instructions(source: string): { op: string; args: string }[] {
-  const result: { op: string; args: string }[] = [];
-  let pending = '';
-  for (const raw of source.split('\n')) {
-    const line = raw.trim();
-    // Docker drops comment lines even in the middle of a continued instruction.
-    if (line.startsWith('#') || (line === '' && pending === '')) continue;
-    if (line.endsWith('\\')) {
-      pending += line.slice(0, -1) + ' ';
-      continue;
-    }
-    const whole = (pending + line).trim();
-    pending = '';
-    if (whole === '') continue;
-    const op = whole.split(/\s+/)[0] ?? '';
-    result.push({ op: op.toUpperCase(), args: whole.slice(op.length).trim() });
-  }
-  return result;
-}
-
-function execForm(args: string): string[] {
-  if (!args.startsWith('[')) return ['/bin/sh', '-c', args];
-  return list(JSON.parse(args), 'exec form').map((a) => text(a, 'exec form argument'));
-}
-
-function parseDockerfile(source: string): Stage[] {
-  const stages: Stage[] = [];
-  const steps = instructions(source);
-  steps.forEach(({ op, args }, index) => {
-    if (op === 'FROM') {
-      const [base = '', as, name] = args.split(/\s+/).filter((w) => !w.startsWith('--'));
-      stages.push({
-        name: as?.toUpperCase() === 'AS' ? name : undefined,
-        base,
-        workdir: '/',
-        copies: [],
-        runs: [],
-        user: undefined,
-        env: new Map(),
-        entrypoint: undefined,
-        cmd: undefined,
-        expose: [],
-      });
-      return;
-    }
-    const stage = stages.at(-1);
-    if (!stage) return;
-    switch (op) {
-      case 'WORKDIR':
-        stage.workdir = posix.resolve(stage.workdir, args);
-        break;
-      case 'COPY':
-      case 'ADD': {
-        const words = args.startsWith('[') ? execForm(args) : args.split(/\s+/);
-        const flags = words.filter((w) => w.startsWith('--'));
-        const paths = words.filter((w) => !w.startsWith('--'));
-        const dest = paths.pop() ?? '';
-        const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
-        const intoFolder = dest.endsWith('/') || paths.length > 1;
-        const destination = posix.resolve(stage.workdir, dest);
-        stage.copies.push({
-          index,
-          from,
-          sources: paths,
-          targets: paths.map((p) => (intoFolder ? posix.join(destination, posix.basename(p)) : destination)),
-        });
-        break;
-      }
-      case 'RUN':
-        stage.runs.push({ index, command: args });
-        break;
-      case 'USER':
-        stage.user = args;
-        break;
-      case 'ENV':
-        for (const m of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S+)/g)) {
-          const [, key = '', value = ''] = m;
-          stage.env.set(key, value.startsWith('"') ? (JSON.parse(value) as string) : value);
-        }
-        break;
-      case 'ENTRYPOINT':
-        stage.entrypoint = execForm(args);
-        break;
-      case 'CMD':
-        stage.cmd = execForm(args);
-        break;
-      case 'EXPOSE':
-        stage.expose.push(...args.split(/\s+/));
-        break;
-    }
-  });
-  return stages;
-}
-
 const stages = parseDockerfile(readText('Dockerfile'));
 const runtime = stages.at(-1) as Stage;
+const outDir = (JSON.parse(readText('tsconfig.json')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir;
+const originIn = (stage: Stage, imagePath: string): Origin | undefined => originOf(stages, stage, imagePath, outDir);
+const ignoreRules = parseDockerignore(readText('.dockerignore'));
+const dockerIgnored = (path: string): boolean => isIgnored(ignoreRules, path);
+const specProperties = (): string[] => Object.keys(asMapping(loadSpec().connectionSpecification.properties, 'spec properties'));
 
-function stageNamed(name: string): Stage {
-  const stage = stages.find((s) => s.name === name);
-  if (!stage) throw new Error(`COPY --from=${name}: no stage of that name`);
-  return stage;
-}
-
-/** Which RUN in a stage makes a path that no COPY brought in: the install and the build. */
-function producedBy(stage: Stage, rel: string): { index: number; command: string } | undefined {
-  const top = rel.split('/')[0];
-  const outDir = String((JSON.parse(readText('tsconfig.json')) as { compilerOptions: { outDir: string } }).compilerOptions.outDir);
-  return stage.runs.find(({ command }) => {
-    if (top === 'node_modules') return /\bnpm (ci|install)\b/.test(command);
-    if (top === posix.normalize(outDir)) return /\bnpm run build\b|\btsc\b|\bnpm ci\b(?![^&;|]*--ignore-scripts)/.test(command);
-    return false;
-  });
-}
-
-interface Origin {
-  /** The repository path the image path comes from. */
-  path: string;
-  /** The COPY instruction, or the RUN that produced the path, in the stage that holds it. */
-  index: number;
-}
-
-/** Where `imagePath` in `stage` comes from in the repository, following COPY --from; undefined if nowhere. */
-function originOf(stage: Stage, imagePath: string): Origin | undefined {
-  let best: { copy: Copy; source: string; target: string } | undefined;
-  for (const copy of stage.copies) {
-    copy.sources.forEach((source, i) => {
-      const target = copy.targets[i] ?? '';
-      const covers = imagePath === target || imagePath.startsWith(target.endsWith('/') ? target : `${target}/`);
-      if (covers && (!best || target.length > best.target.length)) best = { copy, source, target };
-    });
-  }
-  if (best) {
-    const rest = imagePath.slice(best.target.length).replace(/^\//, '');
-    if (best.copy.from === undefined) return { path: join(best.source, rest), index: best.copy.index };
-    const inner = originOf(stageNamed(best.copy.from), posix.join(best.source, rest));
-    return inner && { ...inner, index: best.copy.index };
-  }
-  const rel = posix.relative(stage.workdir, imagePath);
-  if (rel.startsWith('..')) return undefined;
-  const run = producedBy(stage, rel);
-  return run && { path: rel, index: run.index };
-}
-
-// ---------------------------------------------------------------------------------------------
-// .dockerignore: Docker's patterns are anchored at the context root and exclude a folder's contents.
-
-function globToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*' && pattern[i + 1] === '*') {
-      source += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
-      i += pattern[i + 2] === '/' ? 2 : 1;
-    } else if (c === '*') source += '[^/]*';
-    else if (c === '?') source += '[^/]';
-    else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`);
-}
-
-const ignorePatterns = readText('.dockerignore')
-  .split('\n')
-  .map((l) => l.trim())
-  .filter((l) => l !== '' && !l.startsWith('#'));
-
-function dockerIgnored(path: string): boolean {
-  const parts = posix.normalize(path).split('/');
-  let ignored = false;
-  for (const raw of ignorePatterns) {
-    const negate = raw.startsWith('!');
-    const re = globToRegExp(posix.normalize((negate ? raw.slice(1) : raw).replace(/^\/+/, '')));
-    if (parts.some((_, i) => re.test(parts.slice(0, i + 1).join('/')))) ignored = !negate;
-  }
-  return ignored;
-}
-
-// ---------------------------------------------------------------------------------------------
 // The staged image: the runtime stage's COPYs laid out under a temporary root.
-
 let scratch = '';
 let imageRoot = '';
 const children: ChildProcessWithoutNullStreams[] = [];
-const entryScript = (): string => runtime.entrypoint?.[1] ?? '';
 
 beforeAll(async () => {
   if (!existsSync(repo('dist'))) throw new Error(`no dist/ in ${root}: run \`npm run build\` first (npm ci runs it on prepare)`);
   scratch = await testTempDir('packaging');
   imageRoot = join(scratch, 'image');
-  for (const copy of runtime.copies) {
-    for (const target of copy.targets) {
-      const origin = originOf(runtime, target);
-      if (!origin || !existsSync(repo(origin.path))) continue; // reported by the COPY test
-      const into = join(imageRoot, target);
-      await mkdir(dirname(into), { recursive: true });
-      // Packages resolve from their real path, so a link is as good as a copy and far cheaper.
-      if (basename(target) === 'node_modules') await symlink(repo(origin.path), into, 'dir');
-      else await cp(repo(origin.path), into, { recursive: true });
-    }
-  }
+  // A COPY whose source is missing is left out here and reported by the COPY test.
+  await stageImage(imageLayout(stages, runtime, outDir), root, imageRoot);
 });
 
 afterAll(async () => {
@@ -275,73 +60,18 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
-/** Runs the image's ENTRYPOINT with `args` on the staged image. */
+/** Runs the image's ENTRYPOINT with `args` on the staged image; killed at the end of the file if still running. */
 function runImage(args: string[]): ChildProcessWithoutNullStreams {
-  const [command, script = '', ...rest] = runtime.entrypoint ?? [];
-  expect(command).toBe('node');
-  const child = spawn(process.execPath, [join(imageRoot, script), ...rest, ...args], {
-    cwd: join(imageRoot, runtime.workdir),
-    env: { ...process.env, ...Object.fromEntries(runtime.env) },
-  });
+  expect(runtime.entrypoint?.[0]).toBe('node');
+  const child = startEntrypoint(runtime, imageRoot, args);
   children.push(child);
   return child;
-}
-
-async function firstLine(child: ChildProcessWithoutNullStreams): Promise<string> {
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = createInterface({ input: child.stdout });
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`exited with ${String(code)} before printing a line: ${stderr}`);
-  });
-  const [line] = (await Promise.race([once(lines, 'line'), exited])) as [string];
-  lines.close();
-  return line;
-}
-
-/** Maps a container path to the host file it is, through mounts first and then the image. */
-type HostPath = (containerPath: string) => string | undefined;
-
-function imagePath(containerPath: string): string | undefined {
-  const path = join(imageRoot, containerPath);
-  return existsSync(path) ? path : undefined;
-}
-
-/**
- * Loads a mapping as the container would see it: reader schema paths are resolved in container
- * terms and swapped for their host files before the real loader reads the copy.
- */
-async function loadMappingAsContainer(containerFile: string, host: HostPath): Promise<string[]> {
-  const hostFile = host(containerFile);
-  expect(hostFile, `${containerFile} is neither mounted nor in the image`).toBeDefined();
-  const doc = parseDocument(readFileSync(hostFile as string, 'utf8'));
-  const mappings = list(doc.toJS().mappings, `${containerFile}: mappings`);
-  mappings.forEach((m, i) => {
-    const schema = obj(m, `mappings[${i}]`).schema;
-    if (typeof schema !== 'string') return;
-    const inContainer = posix.resolve(posix.dirname(containerFile), schema);
-    const schemaFile = host(inContainer);
-    expect(schemaFile, `${containerFile} mappings[${i}].schema: ${inContainer} is not in the container`).toBeDefined();
-    doc.setIn(['mappings', i, 'schema'], schemaFile);
-  });
-  const copy = join(scratch, `mapping-${basename(dirname(hostFile as string))}-${Date.now()}.yaml`);
-  await writeFile(copy, doc.toString());
-  return (await loadMapping(copy)).topics;
-}
-
-function specProperties(): string[] {
-  return Object.keys(obj(loadSpec().connectionSpecification.properties, 'spec properties'));
-}
-
-/** Every ${VAR} without a default in a config text. */
-function requiredVariables(source: string): string[] {
-  return [...source.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1] as string);
 }
 
 // ---------------------------------------------------------------------------------------------
 
 describe('Dockerfile', () => {
-  const build = stageNamed(runtime.copies.find((c) => c.targets.some((t) => t.endsWith('/dist')))?.from ?? '');
+  const build = stageOf(stages, runtime.copies.find((c) => c.targets.some((t) => t.endsWith('/dist')))?.from ?? '');
 
   it('builds on node:20-bookworm-slim in one stage and runs on it in another', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
@@ -364,14 +94,19 @@ describe('Dockerfile', () => {
     for (const stage of stages) {
       for (const copy of stage.copies) {
         copy.sources.forEach((source, i) => {
+          let contextPath = source;
           if (copy.from === undefined) {
             expect(existsSync(repo(source)), `COPY ${source}: not in the repository`).toBe(true);
             expect(dockerIgnored(source), `COPY ${source}: excluded by .dockerignore`).toBe(false);
           } else {
-            const origin = originOf(stage, copy.targets[i] ?? '');
+            const origin = originIn(stage, copy.targets[i] ?? '');
             expect(origin, `COPY --from=${copy.from} ${source}: that stage neither copies nor builds it`).toBeDefined();
             expect(existsSync(repo((origin as Origin).path)), `COPY --from=${copy.from} ${source}: ${(origin as Origin).path} missing`).toBe(true);
+            contextPath = (origin as Origin).path;
           }
+          // Docker lands a folder's contents in a `dest/` folder; the staged image and originOf would put the folder itself there.
+          const folderIntoFolder = copy.intoFolder && statSync(repo(contextPath)).isDirectory();
+          expect(folderIntoFolder, `COPY ${source}: a folder copied into a folder lands only its contents there, not at ${copy.targets[i]}; copy it to ${copy.targets[i]} itself`).toBe(false);
         });
       }
     }
@@ -397,7 +132,7 @@ describe('Dockerfile', () => {
     const compile = build.runs.find((r) => /\bnpm run build\b/.test(r.command)) as { index: number };
     const install = build.runs.find((r) => /\bnpm ci\b/.test(r.command)) as { index: number };
     for (const file of new Set(needed)) {
-      const origin = originOf(build, posix.join(build.workdir, file));
+      const origin = originIn(build, posix.join(build.workdir, file));
       expect(origin, `build stage lacks ${file}`).toBeDefined();
       expect(dockerIgnored(file), `${file} is excluded by .dockerignore`).toBe(false);
       const before = file.startsWith('package') ? install : compile;
@@ -413,7 +148,7 @@ describe('Dockerfile', () => {
     const entrypoint = runtime.entrypoint ?? [];
     expect(entrypoint[0]).toBe('node');
     const pkg = JSON.parse(readText('package.json')) as { bin: Record<string, string> };
-    const origin = originOf(runtime, entryScript());
+    const origin = originIn(runtime, entrypoint[1] ?? '');
     expect(origin?.path).toBe(posix.normalize(Object.values(pkg.bin)[0] ?? ''));
     expect(existsSync(repo((origin as Origin).path)), `${(origin as Origin).path} missing: has the build run?`).toBe(true);
     expect(runtime.env.get('AIRBYTE_ENTRYPOINT')).toBe(entrypoint.join(' '));
@@ -423,8 +158,8 @@ describe('Dockerfile', () => {
   it('runs as a non-root user and exposes the default metrics port', () => {
     expect(runtime.user, 'runtime stage sets no USER').toBeDefined();
     expect(runtime.user?.split(':')[0]).not.toMatch(/^(root|0)$/);
-    const metrics = obj(obj(loadSpec().connectionSpecification.properties, 'properties').metrics, 'metrics');
-    const port = obj(obj(metrics.properties, 'metrics.properties').port, 'metrics.port').default;
+    const metrics = asMapping(asMapping(loadSpec().connectionSpecification.properties, 'properties').metrics, 'metrics');
+    const port = asMapping(asMapping(metrics.properties, 'metrics.properties').port, 'metrics.port').default;
     expect(runtime.expose.map((p) => p.split('/')[0])).toContain(String(port));
   });
 
@@ -440,65 +175,16 @@ describe('Dockerfile', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Compose's variable substitution with an empty environment: defaults apply, `$$` is a `$`. */
-function interpolate(value: unknown): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (whole, _name, fallback: string | undefined) =>
-      whole === '$$' ? '$' : (fallback ?? ''),
-    );
-  }
-  if (Array.isArray(value)) return value.map(interpolate);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v)]));
-  return value;
-}
-
-function durationMs(value: string): number {
-  let total = 0;
-  for (const [, n, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
-    total += Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
-  }
-  return total;
-}
-
-/** host port → container port, from short or long syntax. */
-function publishedPorts(service: Json): Map<number, number> {
-  const ports = new Map<number, number>();
-  for (const entry of (service.ports ?? []) as unknown[]) {
-    if (typeof entry === 'object' && entry !== null) {
-      const { published, target } = entry as { published?: unknown; target?: unknown };
-      if (published !== undefined) ports.set(Number(published), Number(target));
-    } else {
-      const parts = String(entry).split('/')[0]?.split(':') ?? [];
-      if (parts.length >= 2) ports.set(Number(parts.at(-2)), Number(parts.at(-1)));
-    }
-  }
-  return ports;
-}
-
 describe('docker-compose.yml', () => {
-  const compose = obj(interpolate(parse(readText('docker-compose.yml'), { merge: true })), 'docker-compose.yml');
-  const services = obj(compose.services, 'services');
-  const service = (name: string): Json => obj(services[name], `services.${name}`);
-  const command = (name: string): string[] => list(service(name).command, `services.${name}.command`).map((a) => text(a, 'command'));
+  const compose = readCompose(readText('docker-compose.yml'));
+  const services = asMapping(compose.services, 'services');
+  const service = (name: string): Json => asMapping(services[name], `services.${name}`);
+  const command = (name: string): string[] => asList(service(name).command, `services.${name}.command`).map((a) => asText(a, 'command'));
   const flag = (args: string[], name: string): string | undefined => args[args.indexOf(name) + 1];
-  const env = (name: string): Json => obj(service(name).environment ?? {}, `services.${name}.environment`);
+  const env = (name: string): Json => asMapping(service(name).environment ?? {}, `services.${name}.environment`);
 
-  const mounts = (name: string): { source: string; target: string }[] =>
-    ((service(name).volumes ?? []) as unknown[]).map((v) => {
-      const [source = '', target = ''] = typeof v === 'string' ? v.split(':') : [text(obj(v, 'volume').source, 'source'), text(obj(v, 'volume').target, 'target')];
-      return { source, target };
-    });
-
-  const hostIn = (name: string): HostPath => (containerPath) => {
-    const mount = mounts(name)
-      .filter((m) => containerPath === m.target || containerPath.startsWith(`${m.target}/`))
-      .sort((a, b) => b.target.length - a.target.length)[0];
-    if (mount && /^[.~/]/.test(mount.source)) {
-      const path = join(resolve(root, mount.source), containerPath.slice(mount.target.length));
-      return existsSync(path) ? path : undefined;
-    }
-    return imagePath(containerPath);
-  };
+  /** A service's files: its bind mounts over the staged image. */
+  const hostIn = (name: string): HostPath => containerFiles(bindMounts(volumeMounts(service(name)), { project: root, home: homedir() }), imageRoot);
 
   /** The connector's config as the container reads it. */
   const connectorConfig = (): { config: Config; source: string } => {
@@ -513,32 +199,23 @@ describe('docker-compose.yml', () => {
     return { config: parseConfig(source, file, environment), source };
   };
 
-  const listeners = (setting: string): Map<string, { host: string; port: number }> => {
-    const result = new Map<string, { host: string; port: number }>();
-    for (const item of text(env('kafka')[setting], `kafka ${setting}`).split(',')) {
-      const m = /^([A-Z_]+):\/\/([^:]*):(\d+)$/.exec(item.trim());
-      expect(m, `${setting}: cannot read ${item}`).not.toBeNull();
-      const [, name = '', host = '', port = ''] = m as RegExpExecArray;
-      result.set(name, { host, port: Number(port) });
-    }
-    return result;
-  };
+  const listeners = (setting: string): Map<string, ListenerAddress> => listenerAddresses(setting, asText(env('kafka')[setting], `kafka ${setting}`));
 
   it('runs Kafka 4.1.1 as one combined KRaft node', () => {
     const kafka = env('kafka');
     expect(service('kafka').image).toBe('apache/kafka:4.1.1');
-    expect(text(kafka.KAFKA_PROCESS_ROLES, 'roles').split(',').map((r) => r.trim()).sort()).toEqual(['broker', 'controller']);
-    const nodeId = text(kafka.KAFKA_NODE_ID, 'KAFKA_NODE_ID');
+    expect(asText(kafka.KAFKA_PROCESS_ROLES, 'roles').split(',').map((r) => r.trim()).sort()).toEqual(['broker', 'controller']);
+    const nodeId = asText(kafka.KAFKA_NODE_ID, 'KAFKA_NODE_ID');
     const bound = listeners('KAFKA_LISTENERS');
-    const controller = text(kafka.KAFKA_CONTROLLER_LISTENER_NAMES, 'controller listener');
-    const [voterId, voterAddress] = text(kafka.KAFKA_CONTROLLER_QUORUM_VOTERS, 'voters').split('@');
+    const controller = asText(kafka.KAFKA_CONTROLLER_LISTENER_NAMES, 'controller listener');
+    const [voterId, voterAddress] = asText(kafka.KAFKA_CONTROLLER_QUORUM_VOTERS, 'voters').split('@');
     expect(voterId).toBe(nodeId);
     expect(voterAddress).toBe(`kafka:${bound.get(controller)?.port}`);
     // The storage is formatted with this id: Kafka takes only a base64url-encoded 16-byte UUID.
-    expect(Buffer.from(text(kafka.CLUSTER_ID, 'CLUSTER_ID'), 'base64url')).toHaveLength(16);
-    const protocols = new Set(text(kafka.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP, 'protocol map').split(',').map((p) => p.split(':')[0]));
+    expect(Buffer.from(asText(kafka.CLUSTER_ID, 'CLUSTER_ID'), 'base64url')).toHaveLength(16);
+    const protocols = new Set(asText(kafka.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP, 'protocol map').split(',').map((p) => p.split(':')[0]));
     for (const name of bound.keys()) expect(protocols, `no security protocol for listener ${name}`).toContain(name);
-    expect(bound.has(text(kafka.KAFKA_INTER_BROKER_LISTENER_NAME, 'inter-broker listener'))).toBe(true);
+    expect(bound.has(asText(kafka.KAFKA_INTER_BROKER_LISTENER_NAME, 'inter-broker listener'))).toBe(true);
     expect(Number(kafka.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR)).toBe(1);
   });
 
@@ -557,8 +234,8 @@ describe('docker-compose.yml', () => {
   it('runs the sandbox and the connector from the image this Dockerfile builds', () => {
     for (const name of ['sandbox', 'connector']) {
       const spec = service(name);
-      const context = typeof spec.build === 'string' ? spec.build : obj(spec.build, `${name}.build`).context;
-      expect(resolve(root, text(context, `${name} build context`))).toBe(resolve(root));
+      const context = typeof spec.build === 'string' ? spec.build : asMapping(spec.build, `${name}.build`).context;
+      expect(resolve(root, asText(context, `${name} build context`))).toBe(resolve(root));
     }
     expect(service('sandbox').image).toBe(service('connector').image);
   });
@@ -589,27 +266,27 @@ describe('docker-compose.yml', () => {
 
   it("gives the connector a config that spec.json accepts and a mapping that loads in the container's layout", async () => {
     const { config, source } = connectorConfig();
-    const keys = Object.keys(obj(parse(source), 'deploy/compose/config.yaml'));
+    const keys = Object.keys(asMapping(parse(source), 'deploy/compose/config.yaml'));
     for (const key of keys) expect(specProperties(), `config key ${key}`).toContain(key);
     // localhost is advertised too, but inside the connector's container it is the connector itself.
     const reachable = [...listeners('KAFKA_ADVERTISED_LISTENERS').values()]
       .filter((a) => a.host in services || a.host === service('kafka').hostname)
       .map((a) => `${a.host}:${a.port}`);
     for (const broker of config.kafka.brokers) expect(reachable, `broker ${broker} is not advertised to containers`).toContain(broker);
-    const topics = await loadMappingAsContainer(config.mapping_file, hostIn('connector'));
+    const topics = await loadMappingAsContainer(config.mapping_file, hostIn('connector'), scratch);
     expect(topics.length).toBeGreaterThan(0);
 
     // The connector does not auto-create topics; the one-shot service must create each it reads or writes.
-    const created = text(env('topics').TOPICS, 'topics TOPICS').split(/\s+/);
+    const created = asText(env('topics').TOPICS, 'topics TOPICS').split(/\s+/);
     for (const topic of [...topics, config.delivery.dead_letter_topic]) expect(created, `topic ${topic}`).toContain(topic);
-    const dependsOn = obj(service('connector').depends_on, 'connector.depends_on');
-    expect(obj(dependsOn.topics, 'depends_on.topics').condition).toBe('service_completed_successfully');
+    const dependsOn = asMapping(service('connector').depends_on, 'connector.depends_on');
+    expect(asMapping(dependsOn.topics, 'depends_on.topics').condition).toBe('service_completed_successfully');
   });
 
   it('publishes the metrics port and lets the connector drain before Compose kills it', () => {
     const { config } = connectorConfig();
     expect(publishedPorts(service('connector')).get(config.metrics.port)).toBe(config.metrics.port);
-    const grace = durationMs(text(service('connector').stop_grace_period ?? '10s', 'stop_grace_period'));
+    const grace = durationMs(asText(service('connector').stop_grace_period ?? '10s', 'stop_grace_period'));
     expect(grace).toBeGreaterThan(config.delivery.shutdown_timeout_ms);
   });
 });
@@ -623,97 +300,92 @@ describe('deploy/kubernetes', () => {
     .flatMap((f) =>
       parseAllDocuments(readText(join(folder, f))).map((doc) => {
         expect(doc.errors, f).toEqual([]);
-        return obj(doc.toJS(), f);
+        return asMapping(doc.toJS(), f);
       }),
     );
   const find = (kind: string, name?: string): Json => {
-    const found = documents.find((d) => d.kind === kind && (name === undefined || obj(d.metadata, 'metadata').name === name));
+    const found = documents.find((d) => d.kind === kind && (name === undefined || asMapping(d.metadata, 'metadata').name === name));
     if (!found) throw new Error(`deploy/kubernetes: no ${kind}${name ? ` named ${name}` : ''}`);
     return found;
   };
 
   const deployment = find('Deployment');
-  const spec = obj(deployment.spec, 'Deployment.spec');
-  const pod = obj(obj(spec.template, 'template').spec, 'template.spec');
-  const container = obj(list(pod.containers, 'containers')[0], 'containers[0]');
-  const containerEnv = list(container.env ?? [], 'env').map((e) => obj(e, 'env entry'));
+  const spec = asMapping(deployment.spec, 'Deployment.spec');
+  const pod = asMapping(asMapping(spec.template, 'template').spec, 'template.spec');
+  const container = asMapping(asList(pod.containers, 'containers')[0], 'containers[0]');
+  const containerEnv = asList(container.env ?? [], 'env').map((e) => asMapping(e, 'env entry'));
   const replicas = Number(spec.replicas);
 
   const configMount = (): { mountPath: string; data: Json } => {
-    const args = list(container.args ?? runtime.cmd, 'args').map((a) => text(a, 'arg'));
+    const args = asList(container.args ?? runtime.cmd, 'args').map((a) => asText(a, 'arg'));
     const file = args[args.indexOf('--config') + 1] ?? '';
-    const mount = list(container.volumeMounts, 'volumeMounts')
-      .map((m) => obj(m, 'volumeMount'))
-      .find((m) => file.startsWith(`${text(m.mountPath, 'mountPath')}/`));
+    const mount = asList(container.volumeMounts, 'volumeMounts')
+      .map((m) => asMapping(m, 'volumeMount'))
+      .find((m) => file.startsWith(`${asText(m.mountPath, 'mountPath')}/`));
     expect(mount, `${file} is not under a volume mount`).toBeDefined();
-    const volume = list(pod.volumes, 'volumes')
-      .map((v) => obj(v, 'volume'))
+    const volume = asList(pod.volumes, 'volumes')
+      .map((v) => asMapping(v, 'volume'))
       .find((v) => v.name === mount?.name);
-    const configMap = find('ConfigMap', text(obj(volume?.configMap, 'volume.configMap').name, 'configMap.name'));
-    return { mountPath: text(mount?.mountPath, 'mountPath'), data: obj(configMap.data, 'ConfigMap.data') };
+    const configMap = find('ConfigMap', asText(asMapping(volume?.configMap, 'volume.configMap').name, 'configMap.name'));
+    return { mountPath: asText(mount?.mountPath, 'mountPath'), data: asMapping(configMap.data, 'ConfigMap.data') };
   };
 
   const loadedConfig = (): { config: Config; source: string; env: Record<string, string> } => {
     const { mountPath, data } = configMount();
-    const args = list(container.args ?? runtime.cmd, 'args').map((a) => text(a, 'arg'));
+    const args = asList(container.args ?? runtime.cmd, 'args').map((a) => asText(a, 'arg'));
     const file = args[args.indexOf('--config') + 1] ?? '';
-    const source = text(data[posix.relative(mountPath, file)], `ConfigMap key for ${file}`);
-    const env = Object.fromEntries(containerEnv.map((e) => [text(e.name, 'env name'), `value-of-${String(e.name)}`]));
+    const source = asText(data[posix.relative(mountPath, file)], `ConfigMap key for ${file}`);
+    const env = Object.fromEntries(containerEnv.map((e) => [asText(e.name, 'env name'), `value-of-${String(e.name)}`]));
     return { config: parseConfig(source, file, env), source, env };
   };
 
   it('parses, and the Deployment selects its own pods', () => {
     expect(documents.map((d) => d.kind)).toEqual(expect.arrayContaining(['Deployment', 'ConfigMap', 'Secret']));
-    const labels = obj(obj(obj(spec.template, 'template').metadata, 'template.metadata').labels, 'labels');
-    expect(labels).toMatchObject(obj(obj(spec.selector, 'selector').matchLabels, 'matchLabels'));
+    const labels = asMapping(asMapping(asMapping(spec.template, 'template').metadata, 'template.metadata').labels, 'labels');
+    expect(labels).toMatchObject(asMapping(asMapping(spec.selector, 'selector').matchLabels, 'matchLabels'));
   });
 
   it('scales out with several replicas in one consumer group, each within its share of the daily quota', () => {
     const { config, source } = loadedConfig();
     expect(replicas).toBeGreaterThan(1);
     // Without an explicit group a config edit could split replicas into groups that each read everything.
-    expect(obj(parse(source), 'config').kafka).toHaveProperty('group_id');
+    expect(asMapping(parse(source), 'config').kafka).toHaveProperty('group_id');
     expect(config.delivery.daily_quota * replicas).toBeLessThanOrEqual(ACCOUNT_DAILY_QUOTA);
-    const strategy = obj(obj(spec.strategy ?? {}, 'strategy').rollingUpdate ?? {}, 'rollingUpdate');
+    const strategy = asMapping(asMapping(spec.strategy ?? {}, 'strategy').rollingUpdate ?? {}, 'rollingUpdate');
     // A surge pod runs one more quota share than the arithmetic above allows.
     expect(String(strategy.maxSurge)).toMatch(/^0%?$/);
   });
 
   it('reads its config from the ConfigMap: valid against spec.json, with a mapping that loads', async () => {
     const { config, source } = loadedConfig();
-    for (const key of Object.keys(obj(parse(source), 'config'))) expect(specProperties(), `config key ${key}`).toContain(key);
+    for (const key of Object.keys(asMapping(parse(source), 'config'))) expect(specProperties(), `config key ${key}`).toContain(key);
     const { mountPath, data } = configMount();
     const configFolder = join(scratch, 'k8s-config');
     await mkdir(configFolder, { recursive: true });
-    for (const [name, content] of Object.entries(data)) await writeFile(join(configFolder, name), text(content, name));
-    const host: HostPath = (p) => {
-      if (p.startsWith(`${mountPath}/`)) {
-        const path = join(configFolder, p.slice(mountPath.length + 1));
-        return existsSync(path) ? path : undefined;
-      }
-      return imagePath(p);
-    };
-    expect((await loadMappingAsContainer(config.mapping_file, host)).length).toBeGreaterThan(0);
+    for (const [name, content] of Object.entries(data)) await writeFile(join(configFolder, name), asText(content, name));
+    const host = containerFiles([{ target: mountPath, host: configFolder }], imageRoot);
+    expect((await loadMappingAsContainer(config.mapping_file, host, scratch)).length).toBeGreaterThan(0);
   });
 
   it('takes the SASL password from a Secret through ${KAFKA_PASSWORD}, never from the ConfigMap', () => {
     const { config, source, env } = loadedConfig();
-    for (const name of requiredVariables(source)) expect(Object.keys(env), `\${${name}} is not in the container's env`).toContain(name);
+    const required = maskReferences(source).references.filter((r) => r.fallback === undefined);
+    for (const ref of required) expect(Object.keys(env), `${ref.text} is not in the container's env`).toContain(ref.name);
     expect(config.kafka.sasl?.password).toBe(env.KAFKA_PASSWORD);
     const password = containerEnv.find((e) => e.name === 'KAFKA_PASSWORD');
-    const ref = obj(obj(password?.valueFrom, 'KAFKA_PASSWORD.valueFrom').secretKeyRef, 'secretKeyRef');
-    const secret = find('Secret', text(ref.name, 'secretKeyRef.name'));
-    expect(Object.keys({ ...obj(secret.stringData ?? {}, 'stringData'), ...obj(secret.data ?? {}, 'data') })).toContain(ref.key);
+    const ref = asMapping(asMapping(password?.valueFrom, 'KAFKA_PASSWORD.valueFrom').secretKeyRef, 'secretKeyRef');
+    const secret = find('Secret', asText(ref.name, 'secretKeyRef.name'));
+    expect(Object.keys({ ...asMapping(secret.stringData ?? {}, 'stringData'), ...asMapping(secret.data ?? {}, 'data') })).toContain(ref.key);
   });
 
   it('probes /healthz and /readyz on the metrics port', () => {
     const { config } = loadedConfig();
-    const ports = list(container.ports, 'ports').map((p) => obj(p, 'port'));
+    const ports = asList(container.ports, 'ports').map((p) => asMapping(p, 'port'));
     const portOf = (probe: string): number => {
-      const port = obj(obj(container[probe], probe).httpGet, `${probe}.httpGet`).port;
+      const port = asMapping(asMapping(container[probe], probe).httpGet, `${probe}.httpGet`).port;
       return typeof port === 'number' ? port : Number(ports.find((p) => p.name === port)?.containerPort);
     };
-    const pathOf = (probe: string): unknown => obj(obj(container[probe], probe).httpGet, `${probe}.httpGet`).path;
+    const pathOf = (probe: string): unknown => asMapping(asMapping(container[probe], probe).httpGet, `${probe}.httpGet`).path;
     expect(pathOf('livenessProbe')).toBe('/healthz');
     expect(pathOf('readinessProbe')).toBe('/readyz');
     expect(portOf('livenessProbe')).toBe(config.metrics.port);
@@ -726,17 +398,17 @@ describe('deploy/kubernetes', () => {
   });
 
   it('bounds memory, keeps the V8 heap under the limit, and runs as non-root', () => {
-    const resources = obj(container.resources, 'resources');
+    const resources = asMapping(container.resources, 'resources');
     const mebibytes = (q: unknown): number => {
-      const m = /^(\d+)(Mi|Gi)$/.exec(text(q, 'memory quantity'));
+      const m = /^(\d+)(Mi|Gi)$/.exec(asText(q, 'memory quantity'));
       expect(m, `memory ${String(q)}`).not.toBeNull();
       return Number(m?.[1]) * (m?.[2] === 'Gi' ? 1024 : 1);
     };
-    const limit = mebibytes(obj(resources.limits, 'limits').memory);
-    expect(mebibytes(obj(resources.requests, 'requests').memory)).toBeLessThanOrEqual(limit);
+    const limit = mebibytes(asMapping(resources.limits, 'limits').memory);
+    expect(mebibytes(asMapping(resources.requests, 'requests').memory)).toBeLessThanOrEqual(limit);
     const heap = /--max-old-space-size=(\d+)/.exec(String(containerEnv.find((e) => e.name === 'NODE_OPTIONS')?.value ?? ''));
     if (heap) expect(Number(heap[1])).toBeLessThan(limit);
-    const security = { ...obj(pod.securityContext ?? {}, 'pod securityContext'), ...obj(container.securityContext ?? {}, 'securityContext') };
+    const security = { ...asMapping(pod.securityContext ?? {}, 'pod securityContext'), ...asMapping(container.securityContext ?? {}, 'securityContext') };
     expect(security.runAsNonRoot).toBe(true);
     // The kubelet can only verify runAsNonRoot for a numeric user.
     expect(Number(security.runAsUser ?? runtime.user)).toBeGreaterThan(0);

@@ -9,19 +9,21 @@ import { join, resolve } from 'node:path';
 import type { Type } from 'avsc';
 import { Partitioners } from 'kafkajs';
 import { stringify } from 'yaml';
-import { loadConfig } from '../../connector/config/load.js';
-import { loadAvroSchema } from '../../connector/decode/schema-file.js';
+import { loadConfig } from '../../connector/adapters/config/load.js';
+import { loadAvroSchema } from '../../connector/adapters/mapping-file/schema-file.js';
 import { createLogger } from '../../connector/observe/logger.js';
 import { createMetrics } from '../../connector/observe/metrics.js';
 import { pipelineObservers } from '../../connector/observe/pipeline-observers.js';
 import { RunStats } from '../../connector/observe/run-stats.js';
-import { startSink, type RunningSink } from '../../connector/run/sink.js';
-import { retryingKafka } from '../../connector/source/kafka-retriable.js';
-import type { SandboxOptions } from '../../connector/sandbox/options.js';
-import { startSandbox, type Sandbox } from '../../connector/sandbox/server.js';
-import type { SourceObserver } from '../../connector/source/kafka-source.js';
-import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent, type SampleTopic } from '../../connector/decode/sample-events.js';
-import type { Decimal } from '../../connector/decode/values.js';
+import { startSink, type RunningSink } from '../../connector/apps/run/sink.js';
+import { retryingKafka } from '../../connector/adapters/kafka/retriable.js';
+import type { SandboxOptions } from '../../connector/tools/sandbox/options.js';
+import { startSandbox, type Sandbox } from '../../connector/tools/sandbox/server.js';
+import type { KafkaSourceObserver } from '../../connector/adapters/kafka/consumer.js';
+import type { CommitObserver } from '../../connector/core/acks/commit-policy.js';
+import type { KafkaMessage } from 'kafkajs';
+import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent, type SampleTopic } from '../../connector/tools/sample-events.js';
+import type { Decimal } from '../../connector/core/values.js';
 import { createTopics, testBrokers, testKafka } from './kafka.js';
 import { testTempDirSync } from './test-run.js';
 
@@ -360,13 +362,19 @@ export function profilesOf(target: Sandbox, keys: Iterable<string>): Map<string,
   return new Map([...keys].map((k) => [k, target.profile('mbox3rdPartyId', k)]));
 }
 
-/** Runs the connector in this process with metrics and stats wired, plus extra source hooks. */
-export async function startTestSink(configPath: string, stats = new RunStats(), extra: SourceObserver = {}): Promise<RunningSink> {
-  const observers = pipelineObservers(createMetrics(), stats);
-  const source: SourceObserver = { ...observers.source, ...extra };
+/** Extra hooks a test adds to a run: what the member owns, and what it commits. */
+export interface TestSinkHooks {
+  source?: KafkaSourceObserver;
+  commits?: CommitObserver;
+}
+
+/** Runs the connector in this process with metrics and stats wired, plus extra hooks. */
+export async function startTestSink(configPath: string, stats = new RunStats(), extra: TestSinkHooks = {}): Promise<RunningSink> {
+  const observers = pipelineObservers<KafkaMessage>(createMetrics(), stats);
   return startSink(await loadConfig(configPath), createLogger({ level: 'error', pretty: false }), {
-    dispatch: observers.dispatch,
-    source,
+    ...observers,
+    source: { ...observers.source, ...extra.source },
+    commits: extra.commits,
   });
 }
 

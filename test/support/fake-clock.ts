@@ -2,7 +2,7 @@
  * Fake time for the delivery core's tests: timers run only when the test advances the clock,
  * in due order, with pending promises settled between them. No test waits on the wall clock.
  */
-import type { Clock } from '../../connector/clock.js';
+import type { Clock } from '../../connector/core/clock.js';
 
 interface FakeTimer {
   at: number;

@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { retryingKafka } from '../../connector/source/kafka-retriable.js';
+import { retryingKafka } from '../../connector/adapters/kafka/retriable.js';
 import { fileNamePrefix } from './test-run.js';
 
 // The name of what it makes, for the tests that make topics and groups.

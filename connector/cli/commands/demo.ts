@@ -1,7 +1,7 @@
 /** `target-profile-sink demo`: the one-command tour (local Kafka, sandbox, sample events, the connector). */
 import { InvalidArgumentError, type Command } from 'commander';
-import { DemoError, formatSummary, runDemo, DemoInterruptedError } from '../../demo/index.js';
-import { ConnectorError } from '../../errors.js';
+import { DemoError, formatSummary, runDemo, DemoInterruptedError } from '../../tools/demo/index.js';
+import { ConnectorError } from '../../core/errors.js';
 import { createLogger } from '../../observe/logger.js';
 
 interface DemoFlags {

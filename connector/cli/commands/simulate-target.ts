@@ -1,7 +1,7 @@
 /** `simulate-target`: runs the local Target sandbox until SIGTERM or SIGINT. */
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
-import { startSandbox } from '../../sandbox/server.js';
+import { startSandbox } from '../../tools/sandbox/server.js';
 
 interface SimulateTargetFlags {
   host: string;

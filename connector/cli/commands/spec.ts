@@ -1,11 +1,6 @@
 /** `target-profile-sink spec`: the Airbyte SPEC message. */
 import type { Command } from 'commander';
-import { loadSpec, type ConnectorSpec } from '../../config/spec.js';
-
-/** The SPEC message as one protocol line (no trailing newline). */
-export function specMessage(spec: ConnectorSpec = loadSpec()): string {
-  return JSON.stringify({ type: 'SPEC', spec });
-}
+import { specMessage } from '../../apps/spec/spec.js';
 
 /** Adds the `spec` subcommand. */
 export function registerSpec(program: Command): void {

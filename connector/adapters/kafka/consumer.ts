@@ -1,0 +1,233 @@
+/**
+ * The Kafka entry point of the pipeline: fetch, pause and resume, commit, and the consumer
+ * group's rebalance and crash callbacks. Everything an event goes through after it is fetched
+ * lives in the pipeline (core/pipeline); what is committed and when, in the commit policy.
+ */
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Offsets } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { AckCommit } from '../../core/acks/ack-tracker.js';
+import { describeError } from '../../core/errors.js';
+import type { EventPipeline, InboundEvent } from '../../core/pipeline/pipeline.js';
+import { headerText } from './headers.js';
+
+/** What the consumer reports; every member optional. */
+export interface KafkaSourceObserver {
+  /** The partitions this member owns from now on (none while the group rebalances). */
+  assigned?(partitions: Array<{ topic: string; partition: number }>): void;
+  lag?(topic: string, partition: number, lag: number): void;
+}
+
+export interface KafkaSourceOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  fromBeginning: boolean;
+  sessionTimeoutMs: number;
+  logger: Logger;
+  observer?: KafkaSourceObserver;
+}
+
+/** A fetched record as the pipeline takes it. */
+class KafkaEvent implements InboundEvent<KafkaMessage> {
+  readonly input: string;
+  readonly offset: number;
+  readonly payload: Buffer | null;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly message: KafkaMessage,
+  ) {
+    this.input = topic;
+    this.offset = Number(message.offset);
+    this.payload = message.value;
+  }
+
+  header(name: string): string | undefined {
+    return this.message.headers === undefined ? undefined : headerText(this.message.headers, name);
+  }
+}
+
+type CommitFn = (offsets?: Offsets) => Promise<void>;
+
+/** How long a full pipeline is waited for inside a batch before the topics are paused instead. */
+const WAIT_IN_BATCH_MS = 1000;
+/** A join slower than this is worth explaining. */
+const SLOW_JOIN_MS = 3000;
+
+/**
+ * Feeds a consumer group's records to the pipeline, without waiting for their delivery
+ * (pipelined). Commits go through the eachBatch `commitOffsetsIfNecessary` function rather than
+ * `consumer.commitOffsets`: the latter retries across a rebalance and could then commit, under
+ * the new generation, a partition this member no longer owns. A direct commit carries the
+ * generation of the moment it was decided, so a stale one is refused by the broker.
+ */
+export class KafkaSource {
+  private readonly consumer: Consumer;
+  private pipeline: EventPipeline<KafkaMessage> | undefined;
+  private commitFn: CommitFn | undefined;
+  private slowJoinTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+  private joined = false;
+  private stopping = false;
+  private readonly fatalListeners: Array<(error: Error) => void> = [];
+
+  constructor(private readonly options: KafkaSourceOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 10)),
+      allowAutoTopicCreation: false,
+      // While every partition is paused kafkajs sleeps this long between fetch attempts, so it
+      // is also how late a resume takes effect; fetches with data return at once regardless.
+      maxWaitTimeInMs: 250,
+    });
+    const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (e) => {
+      const owned = Object.entries(e.payload.memberAssignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => ({ topic, partition })),
+      );
+      this.pipeline?.assign(owned.map((p) => ({ stream: p.topic, partition: p.partition })));
+      this.joined = true;
+      this.options.observer?.assigned?.(owned);
+      this.options.logger.info({ partitions: owned.length, memberId: e.payload.memberId }, 'joined consumer group');
+    });
+    this.consumer.on(REBALANCING, () => {
+      // What is done is committed under this generation; then nothing is ours until the next GROUP_JOIN.
+      this.pipeline?.revokeAll();
+      this.options.observer?.assigned?.([]);
+      this.options.logger.info('group is rebalancing');
+    });
+    this.consumer.on(CRASH, (e) => {
+      this.options.logger.error({ err: describeError(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs restarts after retriable crashes; otherwise nothing consumes any more and the
+      // process must end (non-zero) rather than sit idle looking healthy.
+      if (!e.payload.restart) this.fail(e.payload.error);
+    });
+  }
+
+  /** Calls `listener` when the run cannot go on (a crash kafkajs will not restart, an outage past its budget). */
+  onFatal(listener: (error: Error) => void): void {
+    this.fatalListeners.push(listener);
+  }
+
+  /** Ends the run for `error`: fetching stops and nothing more is committed than was acknowledged. */
+  fail(error: Error): void {
+    this.pauseAll();
+    for (const listener of this.fatalListeners) listener(error);
+  }
+
+  /** Connects, subscribes and feeds `pipeline`; resolves once the group is joined and consuming. */
+  async start(pipeline: EventPipeline<KafkaMessage>): Promise<void> {
+    this.pipeline = pipeline;
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
+    // run() resolves only once the group is joined, which is exactly the wait to explain.
+    this.slowJoinTimer = setTimeout(() => void this.explainSlowJoin(), SLOW_JOIN_MS);
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /** Commits offsets under the generation of the latest batch; the commit policy decides what and when. */
+  async commit(commits: AckCommit[]): Promise<void> {
+    const commitFn = this.commitFn;
+    if (!commitFn) throw new Error('no batch fetched yet: nothing can be committed');
+    const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const c of commits) byTopic.set(c.stream, [...(byTopic.get(c.stream) ?? []), { partition: c.partition, offset: c.offset }]);
+    await commitFn({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+  }
+
+  /** True once the consumer joined its group and until it stops: what /readyz reports. */
+  get ready(): boolean {
+    return this.joined && !this.stopping;
+  }
+
+  /** Stops fetching for good; what was fetched keeps being delivered. */
+  stopFetching(): void {
+    this.stopping = true;
+    clearTimeout(this.slowJoinTimer);
+    this.pauseAll();
+  }
+
+  /** Leaves the group and closes the connections. */
+  async disconnect(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
+    const pipeline = this.pipeline as EventPipeline<KafkaMessage>;
+    this.commitFn = commitOffsetsIfNecessary;
+    const { topic, partition } = batch;
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || this.stopping) return;
+      if (pipeline.full && !(await this.waitInBatch(pipeline, heartbeat))) return;
+      const accepted = pipeline.accept(new KafkaEvent(topic, partition, message), heartbeat);
+      // Plain Avro decodes synchronously; awaiting only when needed saves a promise per event.
+      if (accepted instanceof Promise) await accepted;
+      resolveOffset(message.offset);
+    }
+    this.options.observer?.lag?.(topic, partition, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1);
+  }
+
+  /**
+   * Waits inside the batch while the pipeline is full: room usually returns within a commit
+   * interval, and waiting here resumes at once where pause/resume costs a refetch. A longer wait
+   * (quota spent, Target down) pauses the topics instead, so the batch returns and the group stays calm.
+   */
+  private async waitInBatch(pipeline: EventPipeline<KafkaMessage>, heartbeat: () => Promise<void>): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const room = await Promise.race([
+      pipeline.whenNotFull().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), WAIT_IN_BATCH_MS))),
+    ]);
+    clearTimeout(timer);
+    await heartbeat();
+    if (room && !this.stopping) return true;
+    this.pauseAll();
+    void pipeline.whenRoom().then(() => this.resume());
+    return false;
+  }
+
+  private pauseAll(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  private resume(): void {
+    if (!this.paused || this.stopping) return;
+    this.paused = false;
+    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  /**
+   * A member that died without leaving (SIGKILL, lost host) stays in the group until its session
+   * times out, and a new member cannot join before: say so instead of staying silent that long.
+   */
+  private async explainSlowJoin(): Promise<void> {
+    if (this.joined || this.stopping) return;
+    const admin = this.options.kafka.admin();
+    try {
+      await admin.connect();
+      const { groups } = await admin.describeGroups([this.options.groupId]);
+      // Members holding an assignment joined an earlier generation; this one, still joining, holds none.
+      const members = groups[0]?.members.filter((m) => m.memberAssignment.length > 0).length ?? 0;
+      if (this.joined || this.stopping || members === 0) return;
+      const seconds = Math.ceil(this.options.sessionTimeoutMs / 1000);
+      this.options.logger.warn(
+        { group: this.options.groupId, earlierMembers: members, waitUpToSeconds: seconds },
+        `consumer group ${this.options.groupId} still lists ${members} member(s) of an earlier run (stopped without leaving, e.g. killed); ` +
+          `joining waits until the broker drops them when their session times out, up to ${seconds} s (kafka.session_timeout_ms)`,
+      );
+    } catch (error) {
+      this.options.logger.debug({ err: describeError(error) }, 'could not describe the consumer group while joining');
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+  }
+}

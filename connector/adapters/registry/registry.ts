@@ -1,0 +1,136 @@
+/**
+ * A Confluent Schema Registry client for the REST subset the connector needs: writer schemas by
+ * id (cached forever, ids are immutable) and the latest schema of a subject (for the static check).
+ */
+import type { Type } from 'avsc';
+import { Agent, request } from 'undici';
+import { systemClock } from '../../core/clock.js';
+import { RegistryRejectedError, RegistryUnavailableError } from '../../core/errors.js';
+import { isRetryableStatus } from '../../core/http-status.js';
+import { retrying, RetryPolicy } from '../../core/retry.js';
+import type { SchemaRegistryConfig } from '../../core/config.js';
+import { parseAvroSchema } from '../../core/avro-types.js';
+
+export interface RegistryClientOptions {
+  /** Tries per request before the registry counts as unavailable. */
+  attempts?: number;
+  /** First pause between tries; doubles each time. */
+  backoffMs?: number;
+  timeoutMs?: number;
+}
+
+/** The latest registered version of a subject. */
+export interface SubjectVersion {
+  subject: string;
+  version: number;
+  id: number;
+  type: Type;
+}
+
+/** The registry calls the connector makes. */
+export interface RegistryClient {
+  /** Where the registry is, without credentials (safe for messages). */
+  readonly location: string;
+  /** The writer schema registered under `id`; fetched once, then served from the cache. */
+  schemaById(id: number): Promise<Type>;
+  /** The latest version of a subject (e.g. `<topic>-value`), not cached. */
+  latestVersion(subject: string): Promise<SubjectVersion>;
+  /** Closes the client's connections. */
+  close(): Promise<void>;
+}
+
+interface RegistrySchemaReply {
+  schema?: unknown;
+  schemaType?: unknown;
+  id?: unknown;
+  version?: unknown;
+}
+
+/** The subject of a topic's value schema under the registry's default TopicNameStrategy. */
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
+
+/** Creates a registry client; credentials come from the config or from the URL's user info. */
+export function createRegistryClient(config: SchemaRegistryConfig, options: RegistryClientOptions = {}): RegistryClient {
+  const attempts = options.attempts ?? 4;
+  const backoffMs = options.backoffMs ?? 200;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const base = new URL(config.url);
+  const username = config.username ?? decodeURIComponent(base.username);
+  const password = config.password ?? decodeURIComponent(base.password);
+  base.username = '';
+  base.password = '';
+  const location = base.toString().replace(/\/+$/, '');
+  const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
+  if (username) headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  const agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const byId = new Map<number, Promise<Type>>();
+
+  const retry = new RetryPolicy({ initialMs: backoffMs, maxMs: backoffMs * 2 ** Math.max(0, attempts - 2), maxAttempts: attempts });
+
+  /** One GET; rejects retryable when the registry is unreachable or asks for patience, permanent otherwise. */
+  async function fetchOnce(path: string): Promise<RegistrySchemaReply> {
+    let status: number;
+    let body: string;
+    try {
+      const res = await request(`${location}${path}`, { method: 'GET', headers, dispatcher: agent });
+      status = res.statusCode;
+      body = await res.body.text();
+    } catch (err) {
+      throw new RegistryUnavailableError(`schema registry ${location} unavailable for ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    if (status >= 200 && status < 300) {
+      try {
+        return JSON.parse(body) as RegistrySchemaReply;
+      } catch {
+        throw new RegistryRejectedError(`schema registry ${location} sent invalid JSON for ${path}`);
+      }
+    }
+    if (isRetryableStatus(status)) throw new RegistryUnavailableError(`schema registry ${location} unavailable for ${path}: HTTP ${status}`);
+    throw new RegistryRejectedError(`schema registry ${location} answered HTTP ${status} for ${path}: ${body.slice(0, 200)}`);
+  }
+
+  async function getJson(path: string): Promise<RegistrySchemaReply> {
+    try {
+      return await retrying(() => fetchOnce(path), retry, systemClock);
+    } catch (err) {
+      if (!(err instanceof RegistryUnavailableError) || attempts === 1) throw err;
+      throw new RegistryUnavailableError(`${err.message} (after ${attempts} tries)`, { cause: err });
+    }
+  }
+
+  function toType(reply: RegistrySchemaReply, what: string): Type {
+    if (reply.schemaType !== undefined && reply.schemaType !== 'AVRO') {
+      throw new RegistryRejectedError(`${what} is a ${String(reply.schemaType)} schema, not Avro`);
+    }
+    if (typeof reply.schema !== 'string') throw new RegistryRejectedError(`${what} has no schema text`);
+    try {
+      return parseAvroSchema(JSON.parse(reply.schema));
+    } catch (err) {
+      throw new RegistryRejectedError(`${what} is not a usable Avro schema: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  return {
+    location,
+    schemaById(id) {
+      let pending = byId.get(id);
+      if (!pending) {
+        pending = getJson(`/schemas/ids/${id}`).then((reply) => toType(reply, `schema id ${id}`));
+        // Failures are not cached: an unavailable registry must be asked again on the next try.
+        pending.catch(() => byId.delete(id));
+        byId.set(id, pending);
+      }
+      return pending;
+    },
+    async latestVersion(subject) {
+      const reply = await getJson(`/subjects/${encodeURIComponent(subject)}/versions/latest`);
+      if (typeof reply.id !== 'number' || typeof reply.version !== 'number') {
+        throw new RegistryRejectedError(`subject ${subject}: the registry reply has no id/version`);
+      }
+      return { subject, version: reply.version, id: reply.id, type: toType(reply, `subject ${subject}`) };
+    },
+    close: () => agent.close(),
+  };
+}

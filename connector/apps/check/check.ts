@@ -1,0 +1,95 @@
+/**
+ * `target-profile-sink check`: one CONNECTION_STATUS message. Every probe runs (those needing a
+ * failed one are reported as not checked) and every failure is named. The exit code is 0 even
+ * on FAILED, the Airbyte convention, unless `--exit-code` asks for 1 (for scripts); an unreadable
+ * config file is a FAILED status like any other config problem, so a caller always gets exactly
+ * one protocol line.
+ */
+import { loadConfig } from '../../adapters/config/load.js';
+import { deadLetterTopicOf, type Config } from '../../core/config.js';
+import { createRegistryClient } from '../../adapters/registry/registry.js';
+import { describeError } from '../../core/errors.js';
+import { httpAnswers, withoutCredentials } from './http-probe.js';
+import { probeKafka, type KafkaProbeTimeouts } from './kafka-probes.js';
+import { loadCheckedMapping, probeMappingSchemas } from './mapping-probe.js';
+import { connectionStatus, failed, passed, skipped, type ProbeResult } from './probe.js';
+import { probeTarget } from './target-probe.js';
+import { PROCESS_OUTPUT, type CommandOutput } from '../../adapters/airbyte/command-output.js';
+import { connectionStatusMessage, protocolLine, type ConnectionStatusMessage } from '../../adapters/airbyte/messages.js';
+import { scrubSecrets, secretValues } from '../../adapters/config/secrets.js';
+import { createLogger, type Logger } from '../../observe/logger.js';
+import type { LogLevel } from '../../observe/logger.js';
+
+export interface CheckOptions {
+  config: string;
+  logLevel?: LogLevel;
+  /** Exit 1 when the status is FAILED (Airbyte expects 0 whatever the status). */
+  exitCode?: boolean;
+}
+
+/** What `check` logs to (kafkajs chatter) and how long the Kafka probes wait; defaults suit the CLI. */
+export interface CheckDependencies {
+  logger?: Logger;
+  kafkaTimeouts?: KafkaProbeTimeouts;
+}
+
+// HTTP probes need an answer, not a fast one; but a hanging endpoint must not stall the check.
+const MAX_HTTP_PROBE_MS = 8000;
+// One try: `check` asks "does it work now", retrying is for `run`.
+const REGISTRY_PROBE = { attempts: 1, timeoutMs: MAX_HTTP_PROBE_MS };
+
+/** Whether the schema registry answers HTTP at all (its subjects are the mapping probe's business). */
+async function probeRegistry(url: string): Promise<ProbeResult> {
+  const shown = withoutCredentials(url);
+  const answer = await httpAnswers(url, MAX_HTTP_PROBE_MS);
+  return answer.answered
+    ? passed('schema registry', `${shown} answered HTTP ${answer.status}`)
+    : failed('schema registry', `no HTTP answer from ${shown}: ${answer.reason}`);
+}
+
+/** Runs every probe against a loaded config. */
+async function probeAll(config: Config, logger: Logger, kafkaTimeouts: KafkaProbeTimeouts | undefined): Promise<ProbeResult[]> {
+  const registry = config.schema_registry && createRegistryClient(config.schema_registry, REGISTRY_PROBE);
+  try {
+    // A mapping that does not load is the failed mapping probe; the other probes still run.
+    const mapping = await loadCheckedMapping(config);
+    const topics = 'topics' in mapping ? mapping.topics : undefined;
+    const kafkaTargets = { topics, deadLetterTopic: deadLetterTopicOf(config) };
+    const results = await Promise.all([
+      probeKafka(config.kafka, kafkaTargets, logger, kafkaTimeouts),
+      config.schema_registry ? probeRegistry(config.schema_registry.url) : skipped('schema registry', 'not configured'),
+      'topics' in mapping ? probeMappingSchemas(mapping, registry) : mapping,
+      probeTarget(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)),
+    ]);
+    return [passed('config', `${config.source_file} is valid`), ...results.flat()];
+  } finally {
+    await registry?.close();
+  }
+}
+
+/** Runs `check` and returns its CONNECTION_STATUS message, with every secret of the config masked. */
+export async function checkConnection(configPath: string, deps: CheckDependencies = {}): Promise<ConnectionStatusMessage> {
+  let config: Config;
+  try {
+    config = await loadConfig(configPath);
+  } catch (err) {
+    // Config problems never quote secret values (config/describe.ts), so nothing to mask here.
+    const { status, message } = connectionStatus([failed('config', describeError(err).message)]);
+    return connectionStatusMessage(status, message);
+  }
+  const logger = deps.logger ?? createLogger({ name: 'check', level: 'warn' });
+  const { status, message } = connectionStatus(await probeAll(config, logger, deps.kafkaTimeouts));
+  return connectionStatusMessage(status, scrubSecrets(message, secretValues(config)));
+}
+
+/**
+ * Prints the CONNECTION_STATUS line and returns the exit code: 0 whatever the status (Airbyte
+ * reads the status, not the code), or 1 on FAILED when `exitCode` asks for it.
+ */
+export async function runCheck(options: CheckOptions, output: CommandOutput = PROCESS_OUTPUT): Promise<number> {
+  const logger = createLogger({ name: 'check', level: options.logLevel ?? 'warn' });
+  const message = await checkConnection(options.config, { logger });
+  output.out(`${protocolLine(message)}\n`);
+  return options.exitCode === true && message.connectionStatus.status === 'FAILED' ? 1 : 0;
+}
+

@@ -1,0 +1,248 @@
+/**
+ * `preview`: a dry run on the event pipeline. Sample events go through the same decoding,
+ * mapping, planning and request building as `run`; a recording delivery settles every update at
+ * once and the requests it would send are printed as JSON lines. No network, except the schema
+ * registry when the config names one.
+ */
+import { readFile } from 'node:fs/promises';
+import avro from 'avsc';
+import { loadConfig } from '../../adapters/config/load.js';
+import { parseAvroSchema } from '../../core/avro-types.js';
+import { createDecoder } from '../../adapters/avro/decoder.js';
+import { jsonPayloadDecoder } from '../../adapters/avro/json-values.js';
+import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
+import { createRegistryClient, type RegistryClient } from '../../adapters/registry/registry.js';
+import { AckTracker } from '../../core/acks/ack-tracker.js';
+import { CommitPolicy } from '../../core/acks/commit-policy.js';
+import { systemClock } from '../../core/clock.js';
+import type { Config } from '../../core/config.js';
+import type { UpdateResult } from '../../core/delivery/lanes.js';
+import { ConnectorError, describeError } from '../../core/errors.js';
+import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
+import { EventPipeline, type EventOutcome, type InboundEvent, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
+import type { ProfileUpdate, TargetRequest } from '../../core/profile.js';
+import type { RequestBuilder } from '../../core/target-api/request-builder.js';
+import { requestBuilderFor, retryPolicyOf } from '../common/delivery.js';
+import { topicSchemas } from '../common/topic-schemas.js';
+
+export interface PreviewOptions {
+  config: string;
+  input: string;
+  /** The input is Avro: an object container file, or one message value (framed when a registry is configured). */
+  avro?: boolean;
+  /** Topic of Avro input. */
+  topic?: string;
+}
+
+/** Where preview writes: JSON lines to `out`, human messages to `err`. */
+export interface PreviewOutput {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const PROCESS_OUTPUT: PreviewOutput = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** Avro object container files start with "Obj" and version byte 1. */
+const CONTAINER_MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
+
+/** One event of the input with its 1-based number, or why an input line is no event at all. */
+type InputItem = { event: number; topic: string; payload: Buffer } | { event: number; error: string };
+
+/** The input as events, and the decoder that reads their payloads. */
+interface PreviewInput {
+  items: InputItem[];
+  decoder: PayloadDecoder;
+  close(): Promise<void>;
+}
+
+/** The one ordered input of a preview: its events, numbered in input order. */
+const PREVIEW_INPUT = 'preview';
+
+/** One event of the input file. */
+class PreviewEvent implements InboundEvent<number> {
+  readonly input = PREVIEW_INPUT;
+  readonly partition = 0;
+
+  constructor(
+    readonly topic: string,
+    readonly offset: number,
+    readonly payload: Buffer,
+  ) {}
+
+  get message(): number {
+    return this.offset;
+  }
+
+  header(): undefined {
+    return undefined;
+  }
+}
+
+/** A delivery that sends nothing: it builds each update's requests, records them and settles at once. */
+class RecordingDelivery implements UpdateDelivery {
+  readonly blocked = false;
+  requests: TargetRequest[] = [];
+
+  constructor(private readonly builder: RequestBuilder) {}
+
+  submit(update: ProfileUpdate, settle: (result: UpdateResult) => void): void {
+    try {
+      this.requests.push(...this.builder.build(update));
+      settle({ status: 'delivered' });
+    } catch (error) {
+      // The same refusal the lanes report: an update that cannot be sent fails without attempts.
+      settle({ status: 'failed', error, attempts: 0 });
+    }
+  }
+
+  onBlockedChange(): void {}
+}
+
+/** JSON lines `{"topic", "value"}`; the value is decoded with the topic's schema, as `write` decodes a RECORD. */
+async function jsonInput(text: string, config: Config, mapping: CompiledMapping): Promise<PreviewInput> {
+  const items: InputItem[] = [];
+  let event = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    event += 1;
+    let parsed: { topic?: unknown; value?: unknown };
+    try {
+      parsed = JSON.parse(line) as typeof parsed;
+    } catch (err) {
+      items.push({ event, error: `not JSON: ${(err as Error).message}` });
+      continue;
+    }
+    const { topic, value } = parsed ?? {};
+    if (typeof topic !== 'string' || value === undefined) items.push({ event, error: 'expected {"topic": "...", "value": {...}}' });
+    else items.push({ event, topic, payload: Buffer.from(JSON.stringify(value)) });
+  }
+  const registry = config.schema_registry && createRegistryClient(config.schema_registry);
+  const topics = [...new Set(items.flatMap((i) => ('topic' in i ? [i.topic] : [])))];
+  const found = await topicSchemas(mapping, registry, topics);
+  const schemas = new Map(found.flatMap((s) => ('type' in s ? [[s.topic, s.type] as const] : [])));
+  const reasons = new Map(found.flatMap((s) => ('error' in s ? [[s.topic, s.error] as const] : [])));
+  return {
+    items,
+    decoder: jsonPayloadDecoder(schemas, (topic) => reasons.get(topic) ?? `no schema for topic ${topic}`),
+    close: async () => registry?.close(),
+  };
+}
+
+/** Records of an Avro object container file, re-encoded with the topic's reader schema and decoded as `run` decodes plain Avro. */
+async function containerInput(path: string, topic: string, mapping: CompiledMapping): Promise<PreviewInput> {
+  const reader = mapping.readerSchema(topic);
+  const records = avro.createFileDecoder(path, { parseHook: (schema) => parseAvroSchema(schema), ...(reader && { readerSchema: reader }) });
+  const items: InputItem[] = [];
+  let writer: avro.Type | undefined;
+  records.on('metadata', (type: avro.Type) => (writer = type));
+  for await (const value of records) {
+    const type = (reader ?? writer) as avro.Type;
+    items.push({ event: items.length + 1, topic, payload: type.toBuffer(value) });
+  }
+  const type = reader ?? writer;
+  return { items, decoder: createDecoder({ readerSchemas: new Map(type ? [[topic, type]] : []) }), close: async () => {} };
+}
+
+/** A single Kafka message value, decoded exactly as `run` decodes it. */
+function messageInput(bytes: Buffer, topic: string, config: Config, mapping: CompiledMapping): PreviewInput {
+  const registry: RegistryClient | undefined = config.schema_registry && createRegistryClient(config.schema_registry);
+  return {
+    items: [{ event: 1, topic, payload: bytes }],
+    decoder: createDecoder({ readerSchemas: readerSchemasOf(mapping), registry }),
+    close: async () => registry?.close(),
+  };
+}
+
+async function openInput(options: PreviewOptions, bytes: Buffer, config: Config, mapping: CompiledMapping): Promise<PreviewInput> {
+  if (!options.avro) return jsonInput(bytes.toString('utf8'), config, mapping);
+  const topic = options.topic as string;
+  if (bytes.subarray(0, CONTAINER_MAGIC.length).equals(CONTAINER_MAGIC)) return containerInput(options.input, topic, mapping);
+  return messageInput(bytes, topic, config, mapping);
+}
+
+/** The lines one event prints, by what the pipeline made of it. */
+function linesOf(event: number, outcome: EventOutcome, requests: TargetRequest[]): unknown[] {
+  switch (outcome.kind) {
+    case 'delivered':
+      return requests.map((r) => ({ method: r.method, url: r.url, body: r.body }));
+    case 'filtered':
+      return [{ event, skipped: outcome.reason }];
+    case 'failed':
+      return [{ event, error: describeError(outcome.error).message }];
+    case 'cancelled':
+      return [{ event, error: 'cancelled' }];
+  }
+}
+
+/** Runs the events through the pipeline one at a time, printing each one's lines; returns whether none would be dead-lettered. */
+async function previewEvents(input: PreviewInput, config: Config, mapping: CompiledMapping, print: (line: unknown) => void): Promise<boolean> {
+  const delivery = new RecordingDelivery(requestBuilderFor(config.target));
+  const acks = new AckTracker();
+  acks.assign([{ stream: PREVIEW_INPUT, partition: 0 }]);
+  let current: ((outcome: EventOutcome) => void) | undefined;
+  const pipeline = new EventPipeline<number>({
+    decoder: input.decoder,
+    mapper: mapping,
+    delivery,
+    // Nothing is written: the event "would be dead-lettered", which its printed error says.
+    deadLetters: { write: async () => {} },
+    acks,
+    commits: new CommitPolicy({ tracker: acks, commit: async () => {}, intervalMs: 0, threshold: 1, clock: systemClock }),
+    maxPending: Number.MAX_SAFE_INTEGER,
+    decodeRetry: retryPolicyOf(config.delivery),
+    clock: systemClock,
+    observer: { settled: (_event, outcome) => current?.(outcome) },
+  });
+  let allMapped = true;
+  for (const item of input.items) {
+    if ('error' in item) {
+      print({ event: item.event, error: item.error });
+      allMapped = false;
+      continue;
+    }
+    delivery.requests = [];
+    const settled = new Promise<EventOutcome>((resolve) => (current = resolve));
+    await pipeline.accept(new PreviewEvent(item.topic, item.event, item.payload));
+    const outcome = await settled;
+    for (const line of linesOf(item.event, outcome, delivery.requests)) print(line);
+    allMapped &&= outcome.kind !== 'failed';
+  }
+  return allMapped;
+}
+
+/**
+ * Runs the dry run, printing one JSON line per request, skipped event or error. Returns the exit
+ * code: 0 when every event maps, 1 when some would be dead-lettered, 2 when config, mapping or
+ * input cannot be used.
+ */
+export async function runPreview(options: PreviewOptions, output: PreviewOutput = PROCESS_OUTPUT): Promise<number> {
+  if (options.avro && !options.topic) {
+    output.err('--avro needs --topic: Avro bytes do not say which topic they belong to\n');
+    return 2;
+  }
+  let config: Config;
+  let mapping: CompiledMapping;
+  let bytes: Buffer;
+  try {
+    config = await loadConfig(options.config);
+    mapping = await loadConfiguredMapping(config);
+    bytes = await readFile(options.input);
+  } catch (err) {
+    output.err(`${err instanceof ConnectorError ? err.message : `cannot read input: ${(err as Error).message}`}\n`);
+    return 2;
+  }
+  const print = (line: unknown) => output.out(`${JSON.stringify(line)}\n`);
+  let input: PreviewInput | undefined;
+  try {
+    input = await openInput(options, bytes, config, mapping);
+    return (await previewEvents(input, config, mapping, print)) ? 0 : 1;
+  } catch (err) {
+    output.err(`cannot read ${options.input}: ${(err as Error).message}\n`);
+    return 2;
+  } finally {
+    await input?.close();
+  }
+}

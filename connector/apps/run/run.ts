@@ -1,0 +1,161 @@
+/** `run`: the long-running Kafka consumer, its observability, and how it ends. */
+import { deadLetterTopicOf } from '../../core/config.js';
+import { loadConfig } from '../../adapters/config/load.js';
+import { ConnectorError } from '../../core/errors.js';
+import { startObserveServer, type ObserveServer } from '../../observe/http.js';
+import { createLogger, type Logger } from '../../observe/logger.js';
+import { createMetrics } from '../../observe/metrics.js';
+import { breakerObserver, pipelineObservers } from '../../observe/pipeline-observers.js';
+import { startProgress } from '../../observe/progress.js';
+import { RunStats } from '../../observe/run-stats.js';
+import type { TruncationReport } from '../../observe/truncation-report.js';
+import { groupLag } from '../../adapters/kafka/group-lag.js';
+import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
+import { startSink, type RunningSink } from './sink.js';
+
+export interface RunOptions {
+  config: string;
+  exitWhenIdle?: boolean;
+  logLevel?: string;
+}
+
+/** Exit codes of `run`, part of its contract for schedulers and scripts. */
+export const RUN_EXIT = {
+  ok: 0,
+  /** The consumer crashed for good, or an outage outlasted delivery.outage_budget_ms. */
+  failed: 1,
+  /** The config or mapping cannot be used. */
+  invalid: 2,
+  /** `--exit-when-idle` finished, but some events went to the dead-letter topic. */
+  deadLettered: 3,
+} as const;
+
+/** Runs until SIGTERM/SIGINT (or, with exitWhenIdle, until the group has caught up); returns the exit code. */
+export async function runConnector(options: RunOptions): Promise<number> {
+  const logger = createLogger({ name: 'run', level: (options.logLevel ?? 'info') as 'info' });
+  let sink: RunningSink | undefined;
+  const metrics = createMetrics();
+  metrics.readLiveFrom({ pending: () => sink?.pipeline.pending ?? 0, ready: () => sink?.source.ready === true });
+  const stats = new RunStats();
+  let observe: ObserveServer | undefined;
+  let deadLetterTopic = '';
+  let truncations: TruncationReport | undefined;
+  try {
+    const config = await loadConfig(options.config);
+    deadLetterTopic = deadLetterTopicOf(config);
+    // Validated before anything listens or logs, so a bad mapping ends the command with its problems only.
+    const mapping = await loadConfiguredMapping(config);
+    // Health next, so that an orchestrator sees the process alive while it joins the group.
+    if (config.metrics.port !== 0) {
+      observe = await startObserveServer({
+        host: config.metrics.host,
+        port: config.metrics.port,
+        metrics,
+        isReady: () => sink?.source.ready === true,
+      });
+      logger.info({ port: observe.port }, 'metrics on /metrics, health on /healthz and /readyz');
+    }
+    const observers = pipelineObservers(metrics, stats, logger);
+    truncations = observers.truncations;
+    sink = await startSink(config, logger, {
+      ...observers,
+      breaker: breakerObserver(metrics, logger, 'target'),
+      registryBreaker: breakerObserver(metrics, logger, 'schema_registry'),
+      mapping,
+    });
+  } catch (err) {
+    await observe?.close();
+    return reportStartupError(err, logger);
+  }
+  const running = sink;
+  const stopProgress = startProgress(stats, { pending: () => running.pipeline.pending, quotaRemaining: () => running.engine.quota.remaining() }, logger);
+  const stop = await waitForStop(running, options, logger);
+  if (stop.fatal) logger.error({ err: stop.fatal }, 'stopping: the run cannot go on; what was not delivered stays uncommitted');
+  else logger.info({ reason: stop.reason }, 'stopping: no new fetches, draining in-flight events');
+  // After a fatal error nothing in flight will settle (the endpoint is down): do not wait for it.
+  const drained = await running.stop(stop.fatal ? 0 : undefined);
+  stopProgress();
+  await observe?.close();
+  const summary = stats.summary();
+  logger.info({ drained, summary, truncated: truncations?.summary() }, drained ? 'stopped cleanly' : 'stopped; undelivered events stay uncommitted');
+  if (stop.fatal) return RUN_EXIT.failed;
+  if (stop.reason === 'idle' && summary.deadLettered > 0) {
+    logger.error(
+      { deadLettered: summary.deadLettered, deadLetterTopic },
+      `${summary.deadLettered} event(s) went to the dead-letter topic ${deadLetterTopic} during this run; fix the cause and run replay-dead-letters`,
+    );
+    return RUN_EXIT.deadLettered;
+  }
+  return RUN_EXIT.ok;
+}
+
+function reportStartupError(err: unknown, logger: Logger): number {
+  if (err instanceof ConnectorError) {
+    process.stderr.write(`${err.message}\n`);
+    return RUN_EXIT.invalid;
+  }
+  logger.error({ err }, 'could not start');
+  return 1;
+}
+
+/** What ended the run: a signal or an idle group when asked to exit then, or a fatal error. */
+interface StopCause {
+  reason: string;
+  fatal?: Error;
+}
+
+/** Resolves with what ended the run. */
+async function waitForStop(sink: RunningSink, options: RunOptions, logger: Logger): Promise<StopCause> {
+  let idle: IdleWatch | undefined;
+  const cause = await new Promise<StopCause>((resolve) => {
+    let stopping = false;
+    const stop = (why: StopCause) => {
+      if (stopping) return;
+      stopping = true;
+      resolve(why);
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without draining');
+        process.exit(1);
+      }
+      stop({ reason: signal });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    sink.source.onFatal((error) => stop({ reason: 'fatal', fatal: error }));
+    if (options.exitWhenIdle) idle = watchForIdle(sink, () => stop({ reason: 'idle' }));
+  });
+  // Whatever ended the run, the watcher's timer and admin connection must not keep it alive.
+  await idle?.close();
+  return cause;
+}
+
+interface IdleWatch {
+  close(): Promise<void>;
+}
+
+/** Calls `onIdle` once nothing is pending and the group has committed the end of every partition. */
+function watchForIdle(sink: RunningSink, onIdle: () => void): IdleWatch {
+  const admin = sink.kafka.admin();
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const poll = async () => {
+    if (closed) return;
+    if (sink.pipeline.pending === 0) {
+      const lags = await groupLag(admin, sink.groupId, sink.topics).catch(() => undefined);
+      if (!closed && lags?.every((l) => l.lag === 0)) return onIdle();
+    }
+    if (!closed) timer = setTimeout(() => void poll(), 500);
+  };
+  const connected = admin.connect().then(poll);
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await connected.catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+

@@ -1,0 +1,119 @@
+/**
+ * `run` wired up: the Kafka consumer feeding the event pipeline, which delivers through the
+ * lanes and dead-letters to Kafka, committing offsets through the commit policy.
+ */
+import { Partitioners, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { createDecoder } from '../../adapters/avro/decoder.js';
+import { createKafka } from '../../adapters/kafka/client.js';
+import { KafkaSource, type KafkaSourceObserver } from '../../adapters/kafka/consumer.js';
+import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
+import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
+import { createRegistryClient } from '../../adapters/registry/registry.js';
+import { AckTracker } from '../../core/acks/ack-tracker.js';
+import { CommitPolicy, type CommitObserver } from '../../core/acks/commit-policy.js';
+import { systemClock } from '../../core/clock.js';
+import { deadLetterTopicOf, type Config } from '../../core/config.js';
+import type { BreakerObserver } from '../../core/delivery/circuit-breaker.js';
+import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
+import { EventPipeline, type PipelineObserver } from '../../core/pipeline/pipeline.js';
+import { createDeliveryEngine, retryPolicyOf, type DeliveryEngine, type DeliveryObservers } from '../common/delivery.js';
+
+/** A running `run`. */
+export interface RunningSink {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  engine: DeliveryEngine;
+  source: KafkaSource;
+  pipeline: EventPipeline<KafkaMessage>;
+  /** Graceful stop; waits for in-flight events up to `drainMs` (default: the config's shutdown timeout); resolves with whether all settled. */
+  stop(drainMs?: number): Promise<boolean>;
+}
+
+/** How a run reports, layer by layer; every member optional. */
+export interface SinkObservers extends DeliveryObservers {
+  pipeline?: PipelineObserver<KafkaMessage>;
+  source?: KafkaSourceObserver;
+  commits?: CommitObserver;
+  registryBreaker?: BreakerObserver;
+  /** The mapping, when the caller loaded (and so validated) it already. */
+  mapping?: CompiledMapping;
+}
+
+/** Starts the long-running consumer described by the config. */
+export async function startSink(config: Config, logger: Logger, observers: SinkObservers = {}): Promise<RunningSink> {
+  const clock = observers.clock ?? systemClock;
+  const mapping = observers.mapping ?? (await loadConfiguredMapping(config));
+  const fatal: { report: (error: Error) => void } = { report: () => {} };
+  const engine = createDeliveryEngine(config, {
+    ...observers,
+    lanes: { ...observers.lanes, outageBudgetExhausted: (error) => fatal.report(error) },
+  });
+  const registry = config.schema_registry && createRegistryClient(config.schema_registry);
+  const decoder = createDecoder({ readerSchemas: readerSchemasOf(mapping), registry });
+  const kafka = createKafka(config.kafka, logger);
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const deadLetters = new DeadLetterWriter(producer, deadLetterTopicOf(config), logger);
+  const source = new KafkaSource({
+    kafka,
+    groupId: config.kafka.group_id,
+    topics: mapping.topics,
+    fromBeginning: config.kafka.from_beginning,
+    sessionTimeoutMs: config.kafka.session_timeout_ms,
+    logger,
+    observer: observers.source,
+  });
+  fatal.report = (error) => source.fail(error);
+  const acks = new AckTracker();
+  const commits = new CommitPolicy({
+    tracker: acks,
+    commit: (c) => source.commit(c),
+    intervalMs: config.delivery.commit_interval_ms,
+    threshold: config.delivery.max_pending / 4,
+    clock,
+    observer: {
+      ...observers.commits,
+      failed(error) {
+        observers.commits?.failed?.(error);
+        logger.warn({ err: error }, 'offset commit failed; the next one carries its offsets');
+      },
+    },
+  });
+  const pipeline = new EventPipeline<KafkaMessage>({
+    decoder,
+    mapper: mapping,
+    delivery: engine.lanes,
+    deadLetters: deadLetters.sinkFor((message) => message),
+    acks,
+    commits,
+    maxPending: config.delivery.max_pending,
+    decodeRetry: retryPolicyOf(config.delivery),
+    decodeBreaker: observers.registryBreaker,
+    outageBudgetMs: config.delivery.outage_budget_ms,
+    clock,
+    observer: { ...observers.pipeline, fatal: (error) => fatal.report(error) },
+  });
+  await source.start(pipeline);
+  commits.start();
+  logger.info({ topics: mapping.topics, group: config.kafka.group_id }, 'consuming');
+  return {
+    kafka,
+    groupId: config.kafka.group_id,
+    topics: mapping.topics,
+    engine,
+    source,
+    pipeline,
+    async stop(drainMs = config.delivery.shutdown_timeout_ms) {
+      source.stopFetching();
+      const drained = await pipeline.drain(drainMs);
+      commits.stop();
+      await commits.flush();
+      deadLetters.stop();
+      await source.disconnect();
+      await Promise.all([producer.disconnect(), engine.close(), registry?.close()]);
+      return drained;
+    },
+  };
+}

@@ -1,0 +1,420 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { Clock } from '../clock.js';
+import { OutageBudgetError } from '../errors.js';
+import { identityKey, type ProfileUpdate, type TargetRequest } from '../profile.js';
+import type { RetryPolicy } from '../retry.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import type { RollingQuota } from './rolling-quota.js';
+import type { SendResult } from './send-result.js';
+
+/**
+ * How one submitted update ended. `cancelled`: its submitter declared it no longer live (its
+ * partition was handed to another member) before it was sent, so it was dropped unsent.
+ */
+export type UpdateResult =
+  | { status: 'delivered' }
+  | { status: 'failed'; error: unknown; attempts: number }
+  | { status: 'cancelled' };
+
+/**
+ * Whether the work an update belongs to is still wanted. Its partition may move to another member
+ * before the update is sent: the new owner reads the event again, so this member must not send it.
+ */
+export interface Claim {
+  readonly owned: boolean;
+}
+
+/** Hooks for metrics and logs; every member optional. */
+export interface LanesObserver {
+  requestStarted?(request: TargetRequest): void;
+  /** A request got its answer: `error` is absent on success. */
+  requestFinished?(request: TargetRequest, outcome: { error?: unknown; durationMs: number }): void;
+  retryScheduled?(error: unknown, delayMs: number): void;
+  coalesced?(): void;
+  quotaRemaining?(remaining: number): void;
+  /** Profiles whose next request waits for a retry timer or for the endpoint to come back. */
+  retryBacklog?(profiles: number): void;
+  /** The endpoint has been down longer than the outage budget; the run must end without committing past it. */
+  outageBudgetExhausted?(error: OutageBudgetError): void;
+}
+
+export interface LanesOptions {
+  concurrency: number;
+  /** Backoff between attempts; its `maxAttempts` bounds the failures that are a request's own fault. */
+  retry: RetryPolicy;
+  /** Tells an outage of Target from a bad request; while open only its probes are sent. */
+  breaker: CircuitBreaker;
+  /** How long the breaker may stay open before the run gives up; unbounded when absent. */
+  outageBudgetMs?: number;
+  quota: RollingQuota;
+  clock: Clock;
+  buildRequests(update: ProfileUpdate): TargetRequest[];
+  /** Sends one request and says what became of it; never rejects. */
+  send(request: TargetRequest): Promise<SendResult>;
+  observer?: LanesObserver;
+}
+
+type Settle = (result: UpdateResult) => void;
+
+/** One submitted update waiting in its lane. */
+interface Entry {
+  attributes: Record<string, string>;
+  settle: Settle;
+  claim?: Claim;
+}
+
+/** Work queued for a profile while its previous request is still being delivered. */
+interface Pending {
+  identity: ProfileUpdate['identity'];
+  entries: Entry[];
+}
+
+/** The request(s) of one (possibly merged) update, sent one after another. */
+interface Active {
+  requests: TargetRequest[];
+  next: number;
+  /** Failures that were this request's own fault (the endpoint served others meanwhile). */
+  attempts: number;
+  /** Every failure of the current request, own or not: spaces the retries. */
+  failures: number;
+  /** The breaker's success count when the current request was first sent or last failed. */
+  healthMark: number;
+  settles: Settle[];
+  claims: Array<Claim | undefined>;
+}
+
+interface Lane {
+  key: string;
+  active?: Active;
+  pending?: Pending;
+  /** Cancels the retry timer the lane waits on. */
+  cancelRetry?: () => void;
+}
+
+/**
+ * Delivers profile updates to Target. One lane per profile keeps updates in submit order with
+ * at most one request in flight per profile; updates that queue behind a busy lane are merged
+ * (later value wins per attribute) and the merged request settles every update it covers.
+ * Lanes share a p-limit pool of `concurrency` slots and the rolling quota; failed requests wait
+ * for their retry without holding a slot.
+ *
+ * A failure counts against a request only when the endpoint answered other requests since that
+ * request was first sent or last failed: then it is the request's fault, and it dead-letters after `maxAttempts` (at
+ * once when not retryable). When requests fail across profiles with no success between them the
+ * circuit breaker opens: lanes park, one probe at a time tests the endpoint, and every parked
+ * lane resumes when it answers. An outage is therefore waited out, never dead-lettered.
+ */
+export class Lanes {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly limit: LimitFunction;
+  private readonly parked = new Set<Lane>();
+  private readonly retryTimers = new Set<() => void>();
+  private probeLane: Lane | undefined;
+  private cancelProbeTimer: (() => void) | undefined;
+  private cancelBudgetTimer: (() => void) | undefined;
+  private waitingLanes = 0;
+  private unsettled = 0;
+  private idleWaiters: Array<() => void> = [];
+  private quotaBlocked = false;
+  private readonly blockedListeners: Array<() => void> = [];
+
+  constructor(private readonly options: LanesOptions) {
+    this.limit = pLimit(options.concurrency);
+  }
+
+  /**
+   * Queues an update; `settle` is called exactly once when it is delivered, has failed for good,
+   * or — if its claim ended before it was sent — was cancelled.
+   */
+  submit(update: ProfileUpdate, settle: Settle, claim?: Claim): void {
+    this.unsettled++;
+    const key = identityKey(update.identity);
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { key };
+      this.lanes.set(key, lane);
+    }
+    const entry: Entry = { attributes: update.attributes, settle, claim };
+    if (lane.pending) {
+      lane.pending.entries.push(entry);
+      this.options.observer?.coalesced?.();
+      return;
+    }
+    lane.pending = { identity: update.identity, entries: [entry] };
+    if (!lane.active) this.schedule(lane);
+  }
+
+  /** True while sending waits: the quota is spent or Target is down. Fetching should pause. */
+  get blocked(): boolean {
+    return this.quotaBlocked || this.options.breaker.isOpen;
+  }
+
+  /** Calls `listener` whenever `blocked` may have changed, so that fetching resumes without polling. */
+  onBlockedChange(listener: () => void): void {
+    this.blockedListeners.push(listener);
+  }
+
+  private blockedChanged(): void {
+    for (const listener of this.blockedListeners) listener();
+  }
+
+  /** Resolves once every submitted update has settled. */
+  whenIdle(): Promise<void> {
+    if (this.unsettled === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Cancels every timer; unsettled updates stay unsettled (their offsets are not committed). */
+  stop(): void {
+    for (const cancel of this.retryTimers) cancel();
+    this.retryTimers.clear();
+    this.cancelProbeTimer?.();
+    this.cancelBudgetTimer?.();
+    this.parked.clear();
+    this.limit.clearQueue();
+  }
+
+  private schedule(lane: Lane): void {
+    void this.limit(() => this.sendNext(lane));
+  }
+
+  private async sendNext(lane: Lane): Promise<void> {
+    const probe = lane === this.probeLane;
+    const active = lane.active ?? this.activate(lane);
+    if (!active || this.dropDead(active)) {
+      if (active) this.finish(lane, active, { status: 'cancelled' });
+      if (probe) this.withdrawProbe();
+      return;
+    }
+    const { breaker, observer, quota, clock } = this.options;
+    if (breaker.isOpen && !probe) {
+      this.park(lane);
+      return;
+    }
+    await this.awaitQuota();
+    const request = active.requests[active.next] as TargetRequest;
+    if (active.failures === 0) active.healthMark = breaker.successes;
+    observer?.requestStarted?.(request);
+    const started = clock.now();
+    const result = await this.options.send(request);
+    quota.finished();
+    if (result.kind !== 'acknowledged') {
+      observer?.requestFinished?.(request, { error: result.error, durationMs: clock.now() - started });
+      this.failed(lane, active, result, probe);
+      return;
+    }
+    observer?.requestFinished?.(request, { durationMs: clock.now() - started });
+    if (probe) this.probeLane = undefined;
+    const wasOpen = breaker.isOpen;
+    breaker.recordSuccess();
+    if (wasOpen) {
+      this.endOutage();
+      this.blockedChanged();
+    }
+    active.next++;
+    active.attempts = 0;
+    active.failures = 0;
+    if (active.next < active.requests.length) this.schedule(lane);
+    else this.finish(lane, active, { status: 'delivered' });
+  }
+
+  /** Decides what a failed request does next: retry later, wait for the endpoint, or fail for good. */
+  private failed(lane: Lane, active: Active, result: Exclude<SendResult, { kind: 'acknowledged' }>, probe: boolean): void {
+    const { breaker, retry, observer } = this.options;
+    const { error } = result;
+    const retryAfterMs = result.kind === 'retryable' ? result.retryAfterMs : undefined;
+    const own = breaker.successes > active.healthMark;
+    active.healthMark = breaker.successes;
+    const wasOpen = breaker.isOpen;
+    breaker.recordFailure(error, probe, retryAfterMs);
+    if (probe) this.probeLane = undefined;
+    if (!wasOpen && breaker.isOpen) {
+      this.startOutage();
+      this.blockedChanged();
+    }
+    active.failures++;
+    if (own) active.attempts++;
+    if (this.dropDead(active)) {
+      this.finish(lane, active, { status: 'cancelled' });
+    } else if (own && (result.kind === 'permanent' || retry.exhausted(active.attempts))) {
+      this.finish(lane, active, { status: 'failed', error, attempts: active.attempts });
+    } else if (breaker.isOpen) {
+      this.park(lane);
+    } else {
+      const delay = retry.delay(active.failures, retryAfterMs);
+      observer?.retryScheduled?.(error, delay);
+      this.retryLater(lane, delay);
+    }
+    if (probe) this.scheduleProbe();
+  }
+
+  private retryLater(lane: Lane, delayMs: number): void {
+    this.setWaiting(+1);
+    const cancel = this.options.clock.schedule(delayMs, () => {
+      this.retryTimers.delete(cancel);
+      lane.cancelRetry = undefined;
+      this.setWaiting(-1);
+      this.schedule(lane);
+    });
+    lane.cancelRetry = cancel;
+    this.retryTimers.add(cancel);
+  }
+
+  /** Holds a lane until the endpoint answers again (or it is picked as the probe). */
+  private park(lane: Lane): void {
+    if (this.parked.has(lane)) return;
+    this.parked.add(lane);
+    this.setWaiting(+1);
+    if (!this.cancelProbeTimer && !this.probeLane) this.scheduleProbe();
+  }
+
+  private startOutage(): void {
+    const budget = this.options.outageBudgetMs;
+    this.scheduleProbe();
+    if (budget === undefined) return;
+    this.cancelBudgetTimer = this.options.clock.schedule(budget, () => {
+      this.cancelBudgetTimer = undefined;
+      if (!this.options.breaker.isOpen) return;
+      this.options.observer?.outageBudgetExhausted?.(
+        new OutageBudgetError(`Target has been unreachable for longer than the outage budget (delivery.outage_budget_ms: ${budget})`),
+      );
+    });
+  }
+
+  /** The endpoint answered: every parked lane goes back to the pool, oldest first. */
+  private endOutage(): void {
+    this.cancelBudgetTimer?.();
+    this.cancelBudgetTimer = undefined;
+    this.cancelProbeTimer?.();
+    this.cancelProbeTimer = undefined;
+    const lanes = [...this.parked];
+    this.parked.clear();
+    this.setWaiting(-lanes.length);
+    for (const lane of lanes) this.schedule(lane);
+  }
+
+  private scheduleProbe(): void {
+    this.cancelProbeTimer?.();
+    this.cancelProbeTimer = undefined;
+    const dueInMs = this.options.breaker.probeDueInMs();
+    if (dueInMs === undefined) return;
+    this.cancelProbeTimer = this.options.clock.schedule(dueInMs, () => {
+      this.cancelProbeTimer = undefined;
+      this.probe();
+    });
+  }
+
+  /**
+   * Sends the next request of the longest-parked lane as the probe. A lane whose probe failed is
+   * parked again at the back, so successive probes try different profiles: one bad request
+   * cannot keep the breaker open while others would succeed.
+   */
+  private probe(): void {
+    const lane = this.parked.values().next().value;
+    if (!lane) return; // nothing to send; the next lane to park schedules the probe
+    if (!this.options.breaker.startProbe()) return this.scheduleProbe();
+    this.parked.delete(lane);
+    this.setWaiting(-1);
+    this.probeLane = lane;
+    this.schedule(lane);
+  }
+
+  /** The probe lane had nothing left to send: hand the slot to another lane. */
+  private withdrawProbe(): void {
+    this.probeLane = undefined;
+    this.options.breaker.cancelProbe();
+    this.scheduleProbe();
+  }
+
+  private setWaiting(delta: number): void {
+    if (delta === 0) return;
+    this.waitingLanes += delta;
+    this.options.observer?.retryBacklog?.(this.waitingLanes);
+  }
+
+  /**
+   * Turns the lane's pending updates into requests, merged in submit order (later value wins).
+   * Entries no longer live are cancelled here, before anything of theirs is sent.
+   */
+  private activate(lane: Lane): Active | undefined {
+    const pending = lane.pending;
+    if (!pending) return undefined;
+    lane.pending = undefined;
+    const live = pending.entries.filter((e) => e.claim?.owned !== false);
+    this.settleAll(
+      pending.entries.filter((e) => !live.includes(e)).map((e) => e.settle),
+      { status: 'cancelled' },
+    );
+    if (live.length === 0) {
+      this.afterLane(lane);
+      return undefined;
+    }
+    const attributes: Record<string, string> = {};
+    for (const e of live) Object.assign(attributes, e.attributes);
+    const settles = live.map((e) => e.settle);
+    try {
+      const requests = this.options.buildRequests({ identity: pending.identity, attributes });
+      if (requests.length === 0) {
+        this.settleAll(settles, { status: 'delivered' });
+        this.afterLane(lane);
+        return undefined;
+      }
+      lane.active = { requests, next: 0, attempts: 0, failures: 0, healthMark: 0, settles, claims: live.map((e) => e.claim) };
+      return lane.active;
+    } catch (error) {
+      this.settleAll(settles, { status: 'failed', error, attempts: 0 });
+      this.afterLane(lane);
+      return undefined;
+    }
+  }
+
+  /** True when no update behind the active request is live any more: sending would serve nobody. */
+  private dropDead(active: Active): boolean {
+    return active.claims.every((claim) => claim?.owned === false);
+  }
+
+  private finish(lane: Lane, active: Active, result: UpdateResult): void {
+    lane.active = undefined;
+    this.settleAll(active.settles, result);
+    this.afterLane(lane);
+  }
+
+  private afterLane(lane: Lane): void {
+    if (lane.pending) this.schedule(lane);
+    else this.lanes.delete(lane.key);
+  }
+
+  private settleAll(settles: Settle[], result: UpdateResult): void {
+    if (settles.length === 0) return;
+    this.unsettled -= settles.length;
+    for (const settle of settles) settle(result);
+    if (this.unsettled === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async awaitQuota(): Promise<void> {
+    const { quota, clock, observer } = this.options;
+    while (!quota.tryTake()) {
+      if (!this.quotaBlocked) {
+        this.quotaBlocked = true;
+        this.blockedChanged();
+      }
+      const ms = quota.msUntilAvailable();
+      await new Promise<void>((resolve) => {
+        const cancel = clock.schedule(ms, () => {
+          this.retryTimers.delete(cancel);
+          resolve();
+        });
+        this.retryTimers.add(cancel);
+      });
+    }
+    if (this.quotaBlocked) {
+      this.quotaBlocked = false;
+      this.blockedChanged();
+    }
+    observer?.quotaRemaining?.(quota.remaining());
+  }
+}

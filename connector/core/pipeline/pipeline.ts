@@ -1,0 +1,301 @@
+/**
+ * The one event pipeline behind every entry point (Kafka `run`, Airbyte `write`, `preview`):
+ * track → decode → map → plan → deliver → settle → acknowledge, with backpressure. It knows no
+ * Kafka and no HTTP: entry points hand it events and ports (decoder, delivery, dead letters) and
+ * hear back through acknowledgements (AckTracker + CommitPolicy) and the observer.
+ */
+import type { AckToken, AckTracker } from '../acks/ack-tracker.js';
+import type { CommitPolicy } from '../acks/commit-policy.js';
+import type { Clock } from '../clock.js';
+import { CircuitBreaker, type BreakerObserver } from '../delivery/circuit-breaker.js';
+import type { Claim, UpdateResult } from '../delivery/lanes.js';
+import { OutageBudgetError, type EventOrigin } from '../errors.js';
+import type { MappingOutcome } from '../mapping/index.js';
+import type { ProfileUpdate } from '../profile.js';
+import { isRetryable, retryAfterOf, type RetryPolicy } from '../retry.js';
+import { planEvent } from './plan.js';
+import { REPLAY_OMIT_HEADER } from './superseded.js';
+
+/** One record as an entry point hands it in; `message` is the entry point's own, given back for dead letters. */
+export interface InboundEvent<M> {
+  /** The topic (or Airbyte stream) the record belongs to: its mapping, its schema, its dead letter's source. */
+  topic: string;
+  /** The ordered input the record was read from, and its position there: what acknowledgements track. */
+  input: string;
+  partition: number;
+  offset: number;
+  /** The encoded value, or null for a tombstone (nothing to decode or deliver). */
+  payload: Uint8Array | null;
+  /** A header of the record as text, if it has one. */
+  header(name: string): string | undefined;
+  message: M;
+}
+
+/** How one event ended. `cancelled` events were dropped unsent because their partition moved to another member. */
+export type EventOutcome =
+  | { kind: 'delivered'; updates: number }
+  | { kind: 'filtered'; reason: string }
+  | { kind: 'failed'; error: unknown; attempts: number }
+  | { kind: 'cancelled' };
+
+/** Turns a payload into the mapping's input; a promise only while something must be fetched (a writer schema). */
+export interface PayloadDecoder {
+  decode(topic: string, payload: Uint8Array, origin: EventOrigin): unknown;
+}
+
+/** Maps decoded values: one outcome per mapping of the topic. */
+export interface EventMapper {
+  mapEvent(topic: string, value: unknown): MappingOutcome[];
+}
+
+/** Delivers profile updates, settling each exactly once (the lanes, or a recording for preview). */
+export interface UpdateDelivery {
+  submit(update: ProfileUpdate, settle: (result: UpdateResult) => void, claim?: Claim): void;
+  /** True while sending waits (quota spent, endpoint down): fetching should pause. */
+  readonly blocked: boolean;
+  onBlockedChange(listener: () => void): void;
+}
+
+/** Keeps an event that failed for its own fault; resolves once it is stored (a Kafka ack), rejects when it cannot be. */
+export interface DeadLetterSink<M> {
+  write(failed: { event: InboundEvent<M>; error: unknown; attempts: number; failedAt: Date }): Promise<void>;
+}
+
+/** What the pipeline reports; every member optional. */
+export interface PipelineObserver<M> {
+  consumed?(topic: string): void;
+  settled?(event: InboundEvent<M>, outcome: EventOutcome, heldMs: number): void;
+  /** The mapping cut these attributes' values (long_values: truncate). */
+  truncated?(attributes: string[]): void;
+  /** The run cannot go on (an outage past its budget): nothing more is acknowledged. */
+  fatal?(error: Error): void;
+}
+
+export interface PipelineOptions<M> {
+  decoder: PayloadDecoder;
+  mapper: EventMapper;
+  delivery: UpdateDelivery;
+  deadLetters: DeadLetterSink<M>;
+  acks: AckTracker;
+  commits: CommitPolicy;
+  /** Events fetched and not committed at most; beyond it `full` holds and the entry point stops reading. */
+  maxPending: number;
+  /** Spaces the waits while decoding needs an unreachable service (the schema registry). */
+  decodeRetry: RetryPolicy;
+  decodeBreaker?: BreakerObserver;
+  /** How long decoding may wait for an unreachable service before the run gives up; unbounded when absent. */
+  outageBudgetMs?: number;
+  clock: Clock;
+  observer?: PipelineObserver<M>;
+}
+
+const STOPPED = Symbol('stopped');
+
+/** The decoded value, or why the event has none. */
+type Decoded = { value: unknown } | { failed: unknown } | typeof STOPPED;
+
+export class EventPipeline<M> {
+  private unsettled = 0;
+  private stopping = false;
+  private readonly drainWaiters: Array<() => void> = [];
+  private readonly roomWaiters: Array<{ ready: () => boolean; resolve: () => void }> = [];
+  private readonly decodeBreaker: CircuitBreaker;
+
+  constructor(private readonly options: PipelineOptions<M>) {
+    this.decodeBreaker = new CircuitBreaker({
+      endpoint: 'schema registry',
+      // The decoder's client already retried its request: one failure means the service is down.
+      threshold: 1,
+      probePolicy: options.decodeRetry,
+      clock: options.clock,
+      observer: options.decodeBreaker,
+    });
+    options.delivery.onBlockedChange(() => this.roomMayHaveReturned());
+    options.commits.onCommitted(() => this.roomMayHaveReturned());
+  }
+
+  /** Events fetched and not yet committed. */
+  get pending(): number {
+    return this.options.acks.uncommitted();
+  }
+
+  /** True while the entry point must not hand in more: too much uncommitted, or delivery blocked. */
+  get full(): boolean {
+    return this.pending >= this.options.maxPending || this.options.delivery.blocked;
+  }
+
+  /** Takes ownership of exactly these partitions (a consumer group's new assignment). */
+  assign(partitions: Array<{ stream: string; partition: number }>): void {
+    this.options.commits.assign(partitions);
+    this.roomMayHaveReturned();
+  }
+
+  /**
+   * Gives up every partition: their progress is committed, their queued updates are dropped
+   * unsent (the new owner reads them again), and nothing more is acknowledged for them.
+   */
+  revokeAll(): void {
+    this.options.commits.revokeAll();
+    this.roomMayHaveReturned();
+  }
+
+  /** Resolves once `full` no longer holds: the next event may be taken. */
+  whenNotFull(): Promise<void> {
+    return this.when(() => !this.full);
+  }
+
+  /**
+   * Resolves once reading may resume after a pause: half the bound free and delivery unblocked,
+   * so that fetching does not flap at the limit.
+   */
+  whenRoom(): Promise<void> {
+    return this.when(() => this.pending <= this.options.maxPending / 2 && !this.options.delivery.blocked);
+  }
+
+  /**
+   * Takes one event. Returns nothing when it was handled synchronously (the hot path), or a
+   * promise when decoding must wait (a schema to fetch, an unreachable registry); the entry point
+   * awaits it before the next event of the same partition, which keeps the order. `keepAlive` is
+   * called while waiting (a Kafka heartbeat).
+   */
+  accept(event: InboundEvent<M>, keepAlive?: () => Promise<void>): void | Promise<void> {
+    const token = this.options.acks.track(event.input, event.partition, event.offset);
+    if (!token) return;
+    this.unsettled++;
+    this.options.observer?.consumed?.(event.topic);
+    const fetchedAt = this.options.clock.now();
+    if (event.payload === null) return this.settle(token, event, { kind: 'filtered', reason: 'tombstone (null value)' }, fetchedAt);
+    const origin = { topic: event.topic, partition: event.partition, offset: String(event.offset) };
+    let decoded: unknown;
+    try {
+      decoded = this.options.decoder.decode(event.topic, event.payload, origin);
+    } catch (error) {
+      if (!isRetryable(error)) return this.settle(token, event, { kind: 'failed', error, attempts: 0 }, fetchedAt);
+      decoded = Promise.reject(error);
+    }
+    if (!(decoded instanceof Promise)) return this.route(token, event, decoded, fetchedAt);
+    return this.decodeWaiting(decoded, event, origin, keepAlive).then((result) => {
+      if (result === STOPPED) return this.abandon();
+      if ('failed' in result) return this.settle(token, event, { kind: 'failed', error: result.failed, attempts: 0 }, fetchedAt);
+      this.route(token, event, result.value, fetchedAt);
+    });
+  }
+
+  /**
+   * Stops waiting on decoders; resolves once everything in flight settled, or after `timeoutMs`
+   * (no limit when absent), with whether it did.
+   */
+  async drain(timeoutMs?: number): Promise<boolean> {
+    this.stopping = true;
+    if (this.unsettled === 0) return true;
+    const settled = new Promise<boolean>((resolve) => this.drainWaiters.push(() => resolve(true)));
+    if (timeoutMs === undefined) return settled;
+    let cancel: (() => void) | undefined;
+    const drained = await Promise.race([settled, new Promise<boolean>((resolve) => (cancel = this.options.clock.schedule(timeoutMs, () => resolve(false))))]);
+    cancel?.();
+    return drained;
+  }
+
+  /** The slow path of decoding: retries while the failure is retryable, never skipping the record. */
+  private async decodeWaiting(first: Promise<unknown>, event: InboundEvent<M>, origin: EventOrigin, keepAlive?: () => Promise<void>): Promise<Decoded> {
+    const { decoder, decodeRetry, outageBudgetMs, clock } = this.options;
+    let attempt = first;
+    for (let n = 1; ; n++) {
+      try {
+        const value = await attempt;
+        this.decodeBreaker.recordSuccess();
+        return { value };
+      } catch (error) {
+        if (!isRetryable(error)) return { failed: error };
+        if (this.stopping) return STOPPED;
+        this.decodeBreaker.recordFailure(error, true, retryAfterOf(error));
+        if (outageBudgetMs !== undefined && this.decodeBreaker.openForMs() >= outageBudgetMs) {
+          this.options.observer?.fatal?.(
+            new OutageBudgetError(`the schema registry has been unreachable for longer than the outage budget (delivery.outage_budget_ms: ${outageBudgetMs})`),
+          );
+          return STOPPED;
+        }
+        await new Promise<void>((resolve) => clock.schedule(this.decodeBreaker.probeDueInMs() ?? decodeRetry.delay(n), resolve));
+        await keepAlive?.();
+        this.decodeBreaker.startProbe();
+        attempt = Promise.resolve().then(() => decoder.decode(event.topic, event.payload as Uint8Array, origin));
+      }
+    }
+  }
+
+  /** Maps and plans the event, then sends its updates or settles it at once. */
+  private route(token: AckToken, event: InboundEvent<M>, value: unknown, fetchedAt: number): void {
+    let outcomes: MappingOutcome[];
+    try {
+      outcomes = this.options.mapper.mapEvent(event.topic, value);
+    } catch (error) {
+      return this.settle(token, event, { kind: 'failed', error, attempts: 0 }, fetchedAt);
+    }
+    const plan = planEvent(outcomes, event.header(REPLAY_OMIT_HEADER));
+    if (plan.kind === 'filter') return this.settle(token, event, { kind: 'filtered', reason: plan.reason }, fetchedAt);
+    if (plan.kind === 'dead-letter') return this.settle(token, event, { kind: 'failed', error: plan.error, attempts: 0 }, fetchedAt);
+    if (plan.truncated.length > 0) this.options.observer?.truncated?.(plan.truncated);
+    this.send(token, event, plan.updates, fetchedAt);
+  }
+
+  /** Submits every update of the event and settles the event once all of them settled. */
+  private send(token: AckToken, event: InboundEvent<M>, updates: ProfileUpdate[], fetchedAt: number): void {
+    let remaining = updates.length;
+    let failure: { error: unknown; attempts: number } | undefined;
+    let cancelled = false;
+    const settleOne = (result: UpdateResult) => {
+      if (result.status === 'failed') failure ??= { error: result.error, attempts: result.attempts };
+      if (result.status === 'cancelled') cancelled = true;
+      if (--remaining > 0) return;
+      let outcome: EventOutcome;
+      if (cancelled) outcome = { kind: 'cancelled' };
+      else if (failure) outcome = { kind: 'failed', ...failure };
+      else outcome = { kind: 'delivered', updates: updates.length };
+      this.settle(token, event, outcome, fetchedAt);
+    };
+    for (const update of updates) this.options.delivery.submit(update, settleOne, token.lease);
+  }
+
+  /** Ends an event: failed ones go to the dead-letter sink first; cancelled ones are not acknowledged. */
+  private settle(token: AckToken, event: InboundEvent<M>, outcome: EventOutcome, fetchedAt: number): void {
+    if (outcome.kind === 'cancelled') return this.abandon();
+    if (outcome.kind !== 'failed') return this.acknowledge(token, event, outcome, fetchedAt);
+    this.options.deadLetters.write({ event, error: outcome.error, attempts: outcome.attempts, failedAt: new Date(this.options.clock.now()) }).then(
+      () => this.acknowledge(token, event, outcome, fetchedAt),
+      // Not stored: leave the offset uncommitted so the event is read again.
+      () => this.abandon(),
+    );
+  }
+
+  private acknowledge(token: AckToken, event: InboundEvent<M>, outcome: EventOutcome, fetchedAt: number): void {
+    this.options.acks.ack(token);
+    this.options.commits.acked();
+    this.options.observer?.settled?.(event, outcome, this.options.clock.now() - fetchedAt);
+    this.release();
+  }
+
+  /** An event left without acknowledgement (cancelled, or its dead letter not stored). */
+  private abandon(): void {
+    this.release();
+  }
+
+  private release(): void {
+    this.unsettled--;
+    if (this.unsettled === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  private when(ready: () => boolean): Promise<void> {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push({ ready, resolve }));
+  }
+
+  /** Room changes only when a commit releases events or delivery (un)blocks: waiters are checked then, never polled. */
+  private roomMayHaveReturned(): void {
+    if (this.roomWaiters.length === 0) return;
+    const waiting = this.roomWaiters.splice(0);
+    for (const waiter of waiting) {
+      if (waiter.ready()) waiter.resolve();
+      else this.roomWaiters.push(waiter);
+    }
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Turns one profile update into the HTTP requests Target's Single Profile Update API needs.
+ * Pure: no I/O, same input → same requests.
+ */
+import { UnmappableEventError } from '../errors.js';
+import type { ProfileUpdate, TargetRequest } from '../profile.js';
+import { MAX_GET_URL_BYTES, MAX_POST_BODY_BYTES } from './limits.js';
+
+export interface RequestBuilderOptions {
+  /** e.g. https://acme.tt.omtrdc.net (a trailing slash is ignored). */
+  baseUrl: string;
+  /** e.g. /m2/{client_code}/profile/update; every `{client_code}` is replaced. */
+  pathTemplate: string;
+  clientCode: string;
+  /** Longest full GET URL Target accepts (also applies to the POST URL). */
+  maxGetUrlBytes?: number;
+  /** Largest form body Target accepts in one POST. */
+  maxPostBodyBytes?: number;
+}
+
+export interface RequestBuilder {
+  /** The update URL without query string. */
+  readonly endpoint: string;
+  /** The requests that together carry every attribute of `update`; none when it has no attributes. */
+  build(update: ProfileUpdate): TargetRequest[];
+}
+
+export const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
+
+/** Creates a builder bound to one Target endpoint and its size limits. */
+export function createRequestBuilder(options: RequestBuilderOptions): RequestBuilder {
+  const maxGetUrlBytes = options.maxGetUrlBytes ?? MAX_GET_URL_BYTES;
+  const maxPostBodyBytes = options.maxPostBodyBytes ?? MAX_POST_BODY_BYTES;
+  const path = options.pathTemplate.replaceAll('{client_code}', encodeURIComponent(options.clientCode));
+  const endpoint = options.baseUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`);
+
+  // Attribute names repeat from event to event: encode `profile.<name>=` once per name. Bounded,
+  // because `expand` can turn arbitrary map keys into names.
+  const encodedNames = new Map<string, string>();
+  const namePart = (name: string): string => {
+    let encoded = encodedNames.get(name);
+    if (encoded === undefined) {
+      encoded = `${encodeComponent(`profile.${name}`, name)}=`;
+      if (encodedNames.size < NAME_CACHE_LIMIT) encodedNames.set(name, encoded);
+    }
+    return encoded;
+  };
+
+  return {
+    endpoint,
+    build(update: ProfileUpdate): TargetRequest[] {
+      const { attributes } = update;
+      const names = Object.keys(attributes);
+      if (names.length === 0) return [];
+      let query = '';
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i] as string;
+        const pair = namePart(name) + encodeComponent(attributes[name] as string, name);
+        query = i === 0 ? pair : `${query}&${pair}`;
+      }
+      const { kind, value } = update.identity;
+      const identityUrl = `${endpoint}?${encodeComponent(kind, kind)}=${encodeComponent(value, kind)}`;
+      // Percent-encoded text and a URL endpoint are pure ASCII, so string length equals byte length.
+      const getUrl = `${identityUrl}&${query}`;
+      if (getUrl.length <= maxGetUrlBytes) return [{ method: 'GET', url: getUrl }];
+      if (identityUrl.length > maxGetUrlBytes) {
+        throw new UnmappableEventError(
+          `the ${kind} identity makes the request URL ${identityUrl.length} bytes, over the ${maxGetUrlBytes}-byte limit`,
+        );
+      }
+      // Encoded pairs hold no raw `&`, so splitting the query gives them back, one per attribute.
+      return packBodies(query.split('&'), names, maxPostBodyBytes).map((body) => ({
+        method: 'POST',
+        url: identityUrl,
+        body,
+      }));
+    },
+  };
+}
+
+const NAME_CACHE_LIMIT = 10_000;
+
+/** The characters encodeURIComponent leaves as they are: A-Z a-z 0-9 - _ . ! ~ * ' ( ) */
+const UNRESERVED = new Uint8Array(128);
+for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()") UNRESERVED[ch.charCodeAt(0)] = 1;
+
+/**
+ * UTF-8 percent-encoding, exactly as encodeURIComponent. Text that needs no escape (most values:
+ * codes, numbers, dates, hashes) comes back as it is, without the call. `label` names the
+ * attribute in errors without its value.
+ */
+function encodeComponent(text: string, label: string): string {
+  let plain = true;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 128 || UNRESERVED[code] === 0) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return text;
+  try {
+    return encodeURIComponent(text);
+  } catch (cause) {
+    // encodeURIComponent throws only for lone UTF-16 surrogates, which no UTF-8 request can carry.
+    throw new UnmappableEventError(`"${label}" is not well-formed Unicode text`, { cause });
+  }
+}
+
+/** Greedily fills bodies in attribute order, starting a new body when the next pair would overflow. */
+function packBodies(pairs: string[], names: string[], maxBytes: number): string[] {
+  const bodies: string[] = [];
+  let current = '';
+  pairs.forEach((pair, i) => {
+    if (pair.length > maxBytes) {
+      // Splitting a value across requests would store only its last part, so it cannot be sent.
+      throw new UnmappableEventError(
+        `attribute "${names[i]}" encodes to ${pair.length} bytes, over the ${maxBytes}-byte POST body limit`,
+      );
+    }
+    if (current === '') current = pair;
+    else if (current.length + 1 + pair.length <= maxBytes) current += `&${pair}`;
+    else {
+      bodies.push(current);
+      current = pair;
+    }
+  });
+  bodies.push(current);
+  return bodies;
+}

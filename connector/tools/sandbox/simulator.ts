@@ -1,0 +1,278 @@
+/**
+ * Target's profile APIs without HTTP: single updates and bulk (v2) batches, with faults, quotas,
+ * profiles and the update log.
+ */
+import { identityKey, type ProfileIdentity, type ProfileUpdate } from '../../core/profile.js';
+import { seededRandom } from '../../core/seeded-random.js';
+import { parseBatchFile } from './batch-file.js';
+import { BulkBatches, type BatchDetail, type BatchSummary, type BulkBatchStats } from './bulk-batches.js';
+import { batchStatusXml, refusedXml, submittedXml, XML_CONTENT_TYPE } from './bulk-xml.js';
+import { drawFault, mergeFaults, type FaultSettings } from './faults.js';
+import type { SandboxSettings } from './options.js';
+import { ProfileStore, type StoredProfile } from './profile-store.js';
+import { RollingQuota } from './quota.js';
+import { BulkRequestStats, RequestStats, type BulkEndpointStats, type UpdateEndpointStats } from './request-stats.js';
+import { UpdateLog, type LoggedUpdate, type UpdateQuery } from './update-log.js';
+import { isFormEncoded, parseUpdateRequest, type RawUpdateRequest } from './update-request.js';
+
+export const SUCCESS_BODY = 'trueRequest successfully submitted';
+
+/** Everything `/_sandbox/stats` reports. */
+export type SandboxStats = UpdateEndpointStats & BulkEndpointStats & BulkBatchStats;
+
+/** What the HTTP layer must do with one request to a simulated API endpoint. */
+export type ReplyAction =
+  | { type: 'reply'; status: number; body: string; headers?: Record<string, string> }
+  | { type: 'reset' }
+  | { type: 'hang' };
+
+export interface UpdateOutcome {
+  /** Whose profile the request was for, when it named a valid identity. */
+  identity?: ProfileIdentity;
+  action: ReplyAction;
+}
+
+/** One batchUpdate request as the HTTP layer read it. */
+export interface RawBatchSubmit {
+  contentType: string | undefined;
+  /** Size of the whole body in bytes. */
+  size: number;
+  /** The body, or undefined when it was too large to keep. */
+  bytes: Buffer | undefined;
+  /** The absolute batchStatus URL of a batch id. */
+  statusUrl: (batchId: string) => string;
+}
+
+// Status polls and row errors draw from their own generators, so how often a client polls, or how
+// many rows its batches have, never shifts the fault sequence its single updates see.
+const POLL_STREAM = 0x5bd1e995;
+const ROW_STREAM = 0x1b873593;
+
+/**
+ * The simulated Target account; every decision is made on arrival so arrival order is the log
+ * order. Bulk batches apply lazily: every entry point first applies the batches due by now, so
+ * their rows land in the log before anything that arrived after their apply time.
+ */
+export class TargetSimulator {
+  private readonly profiles = new ProfileStore();
+  private readonly log: UpdateLog;
+  private readonly quota: RollingQuota;
+  private readonly bulkQuota: RollingQuota;
+  private readonly counters = new RequestStats();
+  private readonly bulkCounters = new BulkRequestStats();
+  private readonly bulk: BulkBatches;
+  private readonly clock: () => number;
+  private random: () => number;
+  private pollRandom: () => number;
+  private rowRandom: () => number;
+  private currentFaults: FaultSettings;
+
+  constructor(private readonly settings: SandboxSettings) {
+    this.clock = settings.clock;
+    this.log = new UpdateLog(settings.recordUpdates);
+    this.quota = new RollingQuota(settings.quota, settings.quotaWindowMs);
+    this.bulkQuota = new RollingQuota(settings.bulkRowQuota, settings.quotaWindowMs);
+    this.bulk = new BulkBatches(this.profiles, this.log, settings.bulkDelayMs);
+    this.random = seededRandom(settings.seed);
+    this.pollRandom = seededRandom(settings.seed ^ POLL_STREAM);
+    this.rowRandom = seededRandom(settings.seed ^ ROW_STREAM);
+    this.currentFaults = settings.faults;
+  }
+
+  /** The fault settings in force. */
+  get faults(): FaultSettings {
+    return this.currentFaults;
+  }
+
+  /** Decides the answer to one update request: rejection, fault, quota refusal or acceptance. */
+  receive(raw: RawUpdateRequest): UpdateOutcome {
+    const now = this.settle();
+    const parsed = parseUpdateRequest(raw);
+    if (!parsed.ok) return { action: this.reply(parsed.status, parsed.message) };
+    const { identity, attributes } = parsed;
+    this.bulk.singleUpdateArrived(identity);
+    // One draw per valid request, whatever the rates, so a seed replays the same fault sequence.
+    const fault = drawFault(this.currentFaults, this.random());
+    if (fault === 'reset' || fault === 'hang') {
+      this.counters.dropped(fault);
+      return { identity, action: { type: fault } };
+    }
+    if (fault === 'unavailable') return { identity, action: this.reply(503, 'Service Unavailable') };
+    if (fault === 'throttled') return { identity, action: this.throttle(this.currentFaults.retryAfterSeconds) };
+    if (this.currentFaults.rejectIds.includes(identity.value)) {
+      return { identity, action: this.reply(400, `update refused for ${identity.kind}=${identity.value} (sandbox rejectIds)`) };
+    }
+    const budget = this.quota.tryTake(now);
+    if (!budget.granted) return { identity, action: this.throttle(budget.retryAfterSeconds) };
+    const applied = this.profiles.apply(identity, attributes, now, this.settings.createMissing);
+    this.bulk.singleUpdateAccepted(identity);
+    this.log.append(identity, attributes, raw.method, applied, now);
+    this.counters.accepted(applied);
+    return { identity, action: this.reply(200, SUCCESS_BODY) };
+  }
+
+  /**
+   * Decides the answer to one batchUpdate request: refusal of the file, fault, row-quota refusal,
+   * or acceptance with the batchStatus URL. Faults are drawn only for valid files, as for updates.
+   */
+  submitBatch(raw: RawBatchSubmit): ReplyAction {
+    const now = this.settle();
+    if (raw.size > 0 && !isFormEncoded(raw.contentType)) {
+      return this.refuseBatchUpdate(415, 'the batch file must be sent as application/x-www-form-urlencoded (curl --data-binary)');
+    }
+    const parsed = parseBatchFile(raw, this.settings.bulkLimits);
+    if (!parsed.ok) return this.refuseBatchUpdate(parsed.status, parsed.message);
+    const fault = drawFault(this.currentFaults, this.random());
+    if (fault === 'reset' || fault === 'hang') {
+      this.bulkCounters.dropped(fault);
+      return { type: fault };
+    }
+    if (fault === 'unavailable') return this.bulkReply(503, 'Service Unavailable');
+    if (fault === 'throttled') return this.bulkThrottle(this.currentFaults.retryAfterSeconds, 'Too Many Requests');
+
+    const { file } = parsed;
+    const rows = file.ids.length;
+    const rowQuota = this.settings.bulkRowQuota;
+    const window = `${this.settings.quotaWindowMs} ms`;
+    if (rowQuota !== undefined && rows > rowQuota) {
+      // Waiting would never help, so this is a permanent refusal rather than a 429.
+      return this.refuseBatchUpdate(413, `batch has ${rows} rows, more than the bulk row quota of ${rowQuota} per ${window}; split it`);
+    }
+    const budget = this.bulkQuota.tryTake(now, rows);
+    if (!budget.granted) {
+      const message = `bulk row quota of ${rowQuota ?? 0} rows per ${window} would be exceeded by ${rows} rows; retry after ${budget.retryAfterSeconds} s`;
+      return this.bulkThrottle(budget.retryAfterSeconds, refusedXml(message), XML_CONTENT_TYPE);
+    }
+    const errorIds = new Set(this.currentFaults.bulkErrorIds);
+    const errorRate = this.currentFaults.bulkRowErrorRate;
+    const batchId = this.bulk.submit(file, raw.size, now, (id) => {
+      // One draw per row, whatever the rate, so a seed replays the same row errors.
+      const u = this.rowRandom();
+      return errorIds.has(id) || u < errorRate;
+    });
+    return this.bulkReply(200, submittedXml(raw.statusUrl(batchId)), XML_CONTENT_TYPE);
+  }
+
+  /** Decides the answer to one batchStatus poll: the rows' statuses, an unknown id, or a 503 fault. */
+  batchStatus(batchId: string | null): ReplyAction {
+    this.settle();
+    if (batchId === null) return this.refuseBatchStatus(400, 'the batchId query parameter is required');
+    const rows = this.bulk.rowStatuses(batchId);
+    if (!rows) return this.refuseBatchStatus(404, `unknown batchId ${JSON.stringify(batchId)}`);
+    this.bulkCounters.polled();
+    if (this.pollRandom() < this.currentFaults.failRate) return { type: 'reply', status: 503, body: 'Service Unavailable' };
+    return { type: 'reply', status: 200, body: batchStatusXml(batchId, rows.ids, rows.statusOf), headers: { 'content-type': XML_CONTENT_TYPE } };
+  }
+
+  /** Answers a batchUpdate request refused before reaching the account (wrong client code or method, bad file). */
+  refuseBatchUpdate(status: number, message: string): ReplyAction {
+    return this.bulkReply(status, refusedXml(message), XML_CONTENT_TYPE);
+  }
+
+  /** Answers a batchStatus request refused before reaching the account. */
+  refuseBatchStatus(status: number, message: string): ReplyAction {
+    this.bulkCounters.polled();
+    return { type: 'reply', status, body: refusedXml(message), headers: { 'content-type': XML_CONTENT_TYPE } };
+  }
+
+  /** Marks a request for `identity` as in flight until the returned function is called. */
+  trackInFlight(identity: ProfileIdentity): () => void {
+    return this.counters.enter(identityKey(identity));
+  }
+
+  /** The stored profile, or undefined when Target would not know it. */
+  profile(identity: ProfileIdentity): StoredProfile | undefined {
+    this.settle();
+    return this.profiles.get(identity);
+  }
+
+  /** Creates or extends profiles, as if they existed in Target before the run. */
+  seedProfiles(seeds: ProfileUpdate[]): void {
+    const now = this.settle();
+    for (const seed of seeds) this.profiles.seed(seed.identity, seed.attributes, now);
+  }
+
+  /** Recorded updates in arrival order, bulk rows included. */
+  updates(query?: UpdateQuery): LoggedUpdate[] {
+    this.settle();
+    return this.log.list(query);
+  }
+
+  /** Number of accepted updates and applied bulk rows since the last reset, recorded or not. */
+  get updateCount(): number {
+    this.settle();
+    return this.log.total;
+  }
+
+  /** Every bulk batch since the last reset. */
+  batches(): BatchSummary[] {
+    this.settle();
+    return this.bulk.summaries();
+  }
+
+  /** One bulk batch with its rows' statuses, or undefined for an unknown id. */
+  batch(id: string): BatchDetail | undefined {
+    this.settle();
+    return this.bulk.detail(id);
+  }
+
+  /** Counters of every endpoint and of the bulk batches. */
+  stats(): SandboxStats {
+    this.settle();
+    return { ...this.counters.snapshot(this.profiles.size), ...this.bulkCounters.snapshot(), ...this.bulk.stats() };
+  }
+
+  /** Applies a partial fault change, or returns why it is invalid (and changes nothing). */
+  setFaults(change: unknown): string[] {
+    const merged = mergeFaults(this.currentFaults, change);
+    if (!merged.ok) return merged.problems;
+    this.currentFaults = merged.settings;
+    return [];
+  }
+
+  /** Back to the start: no profiles, updates or batches, zero counters, fresh quotas, initial faults and seed. */
+  reset(): void {
+    this.profiles.clear();
+    this.log.clear();
+    this.quota.clear();
+    this.bulkQuota.clear();
+    this.counters.clear();
+    this.bulkCounters.clear();
+    this.bulk.clear();
+    this.random = seededRandom(this.settings.seed);
+    this.pollRandom = seededRandom(this.settings.seed ^ POLL_STREAM);
+    this.rowRandom = seededRandom(this.settings.seed ^ ROW_STREAM);
+    this.currentFaults = this.settings.faults;
+  }
+
+  /** Answers an update-path request refused before reaching the account (wrong client code or method). */
+  refuse(status: number, message: string): ReplyAction {
+    return this.reply(status, message);
+  }
+
+  /** Applies the bulk batches due by now and returns now. */
+  private settle(): number {
+    const now = this.clock();
+    this.bulk.settle(now);
+    return now;
+  }
+
+  private throttle(retryAfterSeconds: number): ReplyAction {
+    return { ...this.reply(429, 'Too Many Requests'), headers: { 'retry-after': String(retryAfterSeconds) } };
+  }
+
+  private reply(status: number, body: string): Extract<ReplyAction, { type: 'reply' }> {
+    this.counters.answered(status);
+    return { type: 'reply', status, body };
+  }
+
+  private bulkThrottle(retryAfterSeconds: number, body: string, contentType?: string): ReplyAction {
+    const reply = this.bulkReply(429, body, contentType);
+    return { ...reply, headers: { ...reply.headers, 'retry-after': String(retryAfterSeconds) } };
+  }
+
+  private bulkReply(status: number, body: string, contentType?: string): Extract<ReplyAction, { type: 'reply' }> {
+    this.bulkCounters.answered(status);
+    return contentType ? { type: 'reply', status, body, headers: { 'content-type': contentType } } : { type: 'reply', status, body };
+  }
+}

@@ -1,0 +1,293 @@
+/** The event pipeline without a broker or an HTTP server: fake decoder, delivery and dead letters, fake time. */
+import { describe, expect, it } from 'vitest';
+import { AckTracker, type AckCommit } from '../../../connector/core/acks/ack-tracker.js';
+import { CommitPolicy } from '../../../connector/core/acks/commit-policy.js';
+import type { Claim, UpdateResult } from '../../../connector/core/delivery/lanes.js';
+import { DecodeError, RegistryUnavailableError, UnmappableEventError } from '../../../connector/core/errors.js';
+import type { MappingOutcome } from '../../../connector/core/mapping/index.js';
+import {
+  EventPipeline,
+  type DeadLetterSink,
+  type EventOutcome,
+  type InboundEvent,
+  type PayloadDecoder,
+  type UpdateDelivery,
+} from '../../../connector/core/pipeline/pipeline.js';
+import { REPLAY_OMIT_HEADER } from '../../../connector/core/pipeline/superseded.js';
+import type { ProfileUpdate } from '../../../connector/core/profile.js';
+import { RetryPolicy } from '../../../connector/core/retry.js';
+import { FakeClock } from '../../support/fake-clock.js';
+
+/** Payloads are JSON here; the fake mapper reads `{ id, attrs, fail, filter }`. */
+interface Value {
+  id?: string;
+  attrs?: Record<string, string>;
+  also?: { id: string; attrs: Record<string, string> };
+  fail?: string;
+  filter?: string;
+}
+
+function mapEvent(_topic: string, value: unknown): MappingOutcome[] {
+  const v = value as Value;
+  const outcomes: MappingOutcome[] = [];
+  if (v.filter) outcomes.push({ kind: 'filtered', reason: v.filter });
+  if (v.id) outcomes.push({ kind: 'update', update: { identity: { kind: 'mbox3rdPartyId', value: v.id }, attributes: v.attrs ?? {} } });
+  if (v.also) outcomes.push({ kind: 'update', update: { identity: { kind: 'mbox3rdPartyId', value: v.also.id }, attributes: v.also.attrs } });
+  if (v.fail) outcomes.push({ kind: 'error', error: new UnmappableEventError(v.fail) });
+  return outcomes;
+}
+
+const jsonDecoder: PayloadDecoder = {
+  decode: (_topic, payload) => JSON.parse(Buffer.from(payload).toString('utf8')) as unknown,
+};
+
+/** A delivery whose updates settle when the test says so. */
+class HeldDelivery implements UpdateDelivery {
+  blocked = false;
+  readonly submitted: Array<{ update: ProfileUpdate; settle: (r: UpdateResult) => void; claim?: Claim }> = [];
+  private readonly listeners: Array<() => void> = [];
+
+  submit(update: ProfileUpdate, settle: (r: UpdateResult) => void, claim?: Claim): void {
+    this.submitted.push({ update, settle, claim });
+  }
+
+  onBlockedChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  setBlocked(blocked: boolean): void {
+    this.blocked = blocked;
+    for (const l of this.listeners) l();
+  }
+
+  /** Settles every submitted update still waiting with `result`. */
+  settleAll(result: UpdateResult = { status: 'delivered' }): void {
+    for (const s of this.submitted.splice(0)) s.settle(result);
+  }
+}
+
+class Event implements InboundEvent<string> {
+  readonly input = 'in';
+  readonly partition = 0;
+  readonly payload: Buffer | null;
+  readonly message: string;
+
+  constructor(
+    readonly offset: number,
+    value: Value | null,
+    private readonly headers: Record<string, string> = {},
+  ) {
+    this.payload = value === null ? null : Buffer.from(JSON.stringify(value));
+    this.message = `m${offset}`;
+  }
+
+  readonly topic = 'crm';
+
+  header(name: string): string | undefined {
+    return this.headers[name];
+  }
+}
+
+function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<string>; maxPending?: number; outageBudgetMs?: number } = {}) {
+  const clock = new FakeClock();
+  const delivery = new HeldDelivery();
+  const acks = new AckTracker();
+  acks.assign([{ stream: 'in', partition: 0 }]);
+  const committed: AckCommit[][] = [];
+  const commits = new CommitPolicy({
+    tracker: acks,
+    commit: async (c) => {
+      committed.push(c);
+    },
+    intervalMs: 0,
+    threshold: 1,
+    clock,
+  });
+  const letters: Array<{ message: string; code: string }> = [];
+  const outcomes = new Map<number, EventOutcome>();
+  const fatal: Error[] = [];
+  const pipeline = new EventPipeline<string>({
+    decoder: over.decoder ?? jsonDecoder,
+    mapper: { mapEvent },
+    delivery,
+    deadLetters: over.deadLetters ?? {
+      write: async ({ event, error }) => {
+        letters.push({ message: event.message, code: (error as { code: string }).code });
+      },
+    },
+    acks,
+    commits,
+    maxPending: over.maxPending ?? 100,
+    decodeRetry: new RetryPolicy({ initialMs: 1000, maxMs: 10_000, random: () => 0.5 }),
+    outageBudgetMs: over.outageBudgetMs,
+    clock,
+    observer: {
+      settled: (event, outcome) => outcomes.set(event.offset, outcome),
+      fatal: (e) => fatal.push(e),
+    },
+  });
+  const lastCommit = () => committed.flat().at(-1)?.offset;
+  return { clock, delivery, acks, pipeline, letters, outcomes, fatal, lastCommit };
+}
+
+describe('EventPipeline', () => {
+  it('sends the updates of an event and acknowledges it once every update is delivered', async () => {
+    const t = setup();
+    t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' }, also: { id: 'b', attrs: { x: '1' } } }));
+    expect(t.delivery.submitted.map((s) => s.update.identity.value)).toEqual(['a', 'b']);
+    expect(t.delivery.submitted[0]?.claim?.owned).toBe(true);
+    t.delivery.submitted[0]?.settle({ status: 'delivered' });
+    await t.clock.advance(0);
+    expect(t.outcomes.size).toBe(0);
+    t.delivery.settleAll();
+    await t.clock.advance(0);
+    expect(t.outcomes.get(0)).toEqual({ kind: 'delivered', updates: 2 });
+    expect(t.lastCommit()).toBe('1');
+    expect(t.pipeline.pending).toBe(0);
+  });
+
+  it('acknowledges filtered events and tombstones without sending anything', async () => {
+    const t = setup();
+    t.pipeline.accept(new Event(0, { filter: 'when: eventType is DELETED' }));
+    t.pipeline.accept(new Event(1, null));
+    await t.clock.advance(0);
+    expect(t.delivery.submitted).toHaveLength(0);
+    expect(t.outcomes.get(0)).toEqual({ kind: 'filtered', reason: 'when: eventType is DELETED' });
+    expect(t.outcomes.get(1)).toEqual({ kind: 'filtered', reason: 'tombstone (null value)' });
+    expect(t.lastCommit()).toBe('2');
+  });
+
+  it('dead-letters an event whole when one of its mappings fails, and acknowledges it only once the letter is stored', async () => {
+    let store: () => void = () => {};
+    const stored = new Promise<void>((resolve) => (store = resolve));
+    const t = setup({ deadLetters: { write: () => stored } });
+    t.pipeline.accept(new Event(0, { id: 'a', attrs: { x: '1' }, fail: 'no identity' }));
+    await t.clock.advance(0);
+    expect(t.delivery.submitted).toHaveLength(0);
+    expect(t.lastCommit()).toBeUndefined();
+    store();
+    await t.clock.advance(0);
+    expect(t.outcomes.get(0)).toMatchObject({ kind: 'failed', attempts: 0, error: { code: 'UNMAPPABLE_EVENT' } });
+    expect(t.lastCommit()).toBe('1');
+  });
+
+  it('dead-letters what cannot be decoded, and an update that fails for good, with its attempts', async () => {
+    const t = setup({ decoder: { decode: (_t, _p, origin) => { throw new DecodeError(origin, 'not Avro'); } } });
+    t.pipeline.accept(new Event(0, { id: 'a' }));
+    await t.clock.advance(0);
+    expect(t.letters).toEqual([{ message: 'm0', code: 'DECODE_FAILED' }]);
+
+    const u = setup();
+    u.pipeline.accept(new Event(0, { id: 'a', attrs: { x: '1' } }));
+    u.delivery.settleAll({ status: 'failed', error: new UnmappableEventError('too large'), attempts: 3 });
+    await u.clock.advance(0);
+    expect(u.outcomes.get(0)).toMatchObject({ kind: 'failed', attempts: 3 });
+    expect(u.letters).toEqual([{ message: 'm0', code: 'UNMAPPABLE_EVENT' }]);
+  });
+
+  it('never acknowledges an event whose dead letter could not be stored', async () => {
+    const t = setup({ deadLetters: { write: () => Promise.reject(new Error('stopped')) } });
+    t.pipeline.accept(new Event(0, { fail: 'bad' }));
+    t.pipeline.accept(new Event(1, { filter: 'f' }));
+    await t.clock.advance(0);
+    expect(t.outcomes.has(0)).toBe(false);
+    expect(t.lastCommit()).toBeUndefined();
+    expect(t.pipeline.pending).toBe(2);
+    expect(await t.pipeline.drain(0)).toBe(true);
+  });
+
+  it('leaves out what a replayed copy must not set again, filtering it when nothing is left', async () => {
+    const t = setup();
+    const omit = JSON.stringify({ 'mbox3rdPartyId:a': ['tier'] });
+    t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'BRONZE', city: 'Malmö' } }, { [REPLAY_OMIT_HEADER]: omit }));
+    t.pipeline.accept(new Event(1, { id: 'a', attrs: { tier: 'BRONZE' } }, { [REPLAY_OMIT_HEADER]: omit }));
+    await t.clock.advance(0);
+    expect(t.delivery.submitted.map((s) => s.update.attributes)).toEqual([{ city: 'Malmö' }]);
+    expect(t.outcomes.get(1)).toEqual({ kind: 'filtered', reason: 'superseded by later events (replay)' });
+  });
+
+  it('waits out an unreachable registry while decoding, keeping the partition alive and skipping nothing', async () => {
+    let down = true;
+    let keptAlive = 0;
+    const decoder: PayloadDecoder = {
+      decode: (topic, payload, origin) =>
+        down ? Promise.reject(new RegistryUnavailableError('registry down')) : jsonDecoder.decode(topic, payload, origin),
+    };
+    const t = setup({ decoder });
+    const waiting = t.pipeline.accept(new Event(0, { id: 'a', attrs: { x: '1' } }), async () => {
+      keptAlive++;
+    });
+    expect(waiting).toBeInstanceOf(Promise);
+    await t.clock.advance(60_000);
+    expect(t.delivery.submitted).toHaveLength(0);
+    expect(keptAlive).toBeGreaterThan(5);
+    down = false;
+    await t.clock.until(() => t.delivery.submitted.length === 1);
+    await waiting;
+    expect(t.letters).toEqual([]);
+  });
+
+  it('ends the run when decoding waits longer than the outage budget, acknowledging nothing', async () => {
+    const decoder: PayloadDecoder = { decode: () => Promise.reject(new RegistryUnavailableError('registry down')) };
+    const t = setup({ decoder, outageBudgetMs: 30_000 });
+    const waiting = t.pipeline.accept(new Event(0, { id: 'a' }));
+    await t.clock.until(() => t.fatal.length > 0, 120_000);
+    await waiting;
+    expect(t.fatal[0]).toMatchObject({ code: 'OUTAGE_BUDGET_EXHAUSTED' });
+    expect(t.letters).toEqual([]);
+    expect(t.lastCommit()).toBeUndefined();
+  });
+
+  it('on revoke commits what is done, ends the claims of queued work, and acknowledges nothing more for the old assignment', async () => {
+    const t = setup();
+    t.pipeline.accept(new Event(0, { filter: 'f' }));
+    t.pipeline.accept(new Event(1, { id: 'a', attrs: { x: '1' } }));
+    await t.clock.advance(0);
+    const claim = t.delivery.submitted[0]?.claim;
+    t.pipeline.revokeAll();
+    expect(claim?.owned).toBe(false);
+    t.delivery.settleAll({ status: 'cancelled' });
+    await t.clock.advance(0);
+    expect(t.outcomes.has(1)).toBe(false);
+    expect(t.pipeline.pending).toBe(0);
+    expect(await t.pipeline.drain(0)).toBe(true);
+  });
+
+  it('is full at max_pending or while delivery is blocked, and has room again at half the bound, without polling', async () => {
+    const t = setup({ maxPending: 4 });
+    for (let i = 0; i < 4; i++) t.pipeline.accept(new Event(i, { id: `p${i}`, attrs: { x: '1' } }));
+    expect(t.pipeline.full).toBe(true);
+    let notFull = false;
+    let room = false;
+    void t.pipeline.whenNotFull().then(() => (notFull = true));
+    void t.pipeline.whenRoom().then(() => (room = true));
+    t.delivery.submitted.shift()?.settle({ status: 'delivered' });
+    await t.clock.advance(0);
+    expect([notFull, room]).toEqual([true, false]);
+    t.delivery.submitted.shift()?.settle({ status: 'delivered' });
+    await t.clock.advance(0);
+    expect(room).toBe(true);
+
+    t.delivery.setBlocked(true);
+    expect(t.pipeline.full).toBe(true);
+    let unblocked = false;
+    void t.pipeline.whenRoom().then(() => (unblocked = true));
+    await t.clock.advance(0);
+    expect(unblocked).toBe(false);
+    t.delivery.setBlocked(false);
+    await t.clock.advance(0);
+    expect(unblocked).toBe(true);
+  });
+
+  it('drains: resolves true once everything settled, false after the timeout', async () => {
+    const t = setup();
+    t.pipeline.accept(new Event(0, { id: 'a', attrs: { x: '1' } }));
+    const timedOut = t.pipeline.drain(5000);
+    await t.clock.advance(5000);
+    expect(await timedOut).toBe(false);
+    const drained = t.pipeline.drain(5000);
+    t.delivery.settleAll();
+    await t.clock.advance(0);
+    expect(await drained).toBe(true);
+  });
+});

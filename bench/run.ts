@@ -3,6 +3,7 @@
  * Runs the named scenarios (all by default, in the order below) against the real broker and the
  * sandbox, prints a summary and records the figures in BENCHMARKS.md and bench/results.json.
  */
+import { bulk } from './scenarios/bulk.js';
 import { coalescing } from './scenarios/coalescing.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { e2eFast } from './scenarios/e2e-fast.js';
@@ -17,7 +18,7 @@ import { readResults, writeReport } from './lib/report.js';
 import type { RunContext, Scenario, ScenarioOutcome } from './lib/scenario.js';
 import { loadAverage, machine, say } from './lib/util.js';
 
-const SCENARIOS: Scenario[] = [mapping, ceiling, e2eFast, e2eLatency, naive, coalescing, memory, profile];
+const SCENARIOS: Scenario[] = [mapping, ceiling, e2eFast, e2eLatency, naive, coalescing, memory, bulk, profile];
 
 function usage(): string {
   return [

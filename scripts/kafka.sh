@@ -261,12 +261,19 @@ kill_broker() {
   rm -f "$PIDFILE"
 }
 
+# True while the process `pid` exists and is not a zombie: right after the fork it may not have
+# exec'd the server yet, so its command line does not name it, but it is starting, not stopped.
+is_alive() {
+  local stat
+  [[ $1 =~ ^[0-9]+$ ]] && stat="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ $stat != Z* ]]
+}
+
 STARTING_PID=""
 # On any exit before the broker is ready (a failure, an interruption), the JVM this start launched
 # is stopped: a half-started broker left behind would be reused by the next start.
 abandon_start() {
   trap - EXIT INT TERM
-  if [[ -n $STARTING_PID ]] && is_our_broker "$STARTING_PID"; then
+  if [[ -n $STARTING_PID ]] && is_alive "$STARTING_PID"; then
     log "stopping the Kafka process this start launched (pid $STARTING_PID)"
     kill_broker "$STARTING_PID" 10
   fi
@@ -290,7 +297,7 @@ start() {
   echo "$STARTING_PID" >"$PIDFILE"
   local deadline=$(( SECONDS + START_TIMEOUT ))
   while (( SECONDS < deadline )); do
-    if ! is_our_broker "$STARTING_PID"; then
+    if ! is_alive "$STARTING_PID"; then
       local reason; reason="$(diagnose "$from")"
       [[ -n $reason ]] || { log "last lines of $LOG:"; tail -n 30 "$LOG" >&2; reason="Kafka stopped during start-up (last lines of $LOG above)"; }
       fail "$reason"

@@ -155,13 +155,20 @@ kill_server() {
   rm -f "$(pid_file "$port")" "$(conf_file "$port")"
 }
 
+# True while the process `pid` exists and is not a zombie: right after the fork it may not have
+# exec'd the server yet, so its command line does not name it, but it is starting, not stopped.
+is_alive() {
+  local stat
+  [[ $1 =~ ^[0-9]+$ ]] && stat="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ $stat != Z* ]]
+}
+
 STARTING_PID=""
 STARTING_PORT=""
 # On any exit before the server is ready (a failure, an interruption), the server this start
 # launched is stopped: a half-started one left behind would be reused by the next start.
 abandon_start() {
   trap - EXIT INT TERM
-  if [[ -n $STARTING_PID ]] && is_our_server "$STARTING_PID" "$STARTING_PORT"; then
+  if [[ -n $STARTING_PID ]] && is_alive "$STARTING_PID"; then
     log "stopping the Redis process this start launched (pid $STARTING_PID)"
     kill_server "$STARTING_PID" "$STARTING_PORT"
   fi
@@ -194,7 +201,7 @@ launch() {
       LAUNCH=ready
       return 0
     fi
-    if ! is_our_server "$STARTING_PID" "$port"; then
+    if ! is_alive "$STARTING_PID"; then
       written="$(log_since "$port" "$from")"
       if [[ $written == *"Address already in use"* ]]; then abandon_start; LAUNCH=taken; return 0; fi
       log "last lines of $(log_file "$port"):"; tail -n 20 "$(log_file "$port")" >&2

@@ -9,7 +9,7 @@ import { createLogger } from '../../connector/observe/logger.js';
 import { createMetrics } from '../../connector/observe/metrics.js';
 import { pipelineObservers } from '../../connector/observe/pipeline-observers.js';
 import { RunStats, type RunSummary } from '../../connector/observe/run-stats.js';
-import { startSink } from '../../connector/apps/run/sink.js';
+import { startSink } from '../../connector/apps/common/kafka-sink.js';
 import { mark, serve } from './protocol.js';
 
 export interface SinkRunParams {

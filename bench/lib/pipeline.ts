@@ -12,11 +12,13 @@ export interface SandboxSetup {
   latencyMs: number;
   /** Store profiles (needed to read the final state back); otherwise Target's update-only answer. */
   createMissing: boolean;
+  /** How long bulk batches stay pending before their rows apply; the sandbox's 2 s unless given. */
+  bulkDelayMs?: number;
 }
 
 /** Starts the sandbox the way the benchmarks use it: no update log, seeded, nothing else. */
 export function benchSandbox(setup: SandboxSetup): Promise<Sandbox> {
-  return startSandbox({ latencyMs: setup.latencyMs, createMissing: setup.createMissing, recordUpdates: false, seed: 1 });
+  return startSandbox({ latencyMs: setup.latencyMs, createMissing: setup.createMissing, bulkDelayMs: setup.bulkDelayMs, recordUpdates: false, seed: 1 });
 }
 
 /** Makes sure the workload's topic exists and is full. */

@@ -139,5 +139,13 @@ export function benchWorkloads(size: (n: number, min?: number) => number) {
     } satisfies Workload,
     /** memory: a large backlog over 100,000 customers (uniform). */
     backlog: { id: 'backlog', count: size(1_000_000), partitions: 4, profiles: { kind: 'uniform', customers: 100_000 }, seed: 4 } satisfies Workload,
+    /** bulk: a large backlog over 200,000 profiles with Zipf(1) popularity, as the bulk-lane issue sets it. */
+    bulkBacklog: {
+      id: 'bulk-backlog',
+      count: size(1_000_000),
+      partitions: 4,
+      profiles: { kind: 'zipf', profiles: size(200_000, 100), exponent: 1 },
+      seed: 5,
+    } satisfies Workload,
   };
 }

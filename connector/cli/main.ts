@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `target-profile-sink` command line: one subcommand per file in ./commands. */
 import { Command } from 'commander';
+import { registerBackfill } from './commands/backfill.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiscover } from './commands/discover.js';
@@ -22,6 +23,7 @@ registerDiscover(program);
 registerWrite(program);
 registerRun(program);
 registerPreview(program);
+registerBackfill(program);
 registerReplayDeadLetters(program);
 registerSimulateTarget(program);
 registerDemo(program);

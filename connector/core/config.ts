@@ -33,6 +33,8 @@ export interface TargetConfig {
   base_url: string;
   /** Path template; `{client_code}` is replaced. */
   path: string;
+  /** Path template of the Bulk Profile Update API v2 batch endpoint. */
+  bulk_path: string;
   timeout_ms: number;
   /** What to do with values longer than 256 characters. */
   long_values: 'truncate' | 'reject' | 'allow';
@@ -57,6 +59,37 @@ export interface DeliveryConfig {
   dead_letter_topic?: string;
   commit_interval_ms: number;
   shutdown_timeout_ms: number;
+  quota_store: QuotaStoreConfig;
+  bulk: BulkConfig;
+}
+
+/** Where the account's quota is kept: each replica's share (local), or one window in Redis. */
+export interface QuotaStoreConfig {
+  kind: 'local' | 'redis';
+  /** redis only (required there). */
+  url?: string;
+  key_prefix: string;
+  tls: boolean;
+  username?: string;
+  /** Never logged. */
+  password?: string;
+}
+
+/** The bulk route (Bulk Profile Update API v2). */
+export interface BulkConfig {
+  mode: 'off' | 'auto' | 'always';
+  enter_lag: number;
+  exit_lag: number;
+  max_rows: number;
+  max_bytes: number;
+  linger_ms: number;
+  poll_interval_ms: number;
+  status_timeout_ms: number;
+  max_attempts: number;
+  /** Unlimited when absent. */
+  daily_row_quota?: number;
+  max_pending: number;
+  remember_profiles: number;
 }
 
 export interface MetricsConfig {

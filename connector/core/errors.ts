@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'DEMO_FAILED'
   | 'OUTAGE_BUDGET_EXHAUSTED'
   | 'RECORD_UNDELIVERABLE'
+  | 'BULK_ROW_FAILED'
+  | 'QUOTA_STORE_UNAVAILABLE'
   | 'INTERRUPTED';
 
 export interface ConnectorErrorOptions {
@@ -152,4 +154,24 @@ export function describeError(err: unknown): { name: string; code: string; messa
   }
   if (err instanceof Error) return { name: err.name, code: 'UNEXPECTED', message: err.message, retryable: false };
   return { name: 'Error', code: 'UNEXPECTED', message: String(err), retryable: false };
+}
+
+/** A profile's bulk row that kept failing (status `error`, or still `pending` past the status timeout) until its attempts ran out. */
+export class BulkRowError extends ConnectorError {
+  constructor(
+    message: string,
+    /** The batch that last carried the row, as Target named it (or the connector, before Target did). */
+    readonly batchId: string,
+    /** What Target last reported for the row: `error`, `pending`, or `refused` when the whole batch was. */
+    readonly rowStatus: string,
+  ) {
+    super('BULK_ROW_FAILED', message, false);
+  }
+}
+
+/** The shared quota store (Redis) did not answer; a replica keeps to its own share meanwhile. */
+export class QuotaStoreUnavailableError extends ConnectorError {
+  constructor(message: string, options: ConnectorErrorOptions = {}) {
+    super('QUOTA_STORE_UNAVAILABLE', message, true, options);
+  }
 }

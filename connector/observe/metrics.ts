@@ -5,6 +5,10 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface LiveFigures {
   pending(): number;
   ready(): boolean;
+  /** Single requests this replica may still send in the window, and the most it may send in one. */
+  quota?(): { remaining: number; limit: number } | undefined;
+  /** Age of the oldest bulk batch still waiting for its status, in milliseconds. */
+  oldestBulkPendingMs?(): number;
 }
 
 /** Every metric the connector exports; names are part of the operations contract (dashboards, alerts). */
@@ -33,8 +37,14 @@ export interface Metrics {
   ready: Gauge;
   /** Names what the live gauges read when scraped. */
   readLiveFrom(source: LiveFigures): void;
-  /** Requests left in the rolling quota window. */
+  /** Requests this replica may still send in the rolling quota window, read at every scrape. */
   quotaRemaining: Gauge;
+  /** The most requests this replica may send in one window now: its share, or the account's quota when the fleet shares it. */
+  quotaLimit: Gauge;
+  /** Requests the whole fleet holds in the shared window, as the quota store last reported (Redis store only). */
+  quotaFleetUsed: Gauge;
+  /** 1 while the shared quota store cannot be reached and this replica keeps to its own share. */
+  quotaStoreFallback: Gauge;
   /** Messages between the committed offset and the partition's end. */
   consumerLag: Gauge<'topic' | 'partition'>;
   /** 1 while the endpoint's circuit breaker is open (an outage is being waited out). */
@@ -45,6 +55,18 @@ export interface Metrics {
   retryBacklog: Gauge;
   /** Values cut to 256 characters by `long_values: truncate`, per attribute. */
   valuesTruncated: Counter<'attribute'>;
+  /** Profiles' merged updates set off, by route: single requests or bulk rows. */
+  updatesRouted: Counter<'route'>;
+  /** 1 while updates go by bulk (delivery.bulk.mode auto, behind; or always). */
+  bulkActive: Gauge;
+  /** Bulk batches, by state: submitted (accepted by Target), complete (every row reported). */
+  bulkBatches: Counter<'state'>;
+  /** Bulk rows as reported, by status: success, error, timeout (still pending past status_timeout_ms). */
+  bulkRows: Counter<'status'>;
+  /** Bytes of the batch files Target accepted. */
+  bulkBytes: Counter;
+  /** Age of the oldest batch still waiting for its status, read at every scrape. */
+  bulkOldestPending: Gauge;
 }
 
 /** A fresh registry holding every connector metric and Node's default process metrics. */
@@ -131,7 +153,30 @@ export function createMetrics(): Metrics {
     }),
     quotaRemaining: new Gauge({
       name: 'tps_quota_remaining',
-      help: 'Requests left in the rolling quota window.',
+      help: 'Requests this replica may still send in the rolling quota window.',
+      registers,
+      collect() {
+        const quota = live?.quota?.();
+        if (quota) this.set(quota.remaining);
+      },
+    }),
+    quotaLimit: new Gauge({
+      name: 'tps_quota_limit',
+      help: "The most requests this replica may send in one quota window now: its share of delivery.daily_quota (local store, or Redis unreachable), or all of it (shared in Redis).",
+      registers,
+      collect() {
+        const quota = live?.quota?.();
+        if (quota) this.set(quota.limit);
+      },
+    }),
+    quotaFleetUsed: new Gauge({
+      name: 'tps_quota_fleet_used',
+      help: 'Requests the whole fleet holds in the shared quota window, as Redis last reported (quota_store kind redis).',
+      registers,
+    }),
+    quotaStoreFallback: new Gauge({
+      name: 'tps_quota_store_fallback',
+      help: 'Whether the shared quota store (Redis) cannot be reached and this replica keeps to its own share (1) or not (0).',
       registers,
     }),
     consumerLag: new Gauge({
@@ -142,7 +187,7 @@ export function createMetrics(): Metrics {
     }),
     breakerOpen: new Gauge({
       name: 'tps_breaker_open',
-      help: 'Whether the circuit breaker of an endpoint (target, schema_registry) is open: an outage is being waited out.',
+      help: 'Whether the circuit breaker of an endpoint (target, target_bulk, schema_registry) is open: an outage is being waited out.',
       labelNames: ['endpoint'] as const,
       registers,
     }),
@@ -162,6 +207,43 @@ export function createMetrics(): Metrics {
       help: 'Attribute values cut to 256 characters (long_values: truncate), per attribute.',
       labelNames: ['attribute'] as const,
       registers,
+    }),
+    updatesRouted: new Counter({
+      name: 'tps_updates_routed_total',
+      help: "Profiles' merged updates set off, by route (single or bulk).",
+      labelNames: ['route'] as const,
+      registers,
+    }),
+    bulkActive: new Gauge({
+      name: 'tps_bulk_active',
+      help: 'Whether updates go by the Bulk Profile Update API now (1) or by single requests (0).',
+      registers,
+    }),
+    bulkBatches: new Counter({
+      name: 'tps_bulk_batches_total',
+      help: 'Bulk batches, by state: submitted (accepted by Target), complete (every row reported).',
+      labelNames: ['state'] as const,
+      registers,
+    }),
+    bulkRows: new Counter({
+      name: 'tps_bulk_rows_total',
+      help: 'Bulk rows as reported, by status: success, error, timeout (pending past status_timeout_ms).',
+      labelNames: ['status'] as const,
+      registers,
+    }),
+    bulkBytes: new Counter({
+      name: 'tps_bulk_bytes_total',
+      help: 'Bytes of the batch files Target accepted.',
+      registers,
+    }),
+    bulkOldestPending: new Gauge({
+      name: 'tps_bulk_oldest_pending_seconds',
+      help: 'Age of the oldest bulk batch still waiting for its status.',
+      registers,
+      collect() {
+        const ms = live?.oldestBulkPendingMs?.();
+        if (ms !== undefined) this.set(ms / 1000);
+      },
     }),
   };
 }

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { BreakerObserver } from '../core/delivery/circuit-breaker.js';
+import type { BulkObserver } from '../core/delivery/bulk-route.js';
+import type { FleetBudgetObserver } from '../core/delivery/fleet-budget.js';
 import type { LanesObserver } from '../core/delivery/lanes.js';
 import type { InboundEvent, PipelineObserver } from '../core/pipeline/pipeline.js';
 import type { TargetClientObserver } from '../adapters/target-http/client.js';
@@ -30,6 +32,8 @@ const WARN_EVERY_MS = 60_000;
 /** The observers of every layer a run has, fed into the metrics, the run's stats and throttled warnings. */
 export interface RunObservers<M> {
   lanes: LanesObserver;
+  bulk: BulkObserver;
+  routeChanged(bulk: boolean): void;
   client: TargetClientObserver;
   pipeline: PipelineObserver<M>;
   source: KafkaSourceObserver;
@@ -75,12 +79,32 @@ export function pipelineObservers<M>(metrics: Metrics, stats: RunStats, logger?:
         metrics.updatesCoalesced.inc();
         stats.coalesced++;
       },
-      quotaRemaining(remaining) {
-        metrics.quotaRemaining.set(remaining);
-      },
       retryBacklog(profiles) {
         metrics.retryBacklog.set(profiles);
       },
+      routed(route) {
+        metrics.updatesRouted.inc({ route });
+      },
+    },
+    bulk: {
+      batchSubmitted(_rows, bytes) {
+        metrics.bulkBatches.inc({ state: 'submitted' });
+        metrics.bulkBytes.inc(bytes);
+      },
+      batchCompleted() {
+        metrics.bulkBatches.inc({ state: 'complete' });
+      },
+      rowsReported(status, rows) {
+        metrics.bulkRows.inc({ status }, rows);
+      },
+      submitRetried(error) {
+        metrics.retries.inc({ reason: retryReason(error) });
+        stats.retries++;
+      },
+    },
+    routeChanged(bulk) {
+      metrics.bulkActive.set(bulk ? 1 : 0);
+      logger?.info({ bulk }, bulk ? 'the consumer is behind: updates go by the Bulk Profile Update API' : 'caught up: updates go by single requests again');
     },
     client: {
       replied(method, status, durationMs) {
@@ -149,6 +173,29 @@ export function breakerObserver(metrics: Metrics, logger: Logger, metricLabel: s
     closed({ endpoint, openForMs }) {
       metrics.breakerOpen.set({ endpoint: metricLabel }, 0);
       logger.warn({ endpoint, downForSeconds: Math.round(openForMs / 1000) }, `${endpoint} answers again; delivery resumed`);
+    },
+  };
+}
+
+/** Metrics and logs for the shared quota store: the fleet's use, and each fallback to this replica's share, logged once. */
+export function quotaObserver(metrics: Metrics, logger: Logger): FleetBudgetObserver {
+  const fallingBack = new Set<string>();
+  return {
+    fallback(on, budget, cause) {
+      if (on) {
+        fallingBack.add(budget);
+        logger.warn(
+          { budget, cause: describeError(cause).message },
+          `the quota store (Redis) cannot be reached: ${budget} keep to this replica's share of the quota until it answers`,
+        );
+      } else {
+        fallingBack.delete(budget);
+        logger.info({ budget }, `the quota store (Redis) answers again: ${budget} take from the fleet's budget`);
+      }
+      metrics.quotaStoreFallback.set(fallingBack.size > 0 ? 1 : 0);
+    },
+    fleetUsed(used) {
+      metrics.quotaFleetUsed.set(used);
     },
   };
 }

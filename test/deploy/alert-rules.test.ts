@@ -28,13 +28,16 @@ const readme = readFileSync(DEPLOY_README, 'utf8');
 describe('the alert rules', () => {
   const rules = loadAlertRules();
 
-  it('cover quota, lag, dead letters, circuit breakers and readiness', () => {
+  it("cover the quota (a replica's share, the shared fleet budget, the store), lag, dead letters, circuit breakers, readiness and bulk batches", () => {
     expect(alertRules(rules).map((rule) => rule.alert)).toEqual([
-      'TargetProfileSinkQuotaRunningOut',
+      'TargetProfileSinkQuotaShareRunningOut',
+      'TargetProfileSinkFleetQuotaRunningOut',
+      'TargetProfileSinkQuotaStoreFallback',
       'TargetProfileSinkConsumerLagGrowing',
       'TargetProfileSinkDeadLetters',
       'TargetProfileSinkCircuitBreakerOpen',
       'TargetProfileSinkNoReplicaReady',
+      'TargetProfileSinkBulkBatchPending',
     ]);
   });
 

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { testTempDir } from '../support/test-run.js';
-import { ALERT_TESTS_FILE, ALERTS_FILE, loadDashboard, panelQueries, type Located } from './ops-kit.js';
+import { ALERT_TESTS_FILE, ALERTS_FILE, alertRules, loadAlertRules, loadDashboard, panelQueries, type Located } from './ops-kit.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PROMTOOL_SCRIPT = join(ROOT, 'scripts/promtool.sh');
@@ -54,11 +54,62 @@ async function checkAsRules(context: TestContext, queries: readonly Located[]): 
   return runPromtool(context, ['check', 'rules', file]);
 }
 
+/** A dashboard query and the samples it must give. */
+interface QueryCase {
+  panel: string;
+  refId: string;
+  /** Each sample's labels as PromQL writes them (`{instance="a"}`), and its value. */
+  samples: Array<{ labels?: string; value: number }>;
+}
+
+/** A recording rule name for a dashboard query, so that promtool's report names the panel: `dashboard:<title>:<refId>`. */
+function recordName(panel: string, refId: string): string {
+  return `dashboard:${panel.toLowerCase().replace(/[^a-z0-9]+/g, '_')}:${refId}`;
+}
+
+/**
+ * Runs `promtool test rules` on dashboard queries: each recorded as a rule over `series` (one sample
+ * a minute, promtool's notation) and expected to give its samples at `at`.
+ */
+async function evaluateQueries(context: TestContext, series: Record<string, string>, at: string, cases: readonly QueryCase[]): Promise<{ status: number | null; output: string }> {
+  const queries = panelQueries(loadDashboard());
+  const rules = cases.map(({ panel, refId }) => {
+    const where = `panel "${panel}" query ${refId}`;
+    const query = queries.find((q) => q.where === where);
+    if (!query) throw new Error(`the dashboard has no ${where}`);
+    return { record: recordName(panel, refId), expr: asPlainPromQL(query.expr) };
+  });
+  const folder = await testTempDir('dashboard-eval');
+  await writeFile(join(folder, 'queries.yaml'), stringify({ groups: [{ name: 'dashboard', rules }] }));
+  const test = {
+    interval: '1m',
+    input_series: Object.entries(series).map(([name, values]) => ({ series: name, values })),
+    promql_expr_test: cases.map(({ panel, refId, samples }) => ({
+      expr: recordName(panel, refId),
+      eval_time: at,
+      exp_samples: samples.map(({ labels = '', value }) => ({ labels: `${recordName(panel, refId)}${labels}`, value })),
+    })),
+  };
+  await writeFile(join(folder, 'queries.test.yaml'), stringify({ rule_files: ['queries.yaml'], evaluation_interval: '1m', tests: [test] }));
+  return runPromtool(context, ['test', 'rules', join(folder, 'queries.test.yaml')]);
+}
+
+/** A replica's quota gauges, flat for 70 minutes. */
+function quotaSeries(instance: string, figures: { limit: number; remaining: number; fleetUsed: number; fallback: 0 | 1 }): Record<string, string> {
+  const labels = `{job="tps",instance="${instance}"}`;
+  return {
+    [`tps_quota_limit${labels}`]: `${figures.limit}x70`,
+    [`tps_quota_remaining${labels}`]: `${figures.remaining}x70`,
+    [`tps_quota_fleet_used${labels}`]: `${figures.fleetUsed}x70`,
+    [`tps_quota_store_fallback${labels}`]: `${figures.fallback}x70`,
+  };
+}
+
 describe('promtool', () => {
   it('loads the alert rules (promtool check rules)', (context) => {
     const { status, output } = runPromtool(context, ['check', 'rules', ALERTS_FILE]);
     expect(status, output).toBe(0);
-    expect(output).toContain('SUCCESS: 5 rules found');
+    expect(output).toContain(`SUCCESS: ${alertRules(loadAlertRules()).length} rules found`);
   });
 
   it('passes the alert rules unit tests (promtool test rules)', (context) => {
@@ -79,5 +130,59 @@ describe('promtool', () => {
     const { status, output } = await checkAsRules(context, broken);
     expect(status).not.toBe(0);
     expect(output).toMatch(/group "panel 'Requests by status' query A", rule 1, "dashboard:query_0": could not parse expression/);
+  });
+
+  it("shows the fleet's quota of the store in use: with Redis the shared window against the account's quota, not the replicas summed", async (context) => {
+    const series = {
+      // Two replicas take from the shared window (b holds 5,000 units reserved); c cannot reach Redis and keeps to its share.
+      ...quotaSeries('a', { limit: 1_000_000, remaining: 700_000, fleetUsed: 300_000, fallback: 0 }),
+      ...quotaSeries('b', { limit: 1_000_000, remaining: 705_000, fleetUsed: 300_000, fallback: 0 }),
+      ...quotaSeries('c', { limit: 250_000, remaining: 240_000, fleetUsed: 290_000, fallback: 1 }),
+    };
+    const { status, output } = await evaluateQueries(context, series, '65m', [
+      { panel: 'Quota, fleet', refId: 'A', samples: [{ value: 300_000 }] },
+      { panel: 'Quota, fleet', refId: 'B', samples: [{ value: 1_000_000 }] },
+      { panel: 'Quota, fleet', refId: 'C', samples: [] },
+      { panel: 'Quota, fleet', refId: 'D', samples: [] },
+      // Flat use: what is left now is what is left in 4 h; only the replica on its own share has a share line.
+      { panel: 'Quota left in 4 h at the current rate', refId: 'A', samples: [{ labels: '{job="tps",instance="c"}', value: 240_000 }] },
+      { panel: 'Quota left in 4 h at the current rate', refId: 'B', samples: [{ labels: '{job="tps"}', value: 700_000 }] },
+    ]);
+    expect(status, output).toBe(0);
+  });
+
+  it("shows the fleet's quota of the store in use: with the local store the replicas' use and shares summed", async (context) => {
+    const series = {
+      ...quotaSeries('c', { limit: 250_000, remaining: 200_000, fleetUsed: 0, fallback: 0 }),
+      ...quotaSeries('d', { limit: 250_000, remaining: 150_000, fleetUsed: 0, fallback: 0 }),
+      // c has 5 batches waiting for their status; d 1 of 3 (the others complete).
+      'tps_bulk_batches_total{job="tps",instance="c",state="submitted"}': '5x70',
+      'tps_bulk_batches_total{job="tps",instance="d",state="submitted"}': '3x70',
+      'tps_bulk_batches_total{job="tps",instance="d",state="complete"}': '2x70',
+    };
+    const { status, output } = await evaluateQueries(context, series, '65m', [
+      { panel: 'Quota, fleet', refId: 'A', samples: [] },
+      { panel: 'Quota, fleet', refId: 'B', samples: [] },
+      { panel: 'Quota, fleet', refId: 'C', samples: [{ value: 150_000 }] },
+      { panel: 'Quota, fleet', refId: 'D', samples: [{ value: 500_000 }] },
+      {
+        panel: 'Quota left in 4 h at the current rate',
+        refId: 'A',
+        samples: [
+          { labels: '{job="tps",instance="c"}', value: 200_000 },
+          { labels: '{job="tps",instance="d"}', value: 150_000 },
+        ],
+      },
+      { panel: 'Quota left in 4 h at the current rate', refId: 'B', samples: [] },
+      {
+        panel: 'Bulk batches waiting',
+        refId: 'A',
+        samples: [
+          { labels: '{instance="c"}', value: 5 },
+          { labels: '{instance="d"}', value: 1 },
+        ],
+      },
+    ]);
+    expect(status, output).toBe(0);
   });
 });

@@ -57,6 +57,23 @@ describe('observe server', () => {
     expect(body).toMatch(/^process_cpu_user_seconds_total \d/m);
   });
 
+  it('reads the quota gauges from the budget at every scrape', async () => {
+    const { metrics, get } = await start(() => true);
+    let quota = { remaining: 700, limit: 1000 };
+    metrics.readLiveFrom({ pending: () => 0, ready: () => true, quota: () => quota });
+    metrics.quotaFleetUsed.set(2500);
+    metrics.quotaStoreFallback.set(1);
+    let body = await (await get('/metrics')).text();
+    expect(body).toContain('tps_quota_remaining 700\n');
+    expect(body).toContain('tps_quota_limit 1000\n');
+    expect(body).toContain('tps_quota_fleet_used 2500\n');
+    expect(body).toContain('tps_quota_store_fallback 1\n');
+    quota = { remaining: 650, limit: 333 };
+    body = await (await get('/metrics')).text();
+    expect(body).toContain('tps_quota_remaining 650\n');
+    expect(body).toContain('tps_quota_limit 333\n');
+  });
+
   it('keeps registries apart so two connectors in one process do not collide', async () => {
     const a = createMetrics();
     const b = createMetrics();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../connector/observe/logger.js';
-import { startProgress } from '../../connector/observe/progress.js';
+import { runProgress, startProgress } from '../../connector/observe/progress.js';
 import { RunStats } from '../../connector/observe/run-stats.js';
 import { createStatusLine, writableAbove } from '../../connector/observe/terminal-line.js';
 
@@ -109,7 +109,7 @@ describe("run's progress line on a terminal", () => {
     });
     vi.useFakeTimers();
     const logger = createLogger({ name: 'run' });
-    const stop = startProgress(new RunStats(), { pending: () => 7, quotaRemaining: () => 99 }, logger);
+    const stop = startProgress(runProgress(new RunStats(), { pending: () => 7, quotaRemaining: () => 99 }), logger);
     vi.advanceTimersByTime(1000);
     logger.warn('retrying a request');
     vi.advanceTimersByTime(1000);

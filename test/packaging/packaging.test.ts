@@ -309,12 +309,30 @@ describe('deploy/kubernetes', () => {
     return found;
   };
 
-  const deployment = find('Deployment');
+  const deployment = find('Deployment', 'target-profile-sink');
   const spec = asMapping(deployment.spec, 'Deployment.spec');
   const pod = asMapping(asMapping(spec.template, 'template').spec, 'template.spec');
   const container = asMapping(asList(pod.containers, 'containers')[0], 'containers[0]');
   const containerEnv = asList(container.env ?? [], 'env').map((e) => asMapping(e, 'env entry'));
   const replicas = Number(spec.replicas);
+
+  /** The labels of a workload's pod template. */
+  const podLabels = (workload: Json): Json => asMapping(asMapping(asMapping(asMapping(workload.spec, 'spec').template, 'template').metadata, 'template.metadata').labels, 'template labels');
+  /** Whether `matchLabels` selects pods labelled `labels`. */
+  const selects = (matchLabels: Json, labels: Json): boolean => Object.entries(matchLabels).every(([key, value]) => labels[key] === value);
+  /** The names of the Deployments whose pods `matchLabels` selects. */
+  const selectedWorkloads = (matchLabels: Json): string[] =>
+    documents.filter((d) => d.kind === 'Deployment' && selects(matchLabels, podLabels(d))).map((d) => asText(asMapping(d.metadata, 'metadata').name, 'metadata.name'));
+  /** The Secret and key an env entry of a container reads, checked to exist in the folder. */
+  const secretKeyOf = (env: Json[], name: string): { secret: string; key: string } => {
+    const entry = env.find((e) => e.name === name);
+    const ref = asMapping(asMapping(entry?.valueFrom, `${name}.valueFrom`).secretKeyRef, `${name}.secretKeyRef`);
+    const secretName = asText(ref.name, 'secretKeyRef.name');
+    const key = asText(ref.key, 'secretKeyRef.key');
+    const secret = find('Secret', secretName);
+    expect(Object.keys({ ...asMapping(secret.stringData ?? {}, 'stringData'), ...asMapping(secret.data ?? {}, 'data') }), `Secret ${secretName}`).toContain(key);
+    return { secret: secretName, key };
+  };
 
   const configMount = (): { mountPath: string; data: Json } => {
     const args = asList(container.args ?? runtime.cmd, 'args').map((a) => asText(a, 'arg'));
@@ -339,21 +357,59 @@ describe('deploy/kubernetes', () => {
     return { config: parseConfig(source, file, env), source, env };
   };
 
-  it('parses, and the Deployment selects its own pods', () => {
-    expect(documents.map((d) => d.kind)).toEqual(expect.arrayContaining(['Deployment', 'ConfigMap', 'Secret']));
-    const labels = asMapping(asMapping(asMapping(spec.template, 'template').metadata, 'template.metadata').labels, 'labels');
-    expect(labels).toMatchObject(asMapping(asMapping(spec.selector, 'selector').matchLabels, 'matchLabels'));
+  it('parses, and each Deployment selects its own pods and no other', () => {
+    expect(documents.map((d) => d.kind)).toEqual(expect.arrayContaining(['Deployment', 'ConfigMap', 'Secret', 'Service', 'PodDisruptionBudget']));
+    for (const workload of documents.filter((d) => d.kind === 'Deployment')) {
+      const name = asText(asMapping(workload.metadata, 'metadata').name, 'metadata.name');
+      const matchLabels = asMapping(asMapping(asMapping(workload.spec, 'spec').selector, 'selector').matchLabels, `${name} matchLabels`);
+      expect(selectedWorkloads(matchLabels), `Deployment ${name} selects`).toEqual([name]);
+    }
   });
 
-  it('scales out with several replicas in one consumer group, each within its share of the daily quota', () => {
+  it("scales out with several replicas in one consumer group, sharing the account's whole quota in Redis", () => {
     const { config, source } = loadedConfig();
     expect(replicas).toBeGreaterThan(1);
     // Without an explicit group a config edit could split replicas into groups that each read everything.
     expect(asMapping(parse(source), 'config').kafka).toHaveProperty('group_id');
-    expect(config.delivery.daily_quota * replicas).toBeLessThanOrEqual(ACCOUNT_DAILY_QUOTA);
+    // The account's quota for the fleet, not a per-replica split: the replicas take from one window.
+    expect(config.delivery.daily_quota).toBe(ACCOUNT_DAILY_QUOTA);
+    expect(config.delivery.quota_store.kind).toBe('redis');
     const strategy = asMapping(asMapping(spec.strategy ?? {}, 'strategy').rollingUpdate ?? {}, 'rollingUpdate');
-    // A surge pod runs one more quota share than the arithmetic above allows.
+    // A surge pod would shrink every replica's local share (the fallback while Redis is away) for a whole window.
     expect(String(strategy.maxSurge)).toMatch(/^0%?$/);
+  });
+
+  it('points the quota store at the Redis Service of the example: one Redis pod at a time, its password from the Secret the connector reads', () => {
+    const { config } = loadedConfig();
+    const url = new URL(config.delivery.quota_store.url ?? '');
+    const service = find('Service', url.hostname);
+    const serviceSpec = asMapping(service.spec, 'Service.spec');
+    const servicePort = asList(serviceSpec.ports, 'Service ports')
+      .map((p) => asMapping(p, 'Service port'))
+      .find((p) => Number(p.port) === Number(url.port || 6379));
+    expect(servicePort, `Service ${url.hostname} has no port ${url.port}`).toBeDefined();
+    const selected = selectedWorkloads(asMapping(serviceSpec.selector, 'Service selector'));
+    expect(selected, `Service ${url.hostname} selects`).toHaveLength(1);
+    const redis = find('Deployment', selected[0]);
+    const redisSpec = asMapping(redis.spec, 'Redis Deployment spec');
+    // Two Redis pods behind the Service would keep two windows, each allowing the whole quota.
+    expect(Number(redisSpec.replicas)).toBe(1);
+    expect(asMapping(redisSpec.strategy, 'Redis strategy').type).toBe('Recreate');
+    const redisContainer = asMapping(asList(asMapping(asMapping(redisSpec.template, 'template').spec, 'template.spec').containers, 'containers')[0], 'Redis container');
+    const target = servicePort?.targetPort ?? servicePort?.port;
+    const containerPorts = asList(redisContainer.ports, 'Redis ports').map((p) => asMapping(p, 'Redis port'));
+    expect(containerPorts.some((p) => p.name === target || Number(p.containerPort) === Number(target)), `Service targetPort ${String(target)}`).toBe(true);
+    // The server's command reads the password from its environment; the connector's config from its own.
+    expect(asList(redisContainer.args ?? [], 'Redis args').join(' ')).toContain('$REDIS_PASSWORD');
+    const redisEnv = asList(redisContainer.env ?? [], 'Redis env').map((e) => asMapping(e, 'Redis env entry'));
+    expect(secretKeyOf(containerEnv, 'REDIS_PASSWORD')).toEqual(secretKeyOf(redisEnv, 'REDIS_PASSWORD'));
+  });
+
+  it('lets voluntary evictions take one connector pod at a time, and no Redis pod through that budget', () => {
+    const budget = asMapping(find('PodDisruptionBudget').spec, 'PodDisruptionBudget.spec');
+    expect(budget.maxUnavailable).toBe(1);
+    const matchLabels = asMapping(asMapping(budget.selector, 'PodDisruptionBudget selector').matchLabels, 'PodDisruptionBudget matchLabels');
+    expect(selectedWorkloads(matchLabels)).toEqual([asText(asMapping(deployment.metadata, 'metadata').name, 'metadata.name')]);
   });
 
   it('reads its config from the ConfigMap: valid against spec.json, with a mapping that loads', async () => {
@@ -367,15 +423,13 @@ describe('deploy/kubernetes', () => {
     expect((await loadMappingAsContainer(config.mapping_file, host, scratch)).length).toBeGreaterThan(0);
   });
 
-  it('takes the SASL password from a Secret through ${KAFKA_PASSWORD}, never from the ConfigMap', () => {
+  it('takes the SASL and Redis passwords from Secrets through ${KAFKA_PASSWORD} and ${REDIS_PASSWORD}, never from the ConfigMap', () => {
     const { config, source, env } = loadedConfig();
     const required = maskReferences(source).references.filter((r) => r.fallback === undefined);
     for (const ref of required) expect(Object.keys(env), `${ref.text} is not in the container's env`).toContain(ref.name);
     expect(config.kafka.sasl?.password).toBe(env.KAFKA_PASSWORD);
-    const password = containerEnv.find((e) => e.name === 'KAFKA_PASSWORD');
-    const ref = asMapping(asMapping(password?.valueFrom, 'KAFKA_PASSWORD.valueFrom').secretKeyRef, 'secretKeyRef');
-    const secret = find('Secret', asText(ref.name, 'secretKeyRef.name'));
-    expect(Object.keys({ ...asMapping(secret.stringData ?? {}, 'stringData'), ...asMapping(secret.data ?? {}, 'data') })).toContain(ref.key);
+    expect(config.delivery.quota_store.password).toBe(env.REDIS_PASSWORD);
+    for (const name of ['KAFKA_PASSWORD', 'REDIS_PASSWORD']) secretKeyOf(containerEnv, name);
   });
 
   it('probes /healthz and /readyz on the metrics port', () => {

@@ -15,7 +15,7 @@ import { createLogger } from '../../connector/observe/logger.js';
 import { createMetrics } from '../../connector/observe/metrics.js';
 import { pipelineObservers } from '../../connector/observe/pipeline-observers.js';
 import { RunStats } from '../../connector/observe/run-stats.js';
-import { startSink, type RunningSink } from '../../connector/apps/run/sink.js';
+import { startSink, type RunningSink } from '../../connector/apps/common/kafka-sink.js';
 import { retryingKafka } from '../../connector/adapters/kafka/retriable.js';
 import type { SandboxOptions } from '../../connector/tools/sandbox/options.js';
 import { startSandbox, type Sandbox } from '../../connector/tools/sandbox/server.js';

@@ -81,16 +81,34 @@ function withoutEmptyKeys(value: unknown): unknown {
 
 /** Checks between fields that JSON Schema cannot express. */
 function crossFieldProblems(data: ValidatedData, file: string, positions: DocumentPositions): SourceProblem[] {
-  const { initial_backoff_ms: initial, max_backoff_ms: max } = data.delivery;
-  if (initial <= max) return [];
-  return [
-    {
+  const problems: SourceProblem[] = [];
+  const { initial_backoff_ms: initial, max_backoff_ms: max, bulk } = data.delivery;
+  if (initial > max) {
+    problems.push({
       file,
       ...positions.valueAt(['delivery', 'initial_backoff_ms']),
       field: 'delivery.initial_backoff_ms',
       message: `must be ≤ delivery.max_backoff_ms (${max}), got ${initial}`,
-    },
-  ];
+    });
+  }
+  const store = data.delivery.quota_store;
+  if (store.kind === 'redis' && store.url === undefined) {
+    problems.push({
+      file,
+      ...positions.valueAt(['delivery', 'quota_store', 'kind']),
+      field: 'delivery.quota_store.url',
+      message: 'is required with kind: redis (e.g. redis://redis:6379)',
+    });
+  }
+  if (bulk.exit_lag >= bulk.enter_lag) {
+    problems.push({
+      file,
+      ...positions.valueAt(['delivery', 'bulk', 'exit_lag']),
+      field: 'delivery.bulk.exit_lag',
+      message: `must be below delivery.bulk.enter_lag (${bulk.enter_lag}), got ${bulk.exit_lag}: the route would flap`,
+    });
+  }
+  return problems;
 }
 
 /** Expands shorthands, fills derived defaults and makes file paths absolute. */

@@ -14,6 +14,9 @@ import { headerText } from './headers.js';
 export interface KafkaSourceObserver {
   /** The partitions this member owns from now on (none while the group rebalances). */
   assigned?(partitions: Array<{ topic: string; partition: number }>): void;
+  /** The group gave this member its partitions (possibly none): a new assignment, not the gap while the group rebalances. */
+  joined?(partitions: Array<{ topic: string; partition: number }>): void;
+  /** Events from the start of the batch just fetched to the partition's end: what this member still has to handle. */
   lag?(topic: string, partition: number, lag: number): void;
 }
 
@@ -90,6 +93,7 @@ export class KafkaSource {
       this.pipeline?.assign(owned.map((p) => ({ stream: p.topic, partition: p.partition })));
       this.joined = true;
       this.options.observer?.assigned?.(owned);
+      this.options.observer?.joined?.(owned);
       this.options.logger.info({ partitions: owned.length, memberId: e.payload.memberId }, 'joined consumer group');
     });
     this.consumer.on(REBALANCING, () => {
@@ -163,6 +167,9 @@ export class KafkaSource {
     const pipeline = this.pipeline as EventPipeline<KafkaMessage>;
     this.commitFn = commitOffsetsIfNecessary;
     const { topic, partition } = batch;
+    // Reported before the batch is handed on: its own events are part of the backlog the route decides on.
+    const first = batch.firstOffset();
+    if (first !== null) this.options.observer?.lag?.(topic, partition, Number(batch.highWatermark) - Number(first));
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.stopping) return;
       if (pipeline.full && !(await this.waitInBatch(pipeline, heartbeat))) return;
@@ -171,7 +178,6 @@ export class KafkaSource {
       if (accepted instanceof Promise) await accepted;
       resolveOffset(message.offset);
     }
-    this.options.observer?.lag?.(topic, partition, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1);
   }
 
   /**

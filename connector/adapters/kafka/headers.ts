@@ -1,6 +1,6 @@
 /** Kafka record headers: read as text, and the reason headers a dead letter carries. */
 import type { IHeaders } from 'kafkajs';
-import { describeError } from '../../core/errors.js';
+import { BulkRowError, describeError } from '../../core/errors.js';
 
 /** Where the dead event came from and why it died. */
 export interface DeadLetterReason {
@@ -22,6 +22,9 @@ export const DLQ_HEADERS = {
   sourceOffset: 'tps.source.offset',
   attempts: 'tps.attempts',
   failedAt: 'tps.failed.at',
+  /** For a bulk row that failed: the batch that last carried it, and the status Target gave it. */
+  bulkBatchId: 'tps.bulk.batch_id',
+  bulkRowStatus: 'tps.bulk.row_status',
 } as const;
 
 /** The original headers plus the reason headers; an original header of the same name is replaced. */
@@ -37,6 +40,10 @@ export function deadLetterHeaders(original: IHeaders | undefined, reason: DeadLe
     [DLQ_HEADERS.sourceOffset]: reason.offset,
     [DLQ_HEADERS.attempts]: String(reason.attempts),
     [DLQ_HEADERS.failedAt]: reason.failedAt.toISOString(),
+    ...(reason.error instanceof BulkRowError && {
+      [DLQ_HEADERS.bulkBatchId]: reason.error.batchId,
+      [DLQ_HEADERS.bulkRowStatus]: reason.error.rowStatus,
+    }),
   };
 }
 

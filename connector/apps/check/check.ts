@@ -13,6 +13,7 @@ import { httpAnswers, withoutCredentials } from './http-probe.js';
 import { probeKafka, type KafkaProbeTimeouts } from './kafka-probes.js';
 import { loadCheckedMapping, probeMappingSchemas } from './mapping-probe.js';
 import { connectionStatus, failed, passed, skipped, type ProbeResult } from './probe.js';
+import { probeQuotaStore } from './quota-store-probe.js';
 import { probeTarget } from './target-probe.js';
 import { PROCESS_OUTPUT, type CommandOutput } from '../../adapters/airbyte/command-output.js';
 import { connectionStatusMessage, protocolLine, type ConnectionStatusMessage } from '../../adapters/airbyte/messages.js';
@@ -60,6 +61,7 @@ async function probeAll(config: Config, logger: Logger, kafkaTimeouts: KafkaProb
       config.schema_registry ? probeRegistry(config.schema_registry.url) : skipped('schema registry', 'not configured'),
       'topics' in mapping ? probeMappingSchemas(mapping, registry) : mapping,
       probeTarget(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)),
+      probeQuotaStore(config.delivery, MAX_HTTP_PROBE_MS),
     ]);
     return [passed('config', `${config.source_file} is valid`), ...results.flat()];
   } finally {

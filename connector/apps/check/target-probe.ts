@@ -16,7 +16,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { TargetConfig } from '../../core/config.js';
 import { requestBuilderFor } from '../common/delivery.js';
-import { classifyReply } from '../../core/target-api/reply.js';
+import { classifyReply, snippet } from '../../core/target-api/reply.js';
 import { noAnswerReason, withoutCredentials } from './http-probe.js';
 import { failed, passed, type ProbeResult } from './probe.js';
 
@@ -43,10 +43,8 @@ export function probeUrl(target: TargetEndpointConfig): string {
 }
 
 /** The body on one line, cut and quoted, for a message. */
-function snippet(body: string): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  if (flat === '') return '(empty body)';
-  return `"${flat.length > SNIPPET_CHARS ? `${flat.slice(0, SNIPPET_CHARS)}…` : flat}"`;
+function quoted(body: string): string {
+  return body.trim() === '' ? '(empty body)' : `"${snippet(body, SNIPPET_CHARS)}"`;
 }
 
 /** Judges the answer to the probe; `endpoint` is the update URL as the user sees it. Pure. */
@@ -55,8 +53,8 @@ export function judgeTargetAnswer(answer: TargetAnswer, endpoint: string, client
   if (!answer.answered) return failed(probe, `no HTTP answer from ${endpoint}: ${answer.reason}`);
   const { status, body } = answer;
   const rejection = classifyReply(status, undefined, body);
-  if (rejection === undefined) return passed(probe, `${endpoint} accepted an update without attributes: ${snippet(body)}`);
-  const answered = `HTTP ${status} ${snippet(body)}`;
+  if (rejection === undefined) return passed(probe, `${endpoint} accepted an update without attributes: ${quoted(body)}`);
+  const answered = `HTTP ${status} ${quoted(body)}`;
   if (status >= 200 && status < 300) {
     return failed(probe, `this does not look like Adobe Target: ${endpoint} answered ${answered} instead of "true…"`);
   }

@@ -2,29 +2,43 @@
  * The delivery half every entry point shares, built from the config: request builder, Target
  * client, quota, circuit breaker and the per-profile lanes, plus the connector's retry policy.
  */
+import { TargetBulkClient } from '../../adapters/target-http/bulk-client.js';
 import { TargetClient, type TargetClientObserver } from '../../adapters/target-http/client.js';
 import type { Config } from '../../core/config.js';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { BulkRoute, type BulkObserver } from '../../core/delivery/bulk-route.js';
 import { CircuitBreaker, type BreakerObserver } from '../../core/delivery/circuit-breaker.js';
 import { Lanes, type LanesObserver } from '../../core/delivery/lanes.js';
+import type { Budget } from '../../core/delivery/budget.js';
 import { RollingQuota } from '../../core/delivery/rolling-quota.js';
+import { RoutePolicy } from '../../core/delivery/route-policy.js';
 import { RetryPolicy } from '../../core/retry.js';
 import { createRequestBuilder, type RequestBuilder } from '../../core/target-api/request-builder.js';
 
 /** The lanes and what they need, ready to deliver. */
 export interface DeliveryEngine {
   lanes: Lanes;
-  quota: RollingQuota;
+  quota: Budget;
   builder: RequestBuilder;
+  /** When updates go by bulk; absent with delivery.bulk.mode off. */
+  routePolicy: RoutePolicy | undefined;
+  /** Events the pipeline may hold now: more while updates go by bulk, whose rows settle only when their batch reports. */
+  maxPending(): number;
+  /** Age of the oldest bulk batch waiting for its status (0 without bulk). */
+  oldestBulkPendingMs(): number;
   /** Cancels the lanes' timers and closes Target's connections. */
   close(): Promise<void>;
 }
 
-/** How the engine reports: the lanes, the Target breaker's outages, the HTTP replies. */
+/** How the engine reports: the lanes, the Target breakers' outages, the HTTP replies, the bulk batches. */
 export interface DeliveryObservers {
   lanes?: LanesObserver;
   breaker?: BreakerObserver;
+  bulkBreaker?: BreakerObserver;
   client?: TargetClientObserver;
+  bulk?: BulkObserver;
+  /** The route changed: true when updates go by bulk from now on. */
+  routeChanged?(bulk: boolean): void;
   clock?: Clock;
 }
 
@@ -38,13 +52,29 @@ export function requestBuilderFor(target: Pick<Config['target'], 'base_url' | 'p
   return createRequestBuilder({ baseUrl: target.base_url, pathTemplate: target.path, clientCode: target.client_code });
 }
 
-/** Builds request builder, Target client, quota, breaker and lanes from the config. */
-export function createDeliveryEngine(config: Config, observers: DeliveryObservers = {}): DeliveryEngine {
+/** What the engine takes from: requests, and bulk rows when they have a quota. */
+export interface EngineBudgets {
+  requests: Budget;
+  rows: Budget | undefined;
+}
+
+/** The config's quotas as one process enforces them alone (write, preview: no fleet). */
+export function processBudgets(config: Config, clock: Clock = systemClock): EngineBudgets {
+  const { delivery } = config;
+  const rowQuota = delivery.bulk.daily_row_quota;
+  return {
+    requests: new RollingQuota(delivery.daily_quota, delivery.quota_window_ms, () => clock.now()),
+    rows: rowQuota === undefined ? undefined : new RollingQuota(rowQuota, delivery.quota_window_ms, () => clock.now()),
+  };
+}
+
+/** Builds request builder, Target client, breaker and lanes from the config, taking from `budgets`. */
+export function createDeliveryEngine(config: Config, observers: DeliveryObservers = {}, budgets?: EngineBudgets): DeliveryEngine {
   const clock = observers.clock ?? systemClock;
   const { delivery, target } = config;
+  const { requests: quota, rows } = budgets ?? processBudgets(config, clock);
   const builder = requestBuilderFor(target);
   const client = new TargetClient({ baseUrl: target.base_url, timeoutMs: target.timeout_ms, connections: delivery.concurrency, observer: observers.client });
-  const quota = new RollingQuota(delivery.daily_quota, delivery.quota_window_ms, () => clock.now());
   const breaker = new CircuitBreaker({
     endpoint: 'Target',
     threshold: delivery.breaker_threshold,
@@ -52,6 +82,7 @@ export function createDeliveryEngine(config: Config, observers: DeliveryObserver
     clock,
     observer: observers.breaker,
   });
+  const bulk = bulkRouteFor(config, clock, observers, rows);
   const lanes = new Lanes({
     concurrency: delivery.concurrency,
     retry: retryPolicyOf(delivery, delivery.max_attempts),
@@ -61,15 +92,50 @@ export function createDeliveryEngine(config: Config, observers: DeliveryObserver
     clock,
     buildRequests: (update) => builder.build(update),
     send: (request) => client.send(request),
+    bulk: bulk && { route: bulk.route, policy: bulk.policy },
     observer: observers.lanes,
   });
   return {
     lanes,
     quota,
     builder,
+    routePolicy: bulk?.policy,
+    maxPending: () => (bulk?.policy.bulk ? delivery.bulk.max_pending : delivery.max_pending),
+    oldestBulkPendingMs: () => bulk?.route.oldestPendingMs() ?? 0,
     async close() {
       lanes.stop();
-      await client.close();
+      await Promise.all([client.close(), bulk?.close()]);
     },
   };
+}
+
+/** The bulk route, its client and the policy that decides when it is taken; undefined with mode off. */
+function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers, rowQuota: Budget | undefined) {
+  const { delivery, target } = config;
+  const settings = delivery.bulk;
+  if (settings.mode === 'off') return undefined;
+  const client = new TargetBulkClient({
+    baseUrl: target.base_url,
+    batchPath: target.bulk_path.replaceAll('{client_code}', encodeURIComponent(target.client_code)),
+    timeoutMs: target.timeout_ms,
+    observer: observers.client,
+  });
+  const route = new BulkRoute({
+    api: client,
+    clock,
+    // A batch larger than the row quota could never be sent.
+    maxRows: Math.min(settings.max_rows, settings.daily_row_quota ?? Number.POSITIVE_INFINITY),
+    maxBytes: settings.max_bytes,
+    lingerMs: settings.linger_ms,
+    pollIntervalMs: settings.poll_interval_ms,
+    statusTimeoutMs: settings.status_timeout_ms,
+    retry: retryPolicyOf(delivery, settings.max_attempts),
+    breaker: new CircuitBreaker({ endpoint: 'Target bulk API', threshold: delivery.breaker_threshold, probePolicy: retryPolicyOf(delivery), clock, observer: observers.bulkBreaker }),
+    rowQuota,
+    rememberProfiles: settings.remember_profiles,
+    observer: observers.bulk,
+  });
+  const policy = new RoutePolicy({ mode: settings.mode, enterLag: settings.enter_lag, exitLag: settings.exit_lag });
+  if (observers.routeChanged) policy.onChange(observers.routeChanged);
+  return { route, policy, close: () => client.close() };
 }

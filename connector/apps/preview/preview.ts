@@ -16,11 +16,12 @@ import { AckTracker } from '../../core/acks/ack-tracker.js';
 import { CommitPolicy } from '../../core/acks/commit-policy.js';
 import { systemClock } from '../../core/clock.js';
 import type { Config } from '../../core/config.js';
-import type { UpdateResult } from '../../core/delivery/lanes.js';
+import type { UpdateResult } from '../../core/delivery/send-result.js';
 import { ConnectorError, describeError } from '../../core/errors.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import { EventPipeline, type EventOutcome, type InboundEvent, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
 import type { ProfileUpdate, TargetRequest } from '../../core/profile.js';
+import { BatchFileBuilder, fitsAlone, type BatchFile } from '../../core/target-api/batch-file.js';
 import type { RequestBuilder } from '../../core/target-api/request-builder.js';
 import { requestBuilderFor, retryPolicyOf } from '../common/delivery.js';
 import { topicSchemas } from '../common/topic-schemas.js';
@@ -32,6 +33,8 @@ export interface PreviewOptions {
   avro?: boolean;
   /** Topic of Avro input. */
   topic?: string;
+  /** Show the bulk batch file(s) the thirdPartyId updates would make, instead of single requests. */
+  bulk?: boolean;
 }
 
 /** Where preview writes: JSON lines to `out`, human messages to `err`. */
@@ -81,15 +84,27 @@ class PreviewEvent implements InboundEvent<number> {
   }
 }
 
-/** A delivery that sends nothing: it builds each update's requests, records them and settles at once. */
+/**
+ * A delivery that sends nothing: it builds each update's requests, records them and settles at
+ * once. With `rows`, thirdPartyId updates go to bulk rows instead, merged per profile in input
+ * order as the lanes would merge them.
+ */
 class RecordingDelivery implements UpdateDelivery {
   readonly blocked = false;
   requests: TargetRequest[] = [];
 
-  constructor(private readonly builder: RequestBuilder) {}
+  constructor(
+    private readonly builder: RequestBuilder,
+    private readonly rows?: Map<string, Record<string, string>>,
+  ) {}
 
   submit(update: ProfileUpdate, settle: (result: UpdateResult) => void): void {
     try {
+      const { identity, attributes } = update;
+      if (this.rows && identity.kind === 'mbox3rdPartyId' && fitsAlone({ id: identity.value, attributes })) {
+        this.rows.set(identity.value, { ...this.rows.get(identity.value), ...attributes });
+        return settle({ status: 'delivered' });
+      }
       this.requests.push(...this.builder.build(update));
       settle({ status: 'delivered' });
     } catch (error) {
@@ -163,6 +178,23 @@ async function openInput(options: PreviewOptions, bytes: Buffer, config: Config,
   return messageInput(bytes, topic, config, mapping);
 }
 
+/** The batch files the rows make, split at the configured limits. */
+function batchFiles(rows: Map<string, Record<string, string>>, config: Config): BatchFile[] {
+  const limits = { maxRows: config.delivery.bulk.max_rows, maxBytes: config.delivery.bulk.max_bytes };
+  const files: BatchFile[] = [];
+  let builder = new BatchFileBuilder(limits);
+  for (const [id, attributes] of rows) {
+    const row = { id, attributes };
+    if (!builder.fits(row)) {
+      files.push(builder.build());
+      builder = new BatchFileBuilder(limits);
+    }
+    builder.add(row);
+  }
+  if (builder.rows > 0) files.push(builder.build());
+  return files;
+}
+
 /** The lines one event prints, by what the pipeline made of it. */
 function linesOf(event: number, outcome: EventOutcome, requests: TargetRequest[]): unknown[] {
   switch (outcome.kind) {
@@ -178,8 +210,14 @@ function linesOf(event: number, outcome: EventOutcome, requests: TargetRequest[]
 }
 
 /** Runs the events through the pipeline one at a time, printing each one's lines; returns whether none would be dead-lettered. */
-async function previewEvents(input: PreviewInput, config: Config, mapping: CompiledMapping, print: (line: unknown) => void): Promise<boolean> {
-  const delivery = new RecordingDelivery(requestBuilderFor(config.target));
+async function previewEvents(
+  input: PreviewInput,
+  config: Config,
+  mapping: CompiledMapping,
+  print: (line: unknown) => void,
+  rows?: Map<string, Record<string, string>>,
+): Promise<boolean> {
+  const delivery = new RecordingDelivery(requestBuilderFor(config.target), rows);
   const acks = new AckTracker();
   acks.assign([{ stream: PREVIEW_INPUT, partition: 0 }]);
   let current: ((outcome: EventOutcome) => void) | undefined;
@@ -234,11 +272,15 @@ export async function runPreview(options: PreviewOptions, output: PreviewOutput 
     output.err(`${err instanceof ConnectorError ? err.message : `cannot read input: ${(err as Error).message}`}\n`);
     return 2;
   }
-  const print = (line: unknown) => output.out(`${JSON.stringify(line)}\n`);
+  // With --bulk stdout is the batch file itself, ready for `curl --data-binary`; the other lines go to stderr.
+  const print = (line: unknown) => (options.bulk ? output.err : output.out)(`${JSON.stringify(line)}\n`);
+  const rows = options.bulk ? new Map<string, Record<string, string>>() : undefined;
   let input: PreviewInput | undefined;
   try {
     input = await openInput(options, bytes, config, mapping);
-    return (await previewEvents(input, config, mapping, print)) ? 0 : 1;
+    const allMapped = await previewEvents(input, config, mapping, print, rows);
+    if (rows) for (const file of batchFiles(rows, config)) output.out(file.text);
+    return allMapped ? 0 : 1;
   } catch (err) {
     output.err(`cannot read ${options.input}: ${(err as Error).message}\n`);
     return 2;

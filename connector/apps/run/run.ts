@@ -5,13 +5,13 @@ import { ConnectorError } from '../../core/errors.js';
 import { startObserveServer, type ObserveServer } from '../../observe/http.js';
 import { createLogger, type Logger } from '../../observe/logger.js';
 import { createMetrics } from '../../observe/metrics.js';
-import { breakerObserver, pipelineObservers } from '../../observe/pipeline-observers.js';
-import { startProgress } from '../../observe/progress.js';
+import { breakerObserver, pipelineObservers, quotaObserver } from '../../observe/pipeline-observers.js';
+import { runProgress, startProgress } from '../../observe/progress.js';
 import { RunStats } from '../../observe/run-stats.js';
 import type { TruncationReport } from '../../observe/truncation-report.js';
 import { groupLag } from '../../adapters/kafka/group-lag.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
-import { startSink, type RunningSink } from './sink.js';
+import { startSink, type RunningSink } from '../common/kafka-sink.js';
 
 export interface RunOptions {
   config: string;
@@ -35,7 +35,12 @@ export async function runConnector(options: RunOptions): Promise<number> {
   const logger = createLogger({ name: 'run', level: (options.logLevel ?? 'info') as 'info' });
   let sink: RunningSink | undefined;
   const metrics = createMetrics();
-  metrics.readLiveFrom({ pending: () => sink?.pipeline.pending ?? 0, ready: () => sink?.source.ready === true });
+  metrics.readLiveFrom({
+    pending: () => sink?.pipeline.pending ?? 0,
+    ready: () => sink?.source.ready === true,
+    quota: () => sink && { remaining: sink.engine.quota.remaining(), limit: sink.budgets.requestLimit() },
+    oldestBulkPendingMs: () => sink?.engine.oldestBulkPendingMs() ?? 0,
+  });
   const stats = new RunStats();
   let observe: ObserveServer | undefined;
   let deadLetterTopic = '';
@@ -60,7 +65,9 @@ export async function runConnector(options: RunOptions): Promise<number> {
     sink = await startSink(config, logger, {
       ...observers,
       breaker: breakerObserver(metrics, logger, 'target'),
+      bulkBreaker: breakerObserver(metrics, logger, 'target_bulk'),
       registryBreaker: breakerObserver(metrics, logger, 'schema_registry'),
+      quota: quotaObserver(metrics, logger),
       mapping,
     });
   } catch (err) {
@@ -68,7 +75,7 @@ export async function runConnector(options: RunOptions): Promise<number> {
     return reportStartupError(err, logger);
   }
   const running = sink;
-  const stopProgress = startProgress(stats, { pending: () => running.pipeline.pending, quotaRemaining: () => running.engine.quota.remaining() }, logger);
+  const stopProgress = startProgress(runProgress(stats, { pending: () => running.pipeline.pending, quotaRemaining: () => running.engine.quota.remaining() }), logger);
   const stop = await waitForStop(running, options, logger);
   if (stop.fatal) logger.error({ err: stop.fatal }, 'stopping: the run cannot go on; what was not delivered stays uncommitted');
   else logger.info({ reason: stop.reason }, 'stopping: no new fetches, draining in-flight events');

@@ -11,6 +11,7 @@ export function registerPreview(program: Command): void {
     .requiredOption('--input <file>', 'events: JSON lines {"topic": "...", "value": {...}}, or Avro with --avro')
     .option('--avro', 'the input is an Avro object container file or one raw message value')
     .option('--topic <topic>', 'topic of Avro input')
+    .option('--bulk', 'print the Bulk Profile Update API batch file(s) the thirdPartyId updates would make (stdout), other lines on stderr')
     .action(async (options: PreviewOptions) => {
       // `preview ... | head` closes stdout early; that is the reader being done, not a failure.
       process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -3,18 +3,11 @@ import type { Clock } from '../clock.js';
 import { OutageBudgetError } from '../errors.js';
 import { identityKey, type ProfileUpdate, type TargetRequest } from '../profile.js';
 import type { RetryPolicy } from '../retry.js';
+import type { BulkRoute } from './bulk-route.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
-import type { RollingQuota } from './rolling-quota.js';
-import type { SendResult } from './send-result.js';
-
-/**
- * How one submitted update ended. `cancelled`: its submitter declared it no longer live (its
- * partition was handed to another member) before it was sent, so it was dropped unsent.
- */
-export type UpdateResult =
-  | { status: 'delivered' }
-  | { status: 'failed'; error: unknown; attempts: number }
-  | { status: 'cancelled' };
+import type { RoutePolicy } from './route-policy.js';
+import type { Budget } from './budget.js';
+import type { SendResult, UpdateResult } from './send-result.js';
 
 /**
  * Whether the work an update belongs to is still wanted. Its partition may move to another member
@@ -31,11 +24,12 @@ export interface LanesObserver {
   requestFinished?(request: TargetRequest, outcome: { error?: unknown; durationMs: number }): void;
   retryScheduled?(error: unknown, delayMs: number): void;
   coalesced?(): void;
-  quotaRemaining?(remaining: number): void;
   /** Profiles whose next request waits for a retry timer or for the endpoint to come back. */
   retryBacklog?(profiles: number): void;
   /** The endpoint has been down longer than the outage budget; the run must end without committing past it. */
   outageBudgetExhausted?(error: OutageBudgetError): void;
+  /** A profile's merged update set off by this route; `profile` is its identity key. */
+  routed?(route: 'single' | 'bulk', profile: string): void;
 }
 
 export interface LanesOptions {
@@ -46,15 +40,20 @@ export interface LanesOptions {
   breaker: CircuitBreaker;
   /** How long the breaker may stay open before the run gives up; unbounded when absent. */
   outageBudgetMs?: number;
-  quota: RollingQuota;
+  quota: Budget;
   clock: Clock;
   buildRequests(update: ProfileUpdate): TargetRequest[];
   /** Sends one request and says what became of it; never rejects. */
   send(request: TargetRequest): Promise<SendResult>;
+  /** The bulk route and when to take it; without it every update goes by single requests. */
+  bulk?: { route: BulkRoute; policy: RoutePolicy };
   observer?: LanesObserver;
 }
 
 type Settle = (result: UpdateResult) => void;
+
+/** Lane keys of thirdPartyId profiles start so (see identityKey). */
+const THIRD_PARTY_PREFIX = 'mbox3rdPartyId:';
 
 /** One submitted update waiting in its lane. */
 interface Entry {
@@ -69,8 +68,23 @@ interface Pending {
   entries: Entry[];
 }
 
+/** A (possibly merged) update of a profile on its way, by one route or the other. */
+type Active = SingleActive | BulkActive;
+
+/** The updates a merged update settles, and whether they are still wanted. */
+interface Covered {
+  settles: Settle[];
+  claims: Array<Claim | undefined>;
+}
+
+/** A row waiting in a bulk batch: the bulk route settles it. */
+interface BulkActive extends Covered {
+  kind: 'bulk';
+}
+
 /** The request(s) of one (possibly merged) update, sent one after another. */
-interface Active {
+interface SingleActive extends Covered {
+  kind: 'single';
   requests: TargetRequest[];
   next: number;
   /** Failures that were this request's own fault (the endpoint served others meanwhile). */
@@ -79,8 +93,12 @@ interface Active {
   failures: number;
   /** The breaker's success count when the current request was first sent or last failed. */
   healthMark: number;
-  settles: Settle[];
-  claims: Array<Claim | undefined>;
+}
+
+/** A lane's queued updates merged, ready for a route. */
+interface Merged extends Covered {
+  identity: ProfileUpdate['identity'];
+  attributes: Record<string, string>;
 }
 
 interface Lane {
@@ -120,6 +138,7 @@ export class Lanes {
 
   constructor(private readonly options: LanesOptions) {
     this.limit = pLimit(options.concurrency);
+    options.bulk?.route.onBlockedChange(() => this.blockedChanged());
   }
 
   /**
@@ -144,9 +163,14 @@ export class Lanes {
     if (!lane.active) this.schedule(lane);
   }
 
-  /** True while sending waits: the quota is spent or Target is down. Fetching should pause. */
+  /** True while sending waits: the quota is spent or Target (or its bulk endpoint) is down. Fetching should pause. */
   get blocked(): boolean {
-    return this.quotaBlocked || this.options.breaker.isOpen;
+    return this.quotaBlocked || this.options.breaker.isOpen || this.options.bulk?.route.blocked === true;
+  }
+
+  /** Sends what waits to be batched: nothing more will come soon (the pipeline is full or its input ended). */
+  flush(): void {
+    this.options.bulk?.route.flush();
   }
 
   /** Calls `listener` whenever `blocked` may have changed, so that fetching resumes without polling. */
@@ -166,6 +190,7 @@ export class Lanes {
 
   /** Cancels every timer; unsettled updates stay unsettled (their offsets are not committed). */
   stop(): void {
+    this.options.bulk?.route.stop();
     for (const cancel of this.retryTimers) cancel();
     this.retryTimers.clear();
     this.cancelProbeTimer?.();
@@ -175,11 +200,30 @@ export class Lanes {
   }
 
   private schedule(lane: Lane): void {
+    // Bulk rows take no concurrency slot: they wait for their batch, not for an answer.
+    if (!lane.active && this.options.bulk?.policy.bulk) {
+      const merged = this.merge(lane);
+      if (!merged) return;
+      if (this.options.bulk.route.accepts(merged.identity, merged.attributes)) {
+        this.startBulk(lane, merged, this.options.bulk.route);
+        return;
+      }
+      if (!this.startSingle(lane, merged)) return;
+    }
     void this.limit(() => this.sendNext(lane));
+  }
+
+  /** Hands the merged update to the bulk route as a row; the lane waits for the row's status. */
+  private startBulk(lane: Lane, merged: Merged, route: BulkRoute): void {
+    const active: BulkActive = { kind: 'bulk', settles: merged.settles, claims: merged.claims };
+    lane.active = active;
+    this.options.observer?.routed?.('bulk', lane.key);
+    route.add(merged.identity.value, merged.attributes, (result) => this.finish(lane, active, result));
   }
 
   private async sendNext(lane: Lane): Promise<void> {
     const probe = lane === this.probeLane;
+    if (lane.active?.kind === 'bulk') return;
     const active = lane.active ?? this.activate(lane);
     if (!active || this.dropDead(active)) {
       if (active) this.finish(lane, active, { status: 'cancelled' });
@@ -192,6 +236,13 @@ export class Lanes {
       return;
     }
     await this.awaitQuota();
+    if (this.dropDead(active)) {
+      // Its partition moved while it waited for quota: the new owner sends these events, newer ones after them.
+      quota.finished();
+      this.finish(lane, active, { status: 'cancelled' });
+      if (probe) this.withdrawProbe();
+      return;
+    }
     const request = active.requests[active.next] as TargetRequest;
     if (active.failures === 0) active.healthMark = breaker.successes;
     observer?.requestStarted?.(request);
@@ -204,6 +255,8 @@ export class Lanes {
       return;
     }
     observer?.requestFinished?.(request, { durationMs: clock.now() - started });
+    // An mbox call ends Target's override of earlier batches for this profile.
+    if (lane.key.startsWith(THIRD_PARTY_PREFIX)) this.options.bulk?.route.forget(lane.key.slice(THIRD_PARTY_PREFIX.length));
     if (probe) this.probeLane = undefined;
     const wasOpen = breaker.isOpen;
     breaker.recordSuccess();
@@ -219,7 +272,7 @@ export class Lanes {
   }
 
   /** Decides what a failed request does next: retry later, wait for the endpoint, or fail for good. */
-  private failed(lane: Lane, active: Active, result: Exclude<SendResult, { kind: 'acknowledged' }>, probe: boolean): void {
+  private failed(lane: Lane, active: SingleActive, result: Exclude<SendResult, { kind: 'acknowledged' }>, probe: boolean): void {
     const { breaker, retry, observer } = this.options;
     const { error } = result;
     const retryAfterMs = result.kind === 'retryable' ? result.retryAfterMs : undefined;
@@ -333,10 +386,10 @@ export class Lanes {
   }
 
   /**
-   * Turns the lane's pending updates into requests, merged in submit order (later value wins).
-   * Entries no longer live are cancelled here, before anything of theirs is sent.
+   * Takes the lane's pending updates, merged in submit order (later value wins). Entries no longer
+   * claimed are cancelled here, before anything of theirs is sent; undefined when none is left.
    */
-  private activate(lane: Lane): Active | undefined {
+  private merge(lane: Lane): Merged | undefined {
     const pending = lane.pending;
     if (!pending) return undefined;
     lane.pending = undefined;
@@ -351,21 +404,33 @@ export class Lanes {
     }
     const attributes: Record<string, string> = {};
     for (const e of live) Object.assign(attributes, e.attributes);
-    const settles = live.map((e) => e.settle);
+    return { identity: pending.identity, attributes, settles: live.map((e) => e.settle), claims: live.map((e) => e.claim) };
+  }
+
+  /** Turns a merged update into requests and makes it the lane's active one; false when there is nothing to send. */
+  private startSingle(lane: Lane, merged: Merged): boolean {
     try {
-      const requests = this.options.buildRequests({ identity: pending.identity, attributes });
+      const requests = this.options.buildRequests({ identity: merged.identity, attributes: merged.attributes });
       if (requests.length === 0) {
-        this.settleAll(settles, { status: 'delivered' });
+        this.settleAll(merged.settles, { status: 'delivered' });
         this.afterLane(lane);
-        return undefined;
+        return false;
       }
-      lane.active = { requests, next: 0, attempts: 0, failures: 0, healthMark: 0, settles, claims: live.map((e) => e.claim) };
-      return lane.active;
+      lane.active = { kind: 'single', requests, next: 0, attempts: 0, failures: 0, healthMark: 0, settles: merged.settles, claims: merged.claims };
+      this.options.observer?.routed?.('single', lane.key);
+      return true;
     } catch (error) {
-      this.settleAll(settles, { status: 'failed', error, attempts: 0 });
+      this.settleAll(merged.settles, { status: 'failed', error, attempts: 0 });
       this.afterLane(lane);
-      return undefined;
+      return false;
     }
+  }
+
+  /** The lane's next single update, merged from what is pending; undefined when nothing is to be sent. */
+  private activate(lane: Lane): SingleActive | undefined {
+    const merged = this.merge(lane);
+    if (!merged || !this.startSingle(lane, merged)) return undefined;
+    return lane.active as SingleActive;
   }
 
   /** True when no update behind the active request is live any more: sending would serve nobody. */
@@ -396,7 +461,7 @@ export class Lanes {
   }
 
   private async awaitQuota(): Promise<void> {
-    const { quota, clock, observer } = this.options;
+    const { quota, clock } = this.options;
     while (!quota.tryTake()) {
       if (!this.quotaBlocked) {
         this.quotaBlocked = true;
@@ -415,6 +480,5 @@ export class Lanes {
       this.quotaBlocked = false;
       this.blockedChanged();
     }
-    observer?.quotaRemaining?.(quota.remaining());
   }
 }

@@ -8,7 +8,8 @@ import type { AckToken, AckTracker } from '../acks/ack-tracker.js';
 import type { CommitPolicy } from '../acks/commit-policy.js';
 import type { Clock } from '../clock.js';
 import { CircuitBreaker, type BreakerObserver } from '../delivery/circuit-breaker.js';
-import type { Claim, UpdateResult } from '../delivery/lanes.js';
+import type { Claim } from '../delivery/lanes.js';
+import type { UpdateResult } from '../delivery/send-result.js';
 import { OutageBudgetError, type EventOrigin } from '../errors.js';
 import type { MappingOutcome } from '../mapping/index.js';
 import type { ProfileUpdate } from '../profile.js';
@@ -54,6 +55,8 @@ export interface UpdateDelivery {
   /** True while sending waits (quota spent, endpoint down): fetching should pause. */
   readonly blocked: boolean;
   onBlockedChange(listener: () => void): void;
+  /** Nothing more will come until something settles (the pipeline is full, or draining): send what waits to be batched. */
+  flush?(): void;
 }
 
 /** Keeps an event that failed for its own fault; resolves once it is stored (a Kafka ack), rejects when it cannot be. */
@@ -78,8 +81,8 @@ export interface PipelineOptions<M> {
   deadLetters: DeadLetterSink<M>;
   acks: AckTracker;
   commits: CommitPolicy;
-  /** Events fetched and not committed at most; beyond it `full` holds and the entry point stops reading. */
-  maxPending: number;
+  /** Events fetched and not committed at most (it may depend on the route, so it is asked each time); beyond it `full` holds and the entry point stops reading. */
+  maxPending: number | (() => number);
   /** Spaces the waits while decoding needs an unreachable service (the schema registry). */
   decodeRetry: RetryPolicy;
   decodeBreaker?: BreakerObserver;
@@ -121,7 +124,12 @@ export class EventPipeline<M> {
 
   /** True while the entry point must not hand in more: too much uncommitted, or delivery blocked. */
   get full(): boolean {
-    return this.pending >= this.options.maxPending || this.options.delivery.blocked;
+    return this.pending >= this.maxPending() || this.options.delivery.blocked;
+  }
+
+  private maxPending(): number {
+    const { maxPending } = this.options;
+    return typeof maxPending === 'number' ? maxPending : maxPending();
   }
 
   /** Takes ownership of exactly these partitions (a consumer group's new assignment). */
@@ -139,8 +147,9 @@ export class EventPipeline<M> {
     this.roomMayHaveReturned();
   }
 
-  /** Resolves once `full` no longer holds: the next event may be taken. */
+  /** Resolves once `full` no longer holds: the next event may be taken. Nothing more comes meanwhile, so delivery sends what it holds back. */
   whenNotFull(): Promise<void> {
+    this.options.delivery.flush?.();
     return this.when(() => !this.full);
   }
 
@@ -149,7 +158,7 @@ export class EventPipeline<M> {
    * so that fetching does not flap at the limit.
    */
   whenRoom(): Promise<void> {
-    return this.when(() => this.pending <= this.options.maxPending / 2 && !this.options.delivery.blocked);
+    return this.when(() => this.pending <= this.maxPending() / 2 && !this.options.delivery.blocked);
   }
 
   /**
@@ -188,6 +197,7 @@ export class EventPipeline<M> {
   async drain(timeoutMs?: number): Promise<boolean> {
     this.stopping = true;
     if (this.unsettled === 0) return true;
+    this.options.delivery.flush?.();
     const settled = new Promise<boolean>((resolve) => this.drainWaiters.push(() => resolve(true)));
     if (timeoutMs === undefined) return settled;
     let cancel: (() => void) | undefined;

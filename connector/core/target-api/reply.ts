@@ -26,7 +26,8 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-function snippet(body: string): string {
+/** The start of a reply body on one line, for an error message. */
+export function snippet(body: string, maxChars = 200): string {
   const flat = body.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat || '(empty body)';
+  return flat.length > maxChars ? `${flat.slice(0, maxChars)}…` : flat || '(empty body)';
 }

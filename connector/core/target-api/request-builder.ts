@@ -4,6 +4,7 @@
  */
 import { UnmappableEventError } from '../errors.js';
 import type { ProfileUpdate, TargetRequest } from '../profile.js';
+import { encodeComponent } from './encoding.js';
 import { MAX_GET_URL_BYTES, MAX_POST_BODY_BYTES } from './limits.js';
 
 export interface RequestBuilderOptions {
@@ -79,33 +80,6 @@ export function createRequestBuilder(options: RequestBuilderOptions): RequestBui
 }
 
 const NAME_CACHE_LIMIT = 10_000;
-
-/** The characters encodeURIComponent leaves as they are: A-Z a-z 0-9 - _ . ! ~ * ' ( ) */
-const UNRESERVED = new Uint8Array(128);
-for (const ch of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()") UNRESERVED[ch.charCodeAt(0)] = 1;
-
-/**
- * UTF-8 percent-encoding, exactly as encodeURIComponent. Text that needs no escape (most values:
- * codes, numbers, dates, hashes) comes back as it is, without the call. `label` names the
- * attribute in errors without its value.
- */
-function encodeComponent(text: string, label: string): string {
-  let plain = true;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 128 || UNRESERVED[code] === 0) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return text;
-  try {
-    return encodeURIComponent(text);
-  } catch (cause) {
-    // encodeURIComponent throws only for lone UTF-16 surrogates, which no UTF-8 request can carry.
-    throw new UnmappableEventError(`"${label}" is not well-formed Unicode text`, { cause });
-  }
-}
 
 /** Greedily fills bodies in attribute order, starting a new body when the next pair would overflow. */
 function packBodies(pairs: string[], names: string[], maxBytes: number): string[] {

@@ -12,7 +12,7 @@ import { describeError } from '../../core/errors.js';
 import { createMetrics } from '../../observe/metrics.js';
 import { pipelineObservers } from '../../observe/pipeline-observers.js';
 import { RunStats } from '../../observe/run-stats.js';
-import { startSink, type SinkObservers } from '../../apps/run/sink.js';
+import { startSink, type SinkObservers } from '../../apps/common/kafka-sink.js';
 import { startSandbox } from '../sandbox/server.js';
 import { createKafka } from '../../adapters/kafka/client.js';
 import { Cleanups } from './cleanups.js';

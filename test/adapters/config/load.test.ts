@@ -44,6 +44,7 @@ describe('parseConfig', () => {
         client_code: 'acme',
         base_url: 'https://acme.tt.omtrdc.net',
         path: '/m2/{client_code}/profile/update',
+        bulk_path: '/m2/{client_code}/v2/profile/batchUpdate',
         timeout_ms: 10000,
         long_values: 'truncate',
       },
@@ -59,6 +60,20 @@ describe('parseConfig', () => {
         max_pending: 10000,
         commit_interval_ms: 1000,
         shutdown_timeout_ms: 30000,
+        quota_store: { kind: 'local', key_prefix: 'target-profile-sink', tls: false },
+        bulk: {
+          mode: 'off',
+          enter_lag: 50000,
+          exit_lag: 5000,
+          max_rows: 500000,
+          max_bytes: 50000000,
+          linger_ms: 2000,
+          poll_interval_ms: 5000,
+          status_timeout_ms: 3600000,
+          max_attempts: 5,
+          max_pending: 200000,
+          remember_profiles: 1000000,
+        },
       },
       metrics: { port: 9464, host: '0.0.0.0' },
     } satisfies Config);
@@ -223,6 +238,17 @@ metrics:
     ]);
   });
 
+  it('checks that bulk mode returns to single updates below the backlog that turned it on', () => {
+    expect(problemsOf(`${minimal}delivery:\n  bulk: { mode: auto, enter_lag: 1000, exit_lag: 1000 }\n`)).toEqual([
+      {
+        line: 7,
+        column: 50,
+        field: 'delivery.bulk.exit_lag',
+        message: 'must be below delivery.bulk.enter_lag (1000), got 1000: the route would flap',
+      },
+    ]);
+  });
+
   it('reports YAML syntax errors with their position', () => {
     expect(problemsOf('kafka:\n  brokers: [a:1\ntarget: {}\n')).toEqual([
       expect.objectContaining({ line: 3, column: 1, message: expect.stringMatching(/^not valid YAML or JSON: /) }),
@@ -252,6 +278,7 @@ describe('the spec covers the Config type', () => {
       client_code: 'acme',
       base_url: 'http://t:8080',
       path: '/m2/client/profile/update',
+      bulk_path: '/m2/client/v2/profile/batchUpdate',
       timeout_ms: 5,
       long_values: 'allow',
       token: 't',
@@ -270,6 +297,21 @@ describe('the spec covers the Config type', () => {
       dead_letter_topic: 'dlq',
       commit_interval_ms: 8,
       shutdown_timeout_ms: 9,
+      quota_store: { kind: 'redis', url: 'redis://r:6379', key_prefix: 'p', tls: true, username: 'u', password: 'p' },
+      bulk: {
+        mode: 'auto',
+        enter_lag: 14,
+        exit_lag: 13,
+        max_rows: 15,
+        max_bytes: 16,
+        linger_ms: 17,
+        poll_interval_ms: 18,
+        status_timeout_ms: 19,
+        max_attempts: 20,
+        daily_row_quota: 21,
+        max_pending: 22,
+        remember_profiles: 23,
+      },
     },
     metrics: { port: 10, host: 'h' },
   };

@@ -48,6 +48,6 @@ describe('spec command', () => {
       }
     };
     visit(spec.connectionSpecification, '');
-    expect(secrets.sort()).toEqual(['kafka.sasl.password', 'schema_registry.password', 'target.token']);
+    expect(secrets.sort()).toEqual(['delivery.quota_store.password', 'kafka.sasl.password', 'schema_registry.password', 'target.token']);
   });
 });

@@ -81,7 +81,7 @@ describe('check against a real broker and a sandbox', () => {
       `dead-letter topic: ${prefix}.dlq does not exist; create it before running (the connector does not create topics)`,
       expect.stringMatching(new RegExp(`^Target endpoint: no HTTP answer from ${deadUrl}/m2/acme/profile/update: .*ECONNREFUSED`)) as string,
     ]);
-    expect(message.split('\n')[0]).toBe('3 of 7 checks failed');
+    expect(message.split('\n')[0]).toBe('3 of 8 checks failed');
   });
 
   it('names a mapped path missing from the local reader schema, and still checks the rest', async () => {

@@ -11,6 +11,7 @@ import { generateSampleEvents, SAMPLE_TOPICS } from '../../../connector/tools/sa
 import { loadMapping } from '../../../connector/adapters/mapping-file/load.js';
 import { framed, startFakeRegistry } from '../../support/fake-registry.js';
 import { testTempDir } from '../../support/test-run.js';
+import { parseBatchFile } from '../../../connector/tools/sandbox/batch-file.js';
 
 const example = (path: string) => fileURLToPath(new URL(`../../../examples/${path}`, import.meta.url));
 const CONFIG = example('config.yaml');
@@ -168,5 +169,34 @@ describe('the preview subcommand', () => {
     expect(process.exitCode).toBe(0);
     expect(out.trim().split('\n')).toHaveLength(6);
     expect(JSON.parse(out.split('\n')[0] as string)).toMatchObject({ method: 'GET' });
+  });
+});
+
+describe('preview --bulk', () => {
+  it('prints the batch file the thirdPartyId updates would make, one row per profile merged in input order, Target-parseable', async () => {
+    let out = '';
+    let err = '';
+    const code = await runPreview({ config: CONFIG, input: example('events/crm-customer-updated.jsonl'), bulk: true }, { out: (t) => (out += t), err: (t) => (err += t) });
+    expect(code).toBe(0);
+    const bytes = Buffer.from(out);
+    const parsed = parseBatchFile({ size: bytes.length, bytes }, { maxRows: 500_000, maxBytes: 50 * 1024 * 1024 });
+    if (!parsed.ok) throw new Error(parsed.message);
+    const { ids, names, cells } = parsed.file;
+    expect(new Set(ids).size).toBe(ids.length);
+    const rows = new Map(
+      ids.map((id, i) => [id, Object.fromEntries(names.flatMap((name, j) => (cells[i * names.length + j] ? [[name, cells[i * names.length + j]]] : [])))]),
+    );
+    const single = await preview({ input: example('events/crm-customer-updated.jsonl') });
+    // The same attributes as the single requests, merged per profile (later event wins).
+    const merged = new Map<string, Record<string, string>>();
+    for (const line of single.lines.filter((l) => l.method === 'GET')) {
+      const params = new URL(line.url as string).searchParams;
+      const id = params.get('mbox3rdPartyId') as string;
+      const attributes = Object.fromEntries([...params].filter(([k]) => k.startsWith('profile.')).map(([k, v]) => [k.slice(8), v]));
+      merged.set(id, { ...merged.get(id), ...attributes });
+    }
+    expect(rows).toEqual(merged);
+    // The skipped event is still reported, on stderr.
+    expect(err).toContain('"skipped"');
   });
 });

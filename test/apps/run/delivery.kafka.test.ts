@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SAMPLE_TOPICS, type SampleEvent } from '../../../connector/tools/sample-events.js';
 import { DLQ_HEADERS } from '../../../connector/adapters/kafka/headers.js';
 import { RunStats } from '../../../connector/observe/run-stats.js';
-import type { RunningSink } from '../../../connector/apps/run/sink.js';
+import type { RunningSink } from '../../../connector/apps/common/kafka-sink.js';
 import type { SandboxOptions } from '../../../connector/tools/sandbox/options.js';
 import {
   allCommitted,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunStats } from '../../../connector/observe/run-stats.js';
-import type { RunningSink } from '../../../connector/apps/run/sink.js';
+import type { RunningSink } from '../../../connector/apps/common/kafka-sink.js';
 import type { SandboxOptions } from '../../../connector/tools/sandbox/options.js';
 import {
   allCommitted,

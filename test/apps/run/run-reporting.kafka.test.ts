@@ -6,7 +6,7 @@ import { createLogger } from '../../../connector/observe/logger.js';
 import { createMetrics } from '../../../connector/observe/metrics.js';
 import { pipelineObservers } from '../../../connector/observe/pipeline-observers.js';
 import { RunStats } from '../../../connector/observe/run-stats.js';
-import { startSink } from '../../../connector/apps/run/sink.js';
+import { startSink } from '../../../connector/apps/common/kafka-sink.js';
 import { RUN_EXIT } from '../../../connector/apps/run/run.js';
 import { runChild } from '../../support/child-run.js';
 import {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
-import { Lanes, type Claim, type LanesOptions, type UpdateResult } from '../../../connector/core/delivery/lanes.js';
+import { Lanes, type Claim, type LanesOptions } from '../../../connector/core/delivery/lanes.js';
+import { type UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { ACKNOWLEDGED, failureOf, type SendResult } from '../../../connector/core/delivery/send-result.js';
 import { RollingQuota } from '../../../connector/core/delivery/rolling-quota.js';
 import { ConnectorError, TargetError, type OutageBudgetError } from '../../../connector/core/errors.js';
@@ -334,6 +335,23 @@ describe('Lanes', () => {
       { id: 'p', a: { v: '1' } },
       { id: 'p', a: { w: 'fresh' } },
     ]);
+  });
+
+  it('sends nothing for an update whose partition moved while it waited for quota', async () => {
+    const clock = new FakeClock();
+    const target = recordingTarget(clock);
+    const d = dispatcher(clock, target.send, { quota: new RollingQuota(1, 100, () => clock.now()) });
+    let owned = true;
+    const results = new Map<string, UpdateResult>();
+    submitTo(d, results, 'a', update('a', { x: '1' }));
+    submitTo(d, results, 'b', update('b', { x: 'stale' }), claimOf(() => owned));
+    await clock.advance(20);
+    expect(target.sent).toEqual([{ id: 'a', a: { x: '1' } }]);
+    // b waits for quota; meanwhile its partition goes to another member, which sends b's newer values.
+    owned = false;
+    await clock.until(() => results.size === 2);
+    expect(results.get('b')).toEqual({ status: 'cancelled' });
+    expect(target.sent).toEqual([{ id: 'a', a: { x: '1' } }]);
   });
 
   it('stops retrying a failed request once nothing behind it is live', async () => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { AckTracker, type AckCommit } from '../../../connector/core/acks/ack-tracker.js';
 import { CommitPolicy } from '../../../connector/core/acks/commit-policy.js';
-import type { Claim, UpdateResult } from '../../../connector/core/delivery/lanes.js';
+import type { Claim } from '../../../connector/core/delivery/lanes.js';
+import type { UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { DecodeError, RegistryUnavailableError, UnmappableEventError } from '../../../connector/core/errors.js';
 import type { MappingOutcome } from '../../../connector/core/mapping/index.js';
 import {

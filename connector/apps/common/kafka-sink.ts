@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createDecoder } from '../../adapters/avro/decoder.js';
 import { createKafka } from '../../adapters/kafka/client.js';
 import { KafkaSource, type KafkaSourceObserver } from '../../adapters/kafka/consumer.js';
+import { partitionCount } from '../../adapters/kafka/partition-count.js';
 import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { createRegistryClient } from '../../adapters/registry/registry.js';
@@ -17,7 +18,10 @@ import { deadLetterTopicOf, type Config } from '../../core/config.js';
 import type { BreakerObserver } from '../../core/delivery/circuit-breaker.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import { EventPipeline, type PipelineObserver } from '../../core/pipeline/pipeline.js';
-import { createDeliveryEngine, retryPolicyOf, type DeliveryEngine, type DeliveryObservers } from '../common/delivery.js';
+import type { FleetBudgetObserver } from '../../core/delivery/fleet-budget.js';
+import { createDeliveryEngine, retryPolicyOf, type DeliveryEngine, type DeliveryObservers } from './delivery.js';
+import { accountBudgets, type AccountBudgets } from './quota.js';
+import { ShareFollower } from './share-follower.js';
 
 /** A running `run`. */
 export interface RunningSink {
@@ -25,6 +29,8 @@ export interface RunningSink {
   groupId: string;
   topics: string[];
   engine: DeliveryEngine;
+  /** The account's budgets as this member holds them. */
+  budgets: AccountBudgets;
   source: KafkaSource;
   pipeline: EventPipeline<KafkaMessage>;
   /** Graceful stop; waits for in-flight events up to `drainMs` (default: the config's shutdown timeout); resolves with whether all settled. */
@@ -37,6 +43,8 @@ export interface SinkObservers extends DeliveryObservers {
   source?: KafkaSourceObserver;
   commits?: CommitObserver;
   registryBreaker?: BreakerObserver;
+  /** The shared quota store: fallback to this member's share, and the fleet's use. */
+  quota?: FleetBudgetObserver;
   /** The mapping, when the caller loaded (and so validated) it already. */
   mapping?: CompiledMapping;
 }
@@ -46,16 +54,23 @@ export async function startSink(config: Config, logger: Logger, observers: SinkO
   const clock = observers.clock ?? systemClock;
   const mapping = observers.mapping ?? (await loadConfiguredMapping(config));
   const fatal: { report: (error: Error) => void } = { report: () => {} };
-  const engine = createDeliveryEngine(config, {
-    ...observers,
-    lanes: { ...observers.lanes, outageBudgetExhausted: (error) => fatal.report(error) },
-  });
+  // The account's quota is the fleet's: this member's part follows the partitions it owns.
+  const budgets = accountBudgets(config, clock, observers.quota);
+  const engine = createDeliveryEngine(
+    config,
+    { ...observers, lanes: { ...observers.lanes, outageBudgetExhausted: (error) => fatal.report(error) } },
+    budgets,
+  );
   const registry = config.schema_registry && createRegistryClient(config.schema_registry);
   const decoder = createDecoder({ readerSchemas: readerSchemasOf(mapping), registry });
   const kafka = createKafka(config.kafka, logger);
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const deadLetters = new DeadLetterWriter(producer, deadLetterTopicOf(config), logger);
+  const backlog = new Backlog();
+  const admin = kafka.admin();
+  await admin.connect();
+  const share = new ShareFollower(budgets, () => partitionCount(admin, mapping.topics), logger);
   const source = new KafkaSource({
     kafka,
     groupId: config.kafka.group_id,
@@ -63,7 +78,22 @@ export async function startSink(config: Config, logger: Logger, observers: SinkO
     fromBeginning: config.kafka.from_beginning,
     sessionTimeoutMs: config.kafka.session_timeout_ms,
     logger,
-    observer: observers.source,
+    observer: {
+      ...observers.source,
+      assigned(partitions) {
+        backlog.clear();
+        observers.source?.assigned?.(partitions);
+      },
+      joined(partitions) {
+        share.owns(partitions.length);
+        observers.source?.joined?.(partitions);
+      },
+      lag(topic, partition, lag) {
+        // The route follows the backlog: bulk while far behind, single updates once caught up.
+        engine.routePolicy?.observe(backlog.set(topic, partition, lag), engine.quota.remaining());
+        observers.source?.lag?.(topic, partition, lag);
+      },
+    },
   });
   fatal.report = (error) => source.fail(error);
   const acks = new AckTracker();
@@ -88,7 +118,7 @@ export async function startSink(config: Config, logger: Logger, observers: SinkO
     deadLetters: deadLetters.sinkFor((message) => message),
     acks,
     commits,
-    maxPending: config.delivery.max_pending,
+    maxPending: engine.maxPending,
     decodeRetry: retryPolicyOf(config.delivery),
     decodeBreaker: observers.registryBreaker,
     outageBudgetMs: config.delivery.outage_budget_ms,
@@ -103,17 +133,40 @@ export async function startSink(config: Config, logger: Logger, observers: SinkO
     groupId: config.kafka.group_id,
     topics: mapping.topics,
     engine,
+    budgets,
     source,
     pipeline,
     async stop(drainMs = config.delivery.shutdown_timeout_ms) {
+      const shareClosed = share.close();
       source.stopFetching();
       const drained = await pipeline.drain(drainMs);
       commits.stop();
       await commits.flush();
       deadLetters.stop();
       await source.disconnect();
-      await Promise.all([producer.disconnect(), engine.close(), registry?.close()]);
+      await shareClosed;
+      await Promise.all([producer.disconnect(), admin.disconnect(), engine.close(), budgets.close(), registry?.close()]);
       return drained;
     },
   };
+}
+
+/** Events behind the end of each owned partition, as the consumer last saw them. */
+class Backlog {
+  private readonly lags = new Map<string, number>();
+  private total = 0;
+
+  /** Records a partition's lag; returns the backlog over all partitions. */
+  set(topic: string, partition: number, lag: number): number {
+    const key = `${partition}:${topic}`;
+    this.total += lag - (this.lags.get(key) ?? 0);
+    this.lags.set(key, lag);
+    return this.total;
+  }
+
+  /** Forgets every partition (the assignment changed). */
+  clear(): void {
+    this.lags.clear();
+    this.total = 0;
+  }
 }

@@ -1,0 +1,219 @@
+/**
+ * `backfill`: an initial load or a backlog through the Bulk Profile Update API. Reads the mapped
+ * topics from the group's committed offsets (or the earliest) to their end as it was at the
+ * start, delivers everything by bulk (mboxPC mappings by single updates), commits, prints a
+ * summary and exits. It is the `run` pipeline with the bulk route always on.
+ */
+import type { Admin, KafkaMessage } from 'kafkajs';
+import { loadConfig } from '../../adapters/config/load.js';
+import { createKafka } from '../../adapters/kafka/client.js';
+import { retryingKafka } from '../../adapters/kafka/retriable.js';
+import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
+import { deadLetterTopicOf, type Config } from '../../core/config.js';
+import { ConnectorError, describeError } from '../../core/errors.js';
+import { createLogger, type Logger } from '../../observe/logger.js';
+import { createMetrics } from '../../observe/metrics.js';
+import { breakerObserver, pipelineObservers, quotaObserver } from '../../observe/pipeline-observers.js';
+import { startProgress, type ProgressSource } from '../../observe/progress.js';
+import { RunStats } from '../../observe/run-stats.js';
+import { startSink, type RunningSink } from '../common/kafka-sink.js';
+
+export interface BackfillOptions {
+  config: string;
+  /** `committed` (default): from the group's committed offsets, the earliest for a new group; `earliest`: from the start of every partition. */
+  from?: 'earliest' | 'committed';
+  logLevel?: string;
+}
+
+/** What a backfill did, printed as one JSON line on stdout. */
+export interface BackfillSummary {
+  events: number;
+  delivered: number;
+  filtered: number;
+  deadLettered: number;
+  /** Profiles that got an update (by bulk or single). */
+  profiles: number;
+  batches: number;
+  rows: number;
+  bytes: number;
+  singleRequests: number;
+  seconds: number;
+}
+
+/** Exit codes of `backfill`, as `run`'s. */
+export const BACKFILL_EXIT = { ok: 0, failed: 1, invalid: 2, deadLettered: 3 } as const;
+
+/** The end offset of every partition of the topics, as it is now. */
+async function endOffsets(admin: Admin, topics: string[]): Promise<Map<string, number>> {
+  const ends = new Map<string, number>();
+  for (const topic of topics) {
+    for (const p of await retryingKafka(() => admin.fetchTopicOffsets(topic))) ends.set(`${p.partition}:${topic}`, Number(p.high));
+  }
+  return ends;
+}
+
+/** Refuses to start while other members consume the group: backfill must own every partition. */
+async function requireIdleGroup(admin: Admin, groupId: string): Promise<void> {
+  const { groups } = await retryingKafka(() => admin.describeGroups([groupId]));
+  const members = groups[0]?.members.length ?? 0;
+  if (members > 0) {
+    throw new ConnectorError(
+      'KAFKA_UNAVAILABLE',
+      `consumer group ${groupId} has ${members} active member(s): stop the running connector first; backfill reads every partition itself`,
+      false,
+    );
+  }
+}
+
+/** Counts of the bulk route and the profiles reached, for the summary and the progress line. */
+class BackfillCounts {
+  readonly profiles = new Set<string>();
+  batches = 0;
+  complete = 0;
+  rows = 0;
+  bytes = 0;
+  singleRequests = 0;
+}
+
+/** Runs the backfill; returns the exit code. */
+export async function runBackfill(options: BackfillOptions, out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  const logger = createLogger({ name: 'backfill', level: (options.logLevel ?? 'info') as 'info' });
+  const started = performance.now();
+  let config: Config;
+  try {
+    const loaded = await loadConfig(options.config);
+    // Every thirdPartyId update goes by bulk; a new group starts at the earliest offsets.
+    config = { ...loaded, kafka: { ...loaded.kafka, from_beginning: true }, delivery: { ...loaded.delivery, bulk: { ...loaded.delivery.bulk, mode: 'always' } } };
+  } catch (err) {
+    return reportStartupError(err, logger);
+  }
+  let sink: RunningSink | undefined;
+  const stats = new RunStats();
+  const counts = new BackfillCounts();
+  try {
+    const mapping = await loadConfiguredMapping(config);
+    const admin = createKafka(config.kafka, logger).admin();
+    await admin.connect();
+    let ends: Map<string, number>;
+    try {
+      await requireIdleGroup(admin, config.kafka.group_id);
+      if (options.from === 'earliest') {
+        for (const topic of mapping.topics) await retryingKafka(() => admin.resetOffsets({ groupId: config.kafka.group_id, topic, earliest: true }));
+      }
+      ends = await endOffsets(admin, mapping.topics);
+    } finally {
+      await admin.disconnect();
+    }
+    const remaining = new Map([...ends].filter(([, end]) => end > 0));
+    const total = [...remaining.values()].reduce((a, b) => a + b, 0);
+    let markDone: () => void = () => {};
+    const done = new Promise<void>((resolve) => (markDone = resolve));
+    // No metrics endpoint: a backfill reports through its progress line and summary.
+    const metrics = createMetrics();
+    const observers = pipelineObservers<KafkaMessage>(metrics, stats, logger);
+    sink = await startSink(config, logger, {
+      ...observers,
+      mapping,
+      breaker: breakerObserver(metrics, logger, 'target'),
+      bulkBreaker: breakerObserver(metrics, logger, 'target_bulk'),
+      quota: quotaObserver(metrics, logger),
+      lanes: {
+        ...observers.lanes,
+        routed(route, profile) {
+          counts.profiles.add(profile);
+          if (route === 'single') counts.singleRequests++;
+          observers.lanes.routed?.(route, profile);
+        },
+      },
+      bulk: {
+        ...observers.bulk,
+        batchSubmitted(rows, bytes) {
+          counts.batches++;
+          counts.rows += rows;
+          counts.bytes += bytes;
+          observers.bulk.batchSubmitted?.(rows, bytes);
+        },
+        batchCompleted(rows, ms) {
+          counts.complete++;
+          observers.bulk.batchCompleted?.(rows, ms);
+        },
+      },
+      commits: {
+        committed(commits) {
+          for (const c of commits) {
+            const key = `${c.partition}:${c.stream}`;
+            const end = remaining.get(key);
+            if (end !== undefined && Number(c.offset) >= end) remaining.delete(key);
+          }
+          if (remaining.size === 0) markDone();
+        },
+      },
+    });
+    if (remaining.size === 0) markDone();
+    const running = sink;
+    const stopProgress = startProgress(backfillProgress(stats, counts, total, started), logger);
+    const fatal = new Promise<Error>((resolve) => running.source.onFatal(resolve));
+    const ended = await Promise.race([done.then(() => undefined), fatal]);
+    stopProgress();
+    await running.stop(ended ? 0 : undefined);
+    sink = undefined;
+    if (ended) {
+      logger.error({ err: describeError(ended) }, 'backfill stopped: what was not delivered stays uncommitted; run it again to go on');
+      return BACKFILL_EXIT.failed;
+    }
+  } catch (err) {
+    await sink?.stop(0);
+    return reportStartupError(err, logger);
+  }
+  const s = stats.summary();
+  const summary: BackfillSummary = {
+    events: s.consumed,
+    delivered: s.delivered,
+    filtered: s.filtered,
+    deadLettered: s.deadLettered,
+    profiles: counts.profiles.size,
+    batches: counts.batches,
+    rows: counts.rows,
+    bytes: counts.bytes,
+    singleRequests: counts.singleRequests,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  out(`${JSON.stringify(summary)}\n`);
+  if (summary.deadLettered > 0) {
+    logger.error(
+      { deadLettered: summary.deadLettered, deadLetterTopic: deadLetterTopicOf(config) },
+      `${summary.deadLettered} event(s) went to the dead-letter topic ${deadLetterTopicOf(config)}; fix the cause and run replay-dead-letters`,
+    );
+    return BACKFILL_EXIT.deadLettered;
+  }
+  return BACKFILL_EXIT.ok;
+}
+
+/** The progress of a backfill: events committed of the backlog, rows batched, batches, and an estimate of the time left. */
+function backfillProgress(stats: RunStats, counts: BackfillCounts, total: number, started: number): ProgressSource {
+  const figures = () => {
+    const s = stats.summary();
+    const settled = s.delivered + s.filtered + s.deadLettered;
+    const elapsed = (performance.now() - started) / 1000;
+    const etaSeconds = settled > 0 && total > settled ? Math.round(((total - settled) * elapsed) / settled) : undefined;
+    return { settled, total, rows: counts.rows, batches: counts.batches, complete: counts.complete, etaSeconds };
+  };
+  return {
+    line() {
+      const f = figures();
+      const pct = f.total > 0 ? Math.floor((100 * f.settled) / f.total) : 100;
+      const bar = '#'.repeat(Math.floor(pct / 5)).padEnd(20, '.');
+      return `[${bar}] ${pct}% · ${f.settled}/${f.total} events · ${f.rows} rows batched · batches ${f.batches} submitted, ${f.complete} complete${f.etaSeconds === undefined ? '' : ` · ETA ${f.etaSeconds} s`}`;
+    },
+    fields: () => figures(),
+  };
+}
+
+function reportStartupError(err: unknown, logger: Logger): number {
+  if (err instanceof ConnectorError && !err.retryable) {
+    process.stderr.write(`${err.message}\n`);
+    return BACKFILL_EXIT.invalid;
+  }
+  logger.error({ err: describeError(err) }, 'backfill failed');
+  return BACKFILL_EXIT.failed;
+}

@@ -1,0 +1,86 @@
+/**
+ * The account's budgets as a fleet member holds them: its assignment share of the quota (local),
+ * or one shared window in Redis with the share as fallback — for single requests, and for bulk
+ * rows when `delivery.bulk.daily_row_quota` is set.
+ */
+import { RedisSharedWindow } from '../../adapters/redis/shared-window.js';
+import type { Clock } from '../../core/clock.js';
+import type { Config } from '../../core/config.js';
+import { AssignmentShare } from '../../core/delivery/assignment-share.js';
+import type { Budget } from '../../core/delivery/budget.js';
+import { FleetBudget, type FleetBudgetObserver } from '../../core/delivery/fleet-budget.js';
+import { RollingQuota } from '../../core/delivery/rolling-quota.js';
+
+/** What a fleet member takes from, and how its share follows its assignment. */
+export interface AccountBudgets {
+  requests: Budget;
+  /** Bulk rows; absent without a row quota. */
+  rows: Budget | undefined;
+  /** This member owns `owned` of the `total` partitions of the mapped topics from now on. */
+  assign(owned: number, total: number): void;
+  /** This member's limit on single requests now (its share, or the account's quota when shared). */
+  requestLimit(): number;
+  close(): Promise<void>;
+}
+
+/** How often a member falling back tries Redis again. */
+const RECONNECT_MS = 1000;
+
+/** Reserved units unused this long are dropped, so the store needs to count them only this long plus a request's timeout. */
+const POOL_TTL_MS = 1000;
+
+/** A Redis reservation of at most this share of the quota: small enough to waste little when a member dies with it. */
+const BATCH_SHARE = 1 / 200;
+
+/** The budgets the config's `delivery.quota_store` describes. */
+export function accountBudgets(config: Config, clock: Clock, observer: FleetBudgetObserver = {}): AccountBudgets {
+  const { delivery, target } = config;
+  const window = delivery.quota_window_ms;
+  const rowQuota = delivery.bulk.daily_row_quota;
+  const requestShare = new AssignmentShare(delivery.daily_quota, window, clock);
+  const rowShare = rowQuota === undefined ? undefined : new AssignmentShare(rowQuota, window, clock);
+  const store = delivery.quota_store;
+  const assign = (owned: number, total: number) => {
+    requestShare.assign(owned, total);
+    rowShare?.assign(owned, total);
+  };
+  if (store.kind === 'local') {
+    return {
+      requests: new RollingQuota(() => requestShare.limit(), window, () => clock.now()),
+      rows: rowShare && new RollingQuota(() => rowShare.limit(), window, () => clock.now()),
+      assign,
+      requestLimit: () => requestShare.limit(),
+      close: async () => {},
+    };
+  }
+  const windowStore = (name: string) =>
+    new RedisSharedWindow({
+      url: store.url as string,
+      keyPrefix: store.key_prefix,
+      name,
+      holdMs,
+      tls: store.tls || (store.url as string).startsWith('rediss://'),
+      username: store.username,
+      password: store.password,
+      timeoutMs: Math.min(2000, target.timeout_ms),
+    });
+  // A unit waits in the pool for up to POOL_TTL_MS, then its request reaches Target within the timeout.
+  const holdMs = target.timeout_ms + POOL_TTL_MS;
+  const requestStore = windowStore('requests');
+  const rowStore = rowQuota === undefined ? undefined : windowStore('bulk-rows');
+  const fleet = (name: string, storeOf: RedisSharedWindow, limit: number, share: AssignmentShare, observer: FleetBudgetObserver) =>
+    new FleetBudget({ name, store: storeOf, limit, windowMs: window, holdMs, poolTtlMs: POOL_TTL_MS, share, clock, maxBatch: Math.max(1, Math.floor(limit * BATCH_SHARE)), reconnectMs: RECONNECT_MS, observer });
+  const requests = fleet('requests', requestStore, delivery.daily_quota, requestShare, observer);
+  const rows = rowStore && rowShare && rowQuota !== undefined ? fleet('bulk rows', rowStore, rowQuota, rowShare, { fallback: observer.fallback }) : undefined;
+  return {
+    requests,
+    rows,
+    assign,
+    requestLimit: () => (requests.fallingBack ? requestShare.limit() : delivery.daily_quota),
+    async close() {
+      requests.stop();
+      rows?.stop();
+      await Promise.all([requestStore.close(), rowStore?.close()]);
+    },
+  };
+}

@@ -1,0 +1,306 @@
+/**
+ * The bulk route: profiles' merged updates become rows of batch files sent to Target's Bulk
+ * Profile Update API v2, and each row settles when the batch status reports it.
+ *
+ * - A row is settled only by its own status: `success` delivers it; `error`, or `pending` past
+ *   `statusTimeoutMs`, sends it again in a later batch, and fails it for good (dead letter) once
+ *   its attempts are spent. The lanes keep every other update of that profile behind the row.
+ * - Target lets a later batch override what an earlier batch set for the same thirdPartyId, so a
+ *   profile's row carries every attribute bulk sent it in this run (latest value per attribute).
+ *   That memory is bounded: a profile beyond it goes by single updates; a single update (an mbox
+ *   call) ends Target's override, so it ends the memory too.
+ * - A submit that fails for the endpoint (5xx, timeouts, refused) is retried without limit behind
+ *   a circuit breaker, never counted against the rows: an outage is waited out.
+ */
+import type { Clock } from '../clock.js';
+import { BulkRowError, TargetError } from '../errors.js';
+import type { ProfileIdentity } from '../profile.js';
+import type { RetryPolicy } from '../retry.js';
+import { BatchFileBuilder, fitsAlone, type BatchFile } from '../target-api/batch-file.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import type { UpdateResult } from './send-result.js';
+import type { Budget } from './budget.js';
+import type { BulkStatusResult, BulkSubmitResult } from './send-result.js';
+
+/** Target's bulk endpoints, as the route needs them. */
+export interface BulkApi {
+  submit(file: BatchFile): Promise<BulkSubmitResult>;
+  status(statusUrl: string): Promise<BulkStatusResult>;
+}
+
+/** What the route reports, for metrics and logs; every member optional. */
+export interface BulkObserver {
+  batchSubmitted?(rows: number, bytes: number): void;
+  batchCompleted?(rows: number, ms: number): void;
+  rowsReported?(status: 'success' | 'error' | 'timeout', rows: number): void;
+  submitRetried?(error: unknown, delayMs: number): void;
+}
+
+export interface BulkRouteOptions {
+  api: BulkApi;
+  clock: Clock;
+  maxRows: number;
+  maxBytes: number;
+  /** Longest a batch stays open to gather rows before it is sent. */
+  lingerMs: number;
+  pollIntervalMs: number;
+  /** A row still `pending` this long after its batch was accepted is sent again. */
+  statusTimeoutMs: number;
+  /** Spaces submit retries; its `maxAttempts` bounds a row's own failures (error, timeout, refusal). */
+  retry: RetryPolicy;
+  /** Tells an outage of the bulk endpoint apart; while open, fetching pauses. */
+  breaker: CircuitBreaker;
+  /** Rows per rolling window (`delivery.bulk.daily_row_quota`); unlimited when absent. `maxRows` must not exceed its limit. */
+  rowQuota?: Budget;
+  /** Profiles whose bulk-sent attributes are remembered; beyond it a profile goes by single updates. */
+  rememberProfiles: number;
+  observer?: BulkObserver;
+}
+
+interface Row {
+  id: string;
+  /** Every attribute the row sets: what bulk sent this profile before, overridden by the new update. */
+  attributes: Record<string, string>;
+  done: (result: UpdateResult) => void;
+  attempts: number;
+}
+
+interface OpenBatch {
+  builder: BatchFileBuilder;
+  rows: Map<string, Row>;
+  cancelLinger: () => void;
+}
+
+interface SentBatch {
+  name: string;
+  rows: Map<string, Row>;
+  rowCount: number;
+  acceptedAt: number;
+  statusUrl: string;
+}
+
+export class BulkRoute {
+  private readonly remembered = new Map<string, Record<string, string>>();
+  private open: OpenBatch | undefined;
+  private readonly pending = new Set<SentBatch>();
+  private readonly timers = new Set<() => void>();
+  private batches = 0;
+  private stopped = false;
+  private readonly blockedListeners: Array<() => void> = [];
+
+  constructor(private readonly options: BulkRouteOptions) {}
+
+  /** True while the bulk endpoint is down: sending waits, fetching should pause. */
+  get blocked(): boolean {
+    return this.options.breaker.isOpen;
+  }
+
+  /** Calls `listener` whenever `blocked` may have changed. */
+  onBlockedChange(listener: () => void): void {
+    this.blockedListeners.push(listener);
+  }
+
+  /** Whether this profile's merged update can go by bulk: a thirdPartyId whose row fits alone, with room to remember it. */
+  accepts(identity: ProfileIdentity, attributes: Record<string, string>): boolean {
+    if (identity.kind !== 'mbox3rdPartyId') return false;
+    const known = this.remembered.get(identity.value);
+    if (!known && this.remembered.size >= this.options.rememberProfiles) return false;
+    return fitsAlone({ id: identity.value, attributes: { ...known, ...attributes } }, this.limits());
+  }
+
+  /** Queues a profile's update as a row; `done` is called once, when the row succeeded or failed for good. */
+  add(id: string, attributes: Record<string, string>, done: (result: UpdateResult) => void): void {
+    this.enqueue({ id, attributes: { ...this.remembered.get(id), ...attributes }, done, attempts: 0 });
+  }
+
+  /** A single update reached this profile: Target no longer lets a later batch override the earlier one's properties. */
+  forget(id: string): void {
+    this.remembered.delete(id);
+  }
+
+  /** Sends the open batch now: nothing more will join it soon (the pipeline is full, or the input ended). */
+  flush(): void {
+    const batch = this.open;
+    if (!batch || batch.rows.size === 0) return;
+    this.open = undefined;
+    batch.cancelLinger();
+    void this.send(batch);
+  }
+
+  /** Cancels every timer; rows not yet settled stay unsettled (their offsets are not committed). */
+  stop(): void {
+    this.stopped = true;
+    this.open?.cancelLinger();
+    for (const cancel of this.timers) cancel();
+    this.timers.clear();
+  }
+
+  private blockedChanged(): void {
+    for (const listener of this.blockedListeners) listener();
+  }
+
+  private limits(): { maxRows: number; maxBytes: number } {
+    return { maxRows: this.options.maxRows, maxBytes: this.options.maxBytes };
+  }
+
+  private enqueue(row: Row): void {
+    const entry = { id: row.id, attributes: row.attributes };
+    if (this.open && !this.open.builder.fits(entry)) this.flush();
+    if (!this.open) this.open = this.openBatch();
+    this.open.builder.add(entry);
+    this.open.rows.set(row.id, row);
+    if (this.open.builder.rows >= this.limits().maxRows) this.flush();
+  }
+
+  private openBatch(): OpenBatch {
+    const batch: OpenBatch = { builder: new BatchFileBuilder(this.limits()), rows: new Map(), cancelLinger: () => {} };
+    batch.cancelLinger = this.later(this.options.lingerMs, () => {
+      if (this.open === batch) this.flush();
+    });
+    return batch;
+  }
+
+  /** Submits a batch until Target accepts it (waiting out outages), then polls its status. */
+  private async send(batch: OpenBatch): Promise<void> {
+    const file = batch.builder.build();
+    const rows = batch.rows;
+    const name = `batch ${++this.batches}`;
+    const { api, breaker, retry, rowQuota, clock, observer } = this.options;
+    for (let failures = 0; ; ) {
+      // Taken for every attempt: a budget shared by the fleet holds rows only for a while, and a
+      // failed submit may still have counted at Target.
+      if (rowQuota) {
+        while (!rowQuota.tryTake(rows.size)) {
+          if (!(await this.wait(rowQuota.msUntilAvailable(rows.size)))) return;
+        }
+      }
+      const result = await api.submit(file);
+      rowQuota?.finished(rows.size);
+      if (this.stopped) return;
+      if (result.kind === 'accepted') {
+        if (breaker.isOpen) {
+          breaker.recordSuccess();
+          this.blockedChanged();
+        } else breaker.recordSuccess();
+        observer?.batchSubmitted?.(rows.size, file.bytes);
+        this.poll({ name, rows, rowCount: rows.size, acceptedAt: clock.now(), statusUrl: result.statusUrl });
+        return;
+      }
+      if (result.kind === 'permanent') {
+        // Refused as a whole (e.g. success=false): every row tries again, and counts it.
+        for (const row of rows.values()) this.rowFailed(row, name, 'refused', result.error);
+        return;
+      }
+      failures++;
+      const wasOpen = breaker.isOpen;
+      breaker.recordFailure(result.error, wasOpen, result.retryAfterMs);
+      if (!wasOpen && breaker.isOpen) this.blockedChanged();
+      const delay = breaker.probeDueInMs() ?? retry.delay(failures, result.retryAfterMs);
+      observer?.submitRetried?.(result.error, delay);
+      if (!(await this.wait(delay))) return;
+      breaker.startProbe();
+    }
+  }
+
+  /** Polls a batch's status every poll interval until each of its rows has settled. */
+  private poll(batch: SentBatch): void {
+    this.pending.add(batch);
+    const { api, clock, pollIntervalMs, statusTimeoutMs, observer } = this.options;
+    let failures = 0;
+    const check = async (): Promise<void> => {
+      const result = await api.status(batch.statusUrl);
+      if (this.stopped) return;
+      if (result.kind === 'retryable') {
+        // The status endpoint is down: the rows are Target's now, ask again later.
+        this.later(this.options.retry.delay(++failures, result.retryAfterMs), () => void check());
+        return;
+      }
+      failures = 0;
+      const timedOut = clock.now() - batch.acceptedAt >= statusTimeoutMs;
+      let succeeded = 0;
+      let failed = 0;
+      let expired = 0;
+      for (const [id, row] of batch.rows) {
+        const status = result.kind === 'report' ? (result.rows.get(id) ?? 'pending') : 'error';
+        if (status === 'success') {
+          batch.rows.delete(id);
+          this.remember(row);
+          row.done({ status: 'delivered' });
+          succeeded++;
+        } else if (status === 'error') {
+          batch.rows.delete(id);
+          this.rowFailed(row, result.kind === 'report' ? (result.batchId ?? batch.name) : batch.name, 'error', result.kind === 'permanent' ? result.error : undefined);
+          failed++;
+        } else if (timedOut) {
+          batch.rows.delete(id);
+          this.rowFailed(row, result.kind === 'report' ? (result.batchId ?? batch.name) : batch.name, 'pending');
+          expired++;
+        }
+      }
+      if (succeeded > 0) observer?.rowsReported?.('success', succeeded);
+      if (failed > 0) observer?.rowsReported?.('error', failed);
+      if (expired > 0) observer?.rowsReported?.('timeout', expired);
+      if (batch.rows.size === 0) {
+        this.pending.delete(batch);
+        observer?.batchCompleted?.(batch.rowCount, clock.now() - batch.acceptedAt);
+      } else {
+        this.later(pollIntervalMs, () => void check());
+      }
+    };
+    this.later(pollIntervalMs, () => void check());
+  }
+
+  /** A row that did not succeed: sent again in a later batch, or failed for good once its attempts are spent. */
+  private rowFailed(row: Row, batchId: string, rowStatus: string, cause?: unknown): void {
+    row.attempts++;
+    if (!this.options.retry.exhausted(row.attempts)) {
+      this.enqueue(row);
+      return;
+    }
+    const why =
+      rowStatus === 'pending'
+        ? `still pending ${this.options.statusTimeoutMs} ms after its batch was accepted`
+        : rowStatus === 'refused'
+          ? `its batch was refused: ${cause instanceof TargetError ? cause.message : String(cause)}`
+          : 'Target reported error';
+    row.done({
+      status: 'failed',
+      error: new BulkRowError(`bulk row for thirdPartyId ${row.id} failed ${row.attempts} time(s); last in ${batchId}: ${why}`, batchId, rowStatus),
+      attempts: row.attempts,
+    });
+  }
+
+  private remember(row: Row): void {
+    // Re-inserted, so that the map's order stays oldest-first should a bound ever evict by age.
+    this.remembered.delete(row.id);
+    this.remembered.set(row.id, row.attributes);
+  }
+
+  /** Age of the oldest batch still waiting for its status (0 when none): asked when scraped, so it grows while the status endpoint is down too. */
+  oldestPendingMs(): number {
+    let oldest = 0;
+    const now = this.options.clock.now();
+    for (const batch of this.pending) oldest = Math.max(oldest, now - batch.acceptedAt);
+    return oldest;
+  }
+
+  private later(ms: number, fn: () => void): () => void {
+    const cancel = this.options.clock.schedule(ms, () => {
+      this.timers.delete(cancel);
+      fn();
+    });
+    this.timers.add(cancel);
+    return () => {
+      this.timers.delete(cancel);
+      cancel();
+    };
+  }
+
+  /** Resolves true after `ms`, or false when the route stops first. */
+  private wait(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.stopped) return resolve(false);
+      this.later(ms, () => resolve(!this.stopped));
+    });
+  }
+}

@@ -3,7 +3,7 @@
  * (startSink with the Prometheus metrics and run stats observers), plus timing hooks. Reports
  * once every partition's committed offset reaches the given end, then stops the sink cleanly.
  */
-import type { KafkaMessage } from 'kafkajs';
+import type { SourceRecord } from '../../connector/adapters/kafka/consumer.js';
 import { loadConfig } from '../../connector/adapters/config/load.js';
 import { createLogger } from '../../connector/observe/logger.js';
 import { createMetrics } from '../../connector/observe/metrics.js';
@@ -66,7 +66,7 @@ serve<SinkRunParams, SinkRunResult>(async (params, ready) => {
   const config = await loadConfig(params.configPath);
   const logger = createLogger({ level: 'warn', pretty: false });
   const stats = new RunStats();
-  const base = pipelineObservers<KafkaMessage>(createMetrics(), stats);
+  const base = pipelineObservers<SourceRecord>(createMetrics(), stats);
 
   const remaining = new Map(params.ends.filter(([, , end]) => end > 0).map(([t, p, end]) => [`${t}|${p}`, end]));
   let firstEventAt: number | undefined;

@@ -19,9 +19,8 @@ import { startSink, type RunningSink } from '../../connector/apps/common/kafka-s
 import { retryingKafka } from '../../connector/adapters/kafka/retriable.js';
 import type { SandboxOptions } from '../../connector/tools/sandbox/options.js';
 import { startSandbox, type Sandbox } from '../../connector/tools/sandbox/server.js';
-import type { KafkaSourceObserver } from '../../connector/adapters/kafka/consumer.js';
+import type { KafkaSourceObserver, SourceRecord } from '../../connector/adapters/kafka/consumer.js';
 import type { CommitObserver } from '../../connector/core/acks/commit-policy.js';
-import type { KafkaMessage } from 'kafkajs';
 import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent, type SampleTopic } from '../../connector/tools/sample-events.js';
 import type { Decimal } from '../../connector/core/values.js';
 import { createTopics, testBrokers, testKafka } from './kafka.js';
@@ -370,7 +369,7 @@ export interface TestSinkHooks {
 
 /** Runs the connector in this process with metrics and stats wired, plus extra hooks. */
 export async function startTestSink(configPath: string, stats = new RunStats(), extra: TestSinkHooks = {}): Promise<RunningSink> {
-  const observers = pipelineObservers<KafkaMessage>(createMetrics(), stats);
+  const observers = pipelineObservers<SourceRecord>(createMetrics(), stats);
   return startSink(await loadConfig(configPath), createLogger({ level: 'error', pretty: false }), {
     ...observers,
     source: { ...observers.source, ...extra.source },

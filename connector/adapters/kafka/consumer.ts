@@ -3,7 +3,7 @@
  * group's rebalance and crash callbacks. Everything an event goes through after it is fetched
  * lives in the pipeline (core/pipeline); what is committed and when, in the commit policy.
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Offsets } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Offsets } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { AckCommit } from '../../core/acks/ack-tracker.js';
 import { describeError } from '../../core/errors.js';
@@ -30,24 +30,52 @@ export interface KafkaSourceOptions {
   observer?: KafkaSourceObserver;
 }
 
+/**
+ * What a fetched record keeps while its event is in flight: what its dead letter needs, copied
+ * out of the fetch response — kafkajs hands out slices of the response's buffer, and one held
+ * slice would keep the whole response in memory.
+ */
+export interface SourceRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: IHeaders;
+}
+
+/** A copy of `buffer` that holds nothing else alive. */
+const own = (buffer: Buffer | null): Buffer | null => (buffer === null ? null : Buffer.from(buffer));
+
+/** The record's headers, their values copied out of the fetch response; undefined when it has none (most records: no object held per event). */
+function ownHeaders(headers: IHeaders | undefined): IHeaders | undefined {
+  if (headers === undefined) return undefined;
+  let copy: IHeaders | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    copy ??= {};
+    copy[name] = Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? v : Buffer.from(v))) : typeof value === 'string' ? value : Buffer.from(value);
+  }
+  return copy;
+}
+
 /** A fetched record as the pipeline takes it. */
-class KafkaEvent implements InboundEvent<KafkaMessage> {
+class KafkaEvent implements InboundEvent<SourceRecord> {
   readonly input: string;
   readonly offset: number;
   readonly payload: Buffer | null;
+  readonly message: SourceRecord;
 
   constructor(
     readonly topic: string,
     readonly partition: number,
-    readonly message: KafkaMessage,
+    fetched: KafkaMessage,
   ) {
     this.input = topic;
-    this.offset = Number(message.offset);
-    this.payload = message.value;
+    this.offset = Number(fetched.offset);
+    this.message = { key: own(fetched.key), value: own(fetched.value), headers: ownHeaders(fetched.headers) };
+    this.payload = this.message.value;
   }
 
   header(name: string): string | undefined {
-    return this.message.headers === undefined ? undefined : headerText(this.message.headers, name);
+    return headerText(this.message.headers, name);
   }
 }
 
@@ -67,7 +95,7 @@ const SLOW_JOIN_MS = 3000;
  */
 export class KafkaSource {
   private readonly consumer: Consumer;
-  private pipeline: EventPipeline<KafkaMessage> | undefined;
+  private pipeline: EventPipeline<SourceRecord> | undefined;
   private commitFn: CommitFn | undefined;
   private slowJoinTimer: NodeJS.Timeout | undefined;
   private paused = false;
@@ -122,7 +150,7 @@ export class KafkaSource {
   }
 
   /** Connects, subscribes and feeds `pipeline`; resolves once the group is joined and consuming. */
-  async start(pipeline: EventPipeline<KafkaMessage>): Promise<void> {
+  async start(pipeline: EventPipeline<SourceRecord>): Promise<void> {
     this.pipeline = pipeline;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
@@ -164,7 +192,7 @@ export class KafkaSource {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
-    const pipeline = this.pipeline as EventPipeline<KafkaMessage>;
+    const pipeline = this.pipeline as EventPipeline<SourceRecord>;
     this.commitFn = commitOffsetsIfNecessary;
     const { topic, partition } = batch;
     // Reported before the batch is handed on: its own events are part of the backlog the route decides on.
@@ -185,7 +213,7 @@ export class KafkaSource {
    * interval, and waiting here resumes at once where pause/resume costs a refetch. A longer wait
    * (quota spent, Target down) pauses the topics instead, so the batch returns and the group stays calm.
    */
-  private async waitInBatch(pipeline: EventPipeline<KafkaMessage>, heartbeat: () => Promise<void>): Promise<boolean> {
+  private async waitInBatch(pipeline: EventPipeline<SourceRecord>, heartbeat: () => Promise<void>): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const room = await Promise.race([
       pipeline.whenNotFull().then(() => true),

@@ -4,9 +4,10 @@
  * start, delivers everything by bulk (mboxPC mappings by single updates), commits, prints a
  * summary and exits. It is the `run` pipeline with the bulk route always on.
  */
-import type { Admin, KafkaMessage } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { loadConfig } from '../../adapters/config/load.js';
 import { createKafka } from '../../adapters/kafka/client.js';
+import type { SourceRecord } from '../../adapters/kafka/consumer.js';
 import { retryingKafka } from '../../adapters/kafka/retriable.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { deadLetterTopicOf, type Config } from '../../core/config.js';
@@ -50,6 +51,12 @@ async function endOffsets(admin: Admin, topics: string[]): Promise<Map<string, n
     for (const p of await retryingKafka(() => admin.fetchTopicOffsets(topic))) ends.set(`${p.partition}:${topic}`, Number(p.high));
   }
   return ends;
+}
+
+/** Whether the group has committed an offset for any partition of the topics. */
+async function hasCommittedOffsets(admin: Admin, groupId: string, topics: string[]): Promise<boolean> {
+  const committed = await retryingKafka(() => admin.fetchOffsets({ groupId, topics }));
+  return committed.some((t) => t.partitions.some((p) => Number(p.offset) >= 0));
 }
 
 /** Refuses to start while other members consume the group: backfill must own every partition. */
@@ -97,7 +104,9 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
     let ends: Map<string, number>;
     try {
       await requireIdleGroup(admin, config.kafka.group_id);
-      if (options.from === 'earliest') {
+      // A group without committed offsets starts at the earliest anyway (from_beginning), and
+      // resetting one costs a join of its own.
+      if (options.from === 'earliest' && (await hasCommittedOffsets(admin, config.kafka.group_id, mapping.topics))) {
         for (const topic of mapping.topics) await retryingKafka(() => admin.resetOffsets({ groupId: config.kafka.group_id, topic, earliest: true }));
       }
       ends = await endOffsets(admin, mapping.topics);
@@ -110,7 +119,7 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
     const done = new Promise<void>((resolve) => (markDone = resolve));
     // No metrics endpoint: a backfill reports through its progress line and summary.
     const metrics = createMetrics();
-    const observers = pipelineObservers<KafkaMessage>(metrics, stats, logger);
+    const observers = pipelineObservers<SourceRecord>(metrics, stats, logger);
     sink = await startSink(config, logger, {
       ...observers,
       mapping,

@@ -2,11 +2,11 @@
  * `run` wired up: the Kafka consumer feeding the event pipeline, which delivers through the
  * lanes and dead-letters to Kafka, committing offsets through the commit policy.
  */
-import { Partitioners, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createDecoder } from '../../adapters/avro/decoder.js';
 import { createKafka } from '../../adapters/kafka/client.js';
-import { KafkaSource, type KafkaSourceObserver } from '../../adapters/kafka/consumer.js';
+import { KafkaSource, type KafkaSourceObserver, type SourceRecord } from '../../adapters/kafka/consumer.js';
 import { partitionCount } from '../../adapters/kafka/partition-count.js';
 import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
@@ -32,14 +32,14 @@ export interface RunningSink {
   /** The account's budgets as this member holds them. */
   budgets: AccountBudgets;
   source: KafkaSource;
-  pipeline: EventPipeline<KafkaMessage>;
+  pipeline: EventPipeline<SourceRecord>;
   /** Graceful stop; waits for in-flight events up to `drainMs` (default: the config's shutdown timeout); resolves with whether all settled. */
   stop(drainMs?: number): Promise<boolean>;
 }
 
 /** How a run reports, layer by layer; every member optional. */
 export interface SinkObservers extends DeliveryObservers {
-  pipeline?: PipelineObserver<KafkaMessage>;
+  pipeline?: PipelineObserver<SourceRecord>;
   source?: KafkaSourceObserver;
   commits?: CommitObserver;
   registryBreaker?: BreakerObserver;
@@ -111,7 +111,7 @@ export async function startSink(config: Config, logger: Logger, observers: SinkO
       },
     },
   });
-  const pipeline = new EventPipeline<KafkaMessage>({
+  const pipeline = new EventPipeline<SourceRecord>({
     decoder,
     mapper: mapping,
     delivery: engine.lanes,

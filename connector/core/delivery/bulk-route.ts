@@ -80,7 +80,8 @@ interface SentBatch {
 }
 
 export class BulkRoute {
-  private readonly remembered = new Map<string, Record<string, string>>();
+  /** Each profile's bulk-sent attributes as JSON: one string costs a fraction of an object per profile. */
+  private readonly remembered = new Map<string, string>();
   private open: OpenBatch | undefined;
   private readonly pending = new Set<SentBatch>();
   private readonly timers = new Set<() => void>();
@@ -100,17 +101,22 @@ export class BulkRoute {
     this.blockedListeners.push(listener);
   }
 
-  /** Whether this profile's merged update can go by bulk: a thirdPartyId whose row fits alone, with room to remember it. */
-  accepts(identity: ProfileIdentity, attributes: Record<string, string>): boolean {
-    if (identity.kind !== 'mbox3rdPartyId') return false;
+  /**
+   * The row this update makes — with every attribute bulk sent the profile before in this run,
+   * later values winning — when the route takes it; undefined when it goes by single update (an
+   * mboxPC, an id Target cannot take in a batch, a row too large, or too many profiles remembered).
+   */
+  rowFor(identity: ProfileIdentity, attributes: Record<string, string>): Record<string, string> | undefined {
+    if (identity.kind !== 'mbox3rdPartyId') return undefined;
     const known = this.remembered.get(identity.value);
-    if (!known && this.remembered.size >= this.options.rememberProfiles) return false;
-    return fitsAlone({ id: identity.value, attributes: { ...known, ...attributes } }, this.limits());
+    if (known === undefined && this.remembered.size >= this.options.rememberProfiles) return undefined;
+    const row = known === undefined ? attributes : { ...(JSON.parse(known) as Record<string, string>), ...attributes };
+    return fitsAlone({ id: identity.value, attributes: row }, this.limits()) ? row : undefined;
   }
 
-  /** Queues a profile's update as a row; `done` is called once, when the row succeeded or failed for good. */
-  add(id: string, attributes: Record<string, string>, done: (result: UpdateResult) => void): void {
-    this.enqueue({ id, attributes: { ...this.remembered.get(id), ...attributes }, done, attempts: 0 });
+  /** Queues a profile's row (from `rowFor`); `done` is called once, when the row succeeded or failed for good. */
+  add(id: string, row: Record<string, string>, done: (result: UpdateResult) => void): void {
+    this.enqueue({ id, attributes: row, done, attempts: 0 });
   }
 
   /** A single update reached this profile: Target no longer lets a later batch override the earlier one's properties. */
@@ -273,7 +279,7 @@ export class BulkRoute {
   private remember(row: Row): void {
     // Re-inserted, so that the map's order stays oldest-first should a bound ever evict by age.
     this.remembered.delete(row.id);
-    this.remembered.set(row.id, row.attributes);
+    this.remembered.set(row.id, JSON.stringify(row.attributes));
   }
 
   /** Age of the oldest batch still waiting for its status (0 when none): asked when scraped, so it grows while the status endpoint is down too. */

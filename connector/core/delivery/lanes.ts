@@ -55,17 +55,22 @@ type Settle = (result: UpdateResult) => void;
 /** Lane keys of thirdPartyId profiles start so (see identityKey). */
 const THIRD_PARTY_PREFIX = 'mbox3rdPartyId:';
 
-/** One submitted update waiting in its lane. */
-interface Entry {
+/**
+ * Updates queued under one claim, one after the other, merged as they arrive: a queue of a busy
+ * profile's events costs a settle function each, not its attributes.
+ */
+interface Run {
   attributes: Record<string, string>;
-  settle: Settle;
+  /** Whether `attributes` is the run's own copy; the first update's object is merged into only after copying it. */
+  copied: boolean;
+  settles: Settle[];
   claim?: Claim;
 }
 
-/** Work queued for a profile while its previous request is still being delivered. */
+/** Work queued for a profile while its previous request is still being delivered, in runs by claim. */
 interface Pending {
   identity: ProfileUpdate['identity'];
-  entries: Entry[];
+  runs: Run[];
 }
 
 /** A (possibly merged) update of a profile on its way, by one route or the other. */
@@ -153,13 +158,20 @@ export class Lanes {
       lane = { key };
       this.lanes.set(key, lane);
     }
-    const entry: Entry = { attributes: update.attributes, settle, claim };
     if (lane.pending) {
-      lane.pending.entries.push(entry);
+      const last = lane.pending.runs[lane.pending.runs.length - 1] as Run;
+      if (last.claim === claim) {
+        if (!last.copied) {
+          last.attributes = { ...last.attributes };
+          last.copied = true;
+        }
+        Object.assign(last.attributes, update.attributes);
+        last.settles.push(settle);
+      } else lane.pending.runs.push({ attributes: update.attributes, copied: false, settles: [settle], claim });
       this.options.observer?.coalesced?.();
       return;
     }
-    lane.pending = { identity: update.identity, entries: [entry] };
+    lane.pending = { identity: update.identity, runs: [{ attributes: update.attributes, copied: false, settles: [settle], claim }] };
     if (!lane.active) this.schedule(lane);
   }
 
@@ -204,8 +216,9 @@ export class Lanes {
     if (!lane.active && this.options.bulk?.policy.bulk) {
       const merged = this.merge(lane);
       if (!merged) return;
-      if (this.options.bulk.route.accepts(merged.identity, merged.attributes)) {
-        this.startBulk(lane, merged, this.options.bulk.route);
+      const row = this.options.bulk.route.rowFor(merged.identity, merged.attributes);
+      if (row) {
+        this.startBulk(lane, merged, row, this.options.bulk.route);
         return;
       }
       if (!this.startSingle(lane, merged)) return;
@@ -214,11 +227,11 @@ export class Lanes {
   }
 
   /** Hands the merged update to the bulk route as a row; the lane waits for the row's status. */
-  private startBulk(lane: Lane, merged: Merged, route: BulkRoute): void {
+  private startBulk(lane: Lane, merged: Merged, row: Record<string, string>, route: BulkRoute): void {
     const active: BulkActive = { kind: 'bulk', settles: merged.settles, claims: merged.claims };
     lane.active = active;
     this.options.observer?.routed?.('bulk', lane.key);
-    route.add(merged.identity.value, merged.attributes, (result) => this.finish(lane, active, result));
+    route.add(merged.identity.value, row, (result) => this.finish(lane, active, result));
   }
 
   private async sendNext(lane: Lane): Promise<void> {
@@ -386,25 +399,24 @@ export class Lanes {
   }
 
   /**
-   * Takes the lane's pending updates, merged in submit order (later value wins). Entries no longer
+   * Takes the lane's pending updates, merged in submit order (later value wins). Runs no longer
    * claimed are cancelled here, before anything of theirs is sent; undefined when none is left.
    */
   private merge(lane: Lane): Merged | undefined {
     const pending = lane.pending;
     if (!pending) return undefined;
     lane.pending = undefined;
-    const live = pending.entries.filter((e) => e.claim?.owned !== false);
+    const live = pending.runs.filter((r) => r.claim?.owned !== false);
     this.settleAll(
-      pending.entries.filter((e) => !live.includes(e)).map((e) => e.settle),
+      pending.runs.filter((r) => !live.includes(r)).flatMap((r) => r.settles),
       { status: 'cancelled' },
     );
     if (live.length === 0) {
       this.afterLane(lane);
       return undefined;
     }
-    const attributes: Record<string, string> = {};
-    for (const e of live) Object.assign(attributes, e.attributes);
-    return { identity: pending.identity, attributes, settles: live.map((e) => e.settle), claims: live.map((e) => e.claim) };
+    const attributes = live.length === 1 ? (live[0] as Run).attributes : Object.assign({}, ...live.map((r) => r.attributes));
+    return { identity: pending.identity, attributes, settles: live.flatMap((r) => r.settles), claims: live.map((r) => r.claim) };
   }
 
   /** Turns a merged update into requests and makes it the lane's active one; false when there is nothing to send. */

@@ -250,7 +250,9 @@ export class EventPipeline<M> {
 
   /** Submits every update of the event and settles the event once all of them settled. */
   private send(token: AckToken, event: InboundEvent<M>, updates: ProfileUpdate[], fetchedAt: number): void {
-    let remaining = updates.length;
+    // The closure below lives until the last update settles: it holds the count, not the updates.
+    const count = updates.length;
+    let remaining = count;
     let failure: { error: unknown; attempts: number } | undefined;
     let cancelled = false;
     const settleOne = (result: UpdateResult) => {
@@ -260,7 +262,7 @@ export class EventPipeline<M> {
       let outcome: EventOutcome;
       if (cancelled) outcome = { kind: 'cancelled' };
       else if (failure) outcome = { kind: 'failed', ...failure };
-      else outcome = { kind: 'delivered', updates: updates.length };
+      else outcome = { kind: 'delivered', updates: count };
       this.settle(token, event, outcome, fetchedAt);
     };
     for (const update of updates) this.options.delivery.submit(update, settleOne, token.lease);

@@ -6,7 +6,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { describeError } from '../../core/errors.js';
 import { createMetrics } from '../../observe/metrics.js';
@@ -15,6 +14,7 @@ import { RunStats } from '../../observe/run-stats.js';
 import { startSink, type SinkObservers } from '../../apps/common/kafka-sink.js';
 import { startSandbox } from '../sandbox/server.js';
 import { createKafka } from '../../adapters/kafka/client.js';
+import type { SourceRecord } from '../../adapters/kafka/consumer.js';
 import { Cleanups } from './cleanups.js';
 import { DemoError } from './errors.js';
 import { DEMO_CLIENT_CODE, writeDemoConfig } from './demo-config.js';
@@ -125,7 +125,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
 
 /** The `run` command's metrics and stats observers, also noting each dead letter's reason for the report. */
 function demoObservers(stats: RunStats, deadLetters: DeadLetterNote[]): SinkObservers {
-  const observers = pipelineObservers<KafkaMessage>(createMetrics(), stats);
+  const observers = pipelineObservers<SourceRecord>(createMetrics(), stats);
   return {
     ...observers,
     pipeline: {

@@ -99,12 +99,13 @@ describe('BulkRoute', () => {
     const { got, done } = results();
     r.add('c1', { tier: 'GOLD', city: 'Lund' }, done('first'));
     await clock.until(() => got.has('first'));
-    r.add('c1', { tier: 'PLATINUM', email: 'a@b.se' }, done('second'));
+    const third = { kind: 'mbox3rdPartyId' as const, value: 'c1' };
+    r.add('c1', r.rowFor(third, { tier: 'PLATINUM', email: 'a@b.se' })!, done('second'));
     await clock.until(() => got.has('second'));
     expect(target.received[1]?.rows.get('c1')).toEqual({ tier: 'PLATINUM', city: 'Lund', email: 'a@b.se' });
     // A single update (an mbox call) ends Target's override: the memory ends with it.
     r.forget('c1');
-    r.add('c1', { tier: 'GOLD' }, done('third'));
+    r.add('c1', r.rowFor(third, { tier: 'GOLD' })!, done('third'));
     await clock.until(() => got.has('third'));
     expect(target.received[2]?.rows.get('c1')).toEqual({ tier: 'GOLD' });
   });
@@ -223,15 +224,15 @@ describe('BulkRoute', () => {
     const target = fakeApi(clock);
     const r = route(clock, target.api, { rememberProfiles: 1, maxBytes: 300 });
     const third = (value: string) => ({ kind: 'mbox3rdPartyId' as const, value });
-    expect(r.accepts({ kind: 'mboxPC', value: 'pc' }, { a: '1' })).toBe(false);
-    expect(r.accepts(third('a/b'), { a: '1' })).toBe(false);
-    expect(r.accepts(third('big'), { a: 'x'.repeat(400) })).toBe(false);
-    expect(r.accepts(third('c1'), { a: '1' })).toBe(true);
+    expect(r.rowFor({ kind: 'mboxPC', value: 'pc' }, { a: '1' })).toBeUndefined();
+    expect(r.rowFor(third('a/b'), { a: '1' })).toBeUndefined();
+    expect(r.rowFor(third('big'), { a: 'x'.repeat(400) })).toBeUndefined();
+    expect(r.rowFor(third('c1'), { a: '1' })).toEqual({ a: '1' });
     const { got, done } = results();
     r.add('c1', { a: '1' }, done('c1'));
     await clock.until(() => got.size === 1);
     // One profile remembered: the bound is reached, a new profile goes by single updates; c1 still by bulk.
-    expect(r.accepts(third('c2'), { a: '1' })).toBe(false);
-    expect(r.accepts(third('c1'), { b: '2' })).toBe(true);
+    expect(r.rowFor(third('c2'), { a: '1' })).toBeUndefined();
+    expect(r.rowFor(third('c1'), { b: '2' })).toEqual({ a: '1', b: '2' });
   });
 });

@@ -124,10 +124,13 @@ describe('Lanes', () => {
     const settled: number[] = [];
     d.submit(update('p', { tier: 'silver', city: 'Malmö' }), () => settled.push(0));
     await clock.advance(2);
-    d.submit(update('p', { tier: 'gold' }), () => settled.push(1));
+    const gold = update('p', { tier: 'gold' });
+    d.submit(gold, () => settled.push(1));
     d.submit(update('p', { email: 'x@y.se' }), () => settled.push(2));
     d.submit(update('p', { tier: 'platinum' }), () => settled.push(3));
     await clock.until(() => settled.length === 4);
+    // Merged into a copy: the submitter's update is left as it was.
+    expect(gold.attributes).toEqual({ tier: 'gold' });
     expect(target.sent).toEqual([
       { id: 'p', a: { tier: 'silver', city: 'Malmö' } },
       { id: 'p', a: { tier: 'platinum', email: 'x@y.se' } },

@@ -8,6 +8,7 @@ import { coalescing } from './scenarios/coalescing.js';
 import { ceiling } from './scenarios/ceiling.js';
 import { e2eFast } from './scenarios/e2e-fast.js';
 import { e2eLatency } from './scenarios/e2e-latency.js';
+import { sharedBudget } from './scenarios/shared-budget.js';
 import { mapping } from './scenarios/mapping.js';
 import { memory } from './scenarios/memory.js';
 import { naive } from './scenarios/naive.js';
@@ -18,7 +19,7 @@ import { readResults, writeReport } from './lib/report.js';
 import type { RunContext, Scenario, ScenarioOutcome } from './lib/scenario.js';
 import { loadAverage, machine, say } from './lib/util.js';
 
-const SCENARIOS: Scenario[] = [mapping, ceiling, e2eFast, e2eLatency, naive, coalescing, memory, bulk, profile];
+const SCENARIOS: Scenario[] = [mapping, ceiling, e2eFast, e2eLatency, sharedBudget, naive, coalescing, memory, bulk, profile];
 
 function usage(): string {
   return [

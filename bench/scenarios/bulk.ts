@@ -5,6 +5,7 @@
  * updates only (`run --exit-when-idle` with the bulk route off, Target answering at once). Both
  * must leave every profile as the events applied one by one in offset order would.
  */
+import type { BackfillSummary } from '../../connector/apps/backfill/backfill.js';
 import type { SandboxStats } from '../../connector/tools/sandbox/simulator.js';
 import type { BatchSummary } from '../../connector/tools/sandbox/bulk-batches.js';
 import { runCli, type CliRunResult } from '../lib/cli-run.js';
@@ -34,20 +35,6 @@ const COMMITS_EVERY_MS = 250;
 const BACKFILL_BULK = { poll_interval_ms: 2000 };
 /** Run B's quota: far above what it sends, so that pacing never stops it. */
 const SINGLE_DAILY_QUOTA = 100_000_000;
-
-/** The `backfill` command's summary line (apps/backfill/backfill.ts). */
-interface BackfillSummary {
-  events: number;
-  delivered: number;
-  filtered: number;
-  deadLettered: number;
-  profiles: number;
-  batches: number;
-  rows: number;
-  bytes: number;
-  singleRequests: number;
-  seconds: number;
-}
 
 /** What one run left behind, measured from outside the connector. */
 interface Measured {

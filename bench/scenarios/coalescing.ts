@@ -4,43 +4,12 @@
  * merging keeps meaning is that the sandbox's final profiles equal the result of applying every
  * event's update one by one in offset order, computed here from the events themselves.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
-import { stringify } from 'yaml';
 import type { SinkRunResult } from '../child/sink-runner.js';
-import { loadMapping } from '../../connector/adapters/mapping-file/load.js';
+import { differingProfiles, expectedProfiles } from '../lib/expected-profiles.js';
 import { benchSandbox, prepare, runSink } from '../lib/pipeline.js';
 import { table, type Scenario } from '../lib/scenario.js';
 import { fixed, int, median, percent, say, spread } from '../lib/util.js';
-import { benchWorkloads, crmMapping, crmSchema, topicName, workloadEvents, type Workload } from '../lib/workloads.js';
-
-/** Final profiles when every event's update is applied alone, in offset order (no coalescing). */
-async function uncoalesced(w: Workload): Promise<{ profiles: Map<string, Record<string, string>>; updates: number }> {
-  const topic = topicName(w);
-  const dir = mkdtempSync(join(tmpdir(), 'tps-bench-'));
-  const file = join(dir, 'mapping.yaml');
-  writeFileSync(file, stringify(await crmMapping([topic])));
-  const mapping = await loadMapping(file);
-  rmSync(dir, { recursive: true, force: true });
-  const type = await crmSchema();
-  const profiles = new Map<string, Record<string, string>>();
-  let updates = 0;
-  for (let from = 0; from < w.count; from += 10_000) {
-    for (const event of workloadEvents(w, from, Math.min(w.count, from + 10_000))) {
-      // The connector maps what Avro decoding yields, so do the same.
-      const value = type.fromBuffer(type.toBuffer(event.value));
-      for (const outcome of mapping.mapEvent(topic, value)) {
-        if (outcome.kind !== 'update') continue;
-        updates++;
-        const key = outcome.update.identity.value;
-        profiles.set(key, { ...(profiles.get(key) ?? {}), ...outcome.update.attributes });
-      }
-    }
-  }
-  return { profiles, updates };
-}
+import { benchWorkloads } from '../lib/workloads.js';
 
 export const coalescing: Scenario = {
   name: 'coalescing',
@@ -48,17 +17,14 @@ export const coalescing: Scenario = {
   async run(ctx) {
     const { zipf } = benchWorkloads((n, min) => ctx.size(n, min));
     const topic = await prepare(zipf);
-    const expected = await uncoalesced(zipf);
+    const expected = await expectedProfiles(zipf);
     const runs: Array<SinkRunResult & { mismatches: number; profiles: number; maxPerProfile: number }> = [];
     for (let i = 0; i < ctx.runs; i++) {
       const sandbox = await benchSandbox({ latencyMs: 0, createMissing: true });
       try {
         const r = await runSink(ctx, { topics: [topic], targetUrl: sandbox.url, label: 'coalescing' });
         if (!r.complete || r.deadLettered > 0) throw new Error(`coalescing run ${i + 1} incomplete: ${JSON.stringify(r)}`);
-        let mismatches = 0;
-        for (const [id, attributes] of expected.profiles) {
-          if (!isDeepStrictEqual(sandbox.profile('mbox3rdPartyId', id), attributes)) mismatches++;
-        }
+        const mismatches = differingProfiles(sandbox, expected);
         const stats = sandbox.stats();
         runs.push({ ...r, mismatches, profiles: stats.profiles, maxPerProfile: stats.maxConcurrentPerProfile });
         say(`  coalescing run ${i + 1}: ${fixed(r.requests / r.events, 3)} requests/event, ${mismatches} profiles differ`);

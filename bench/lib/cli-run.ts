@@ -17,6 +17,8 @@ export interface CliRun {
   rssEveryMs: number;
   /** Poll this group's committed offsets on `topic` every `everyMs` until they sum to `total`. */
   commits?: { groupId: string; topic: string; total: number; everyMs: number };
+  /** Flags for the child's node, as a deployment's NODE_OPTIONS would give them (e.g. `--max-old-space-size=512`). */
+  nodeFlags?: string[];
 }
 
 export interface RssSample {
@@ -51,7 +53,7 @@ export async function runCli(run: CliRun): Promise<CliRunResult> {
   delete env.NODE_OPTIONS;
   const spawnedAt = Date.now();
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', repoPath('connector/cli/main.ts'), ...run.args], {
+  const child = spawn(process.execPath, [...(run.nodeFlags ?? []), '--import', 'tsx', repoPath('connector/cli/main.ts'), ...run.args], {
     cwd: repoPath('.'),
     stdio: ['ignore', 'pipe', 'pipe'],
     env,

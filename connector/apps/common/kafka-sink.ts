@@ -2,6 +2,7 @@
  * `run` wired up: the Kafka consumer feeding the event pipeline, which delivers through the
  * lanes and dead-letters to Kafka, committing offsets through the commit policy.
  */
+import { getHeapStatistics } from 'node:v8';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createDecoder } from '../../adapters/avro/decoder.js';
@@ -20,6 +21,7 @@ import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.
 import { EventPipeline, type PipelineObserver } from '../../core/pipeline/pipeline.js';
 import type { FleetBudgetObserver } from '../../core/delivery/fleet-budget.js';
 import { createDeliveryEngine, retryPolicyOf, type DeliveryEngine, type DeliveryObservers } from './delivery.js';
+import { fitBulkToHeap } from './bulk-heap.js';
 import { accountBudgets, type AccountBudgets } from './quota.js';
 import { ShareFollower } from './share-follower.js';
 
@@ -50,7 +52,8 @@ export interface SinkObservers extends DeliveryObservers {
 }
 
 /** Starts the long-running consumer described by the config. */
-export async function startSink(config: Config, logger: Logger, observers: SinkObservers = {}): Promise<RunningSink> {
+export async function startSink(configured: Config, logger: Logger, observers: SinkObservers = {}): Promise<RunningSink> {
+  const config = fitBulkToHeap(configured, getHeapStatistics().heap_size_limit, logger);
   const clock = observers.clock ?? systemClock;
   const mapping = observers.mapping ?? (await loadConfiguredMapping(config));
   const fatal: { report: (error: Error) => void } = { report: () => {} };

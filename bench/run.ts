@@ -14,6 +14,7 @@ import { memory } from './scenarios/memory.js';
 import { naive } from './scenarios/naive.js';
 import { SCENARIO_ORDER } from './scenarios/order.js';
 import { profile } from './scenarios/profile.js';
+import { cleanUpOnInterrupt } from './lib/interrupt.js';
 import { deleteGroups, ensureBroker } from './lib/kafka.js';
 import { readResults, writeReport } from './lib/report.js';
 import type { RunContext, Scenario, ScenarioOutcome } from './lib/scenario.js';
@@ -66,6 +67,10 @@ const stopBroker = await ensureBroker();
 const previous = await readResults();
 const outcomes = new Map<string, ScenarioOutcome>();
 const groups: string[] = [];
+cleanUpOnInterrupt(async () => {
+  await deleteGroups(groups);
+  await stopBroker();
+});
 const date = new Date().toISOString().slice(0, 10);
 const stamp = Date.now().toString(36);
 let groupCount = 0;

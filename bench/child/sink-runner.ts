@@ -130,6 +130,8 @@ serve<SinkRunParams, SinkRunResult>(async (params, ready) => {
       },
     },
   });
+  // An interrupted benchmark stops the child with SIGTERM: leaving the group lets the parent delete it.
+  process.once('SIGTERM', () => void sink.stop(0).finally(() => process.exit(143)));
   ready();
   startDebug(() => sink.pipeline.pending);
   const timedOut = await Promise.race([

@@ -8,6 +8,7 @@
  * `{type:'error', message}` at the end, then exits.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { killOnInterrupt } from './interrupt.js';
 import { repoPath } from './util.js';
 
 export interface ChildHandle<R> {
@@ -43,6 +44,7 @@ export function startChild<P, R>(role: string, params: P, options: ChildOptions 
     env: { ...process.env, NODE_ENV: 'production', ...options.env },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
+  killOnInterrupt(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8000);

@@ -5,6 +5,7 @@
  * backlog's end. The sandbox stays in the benchmark process, so the RSS is the connector's alone.
  */
 import { spawn } from 'node:child_process';
+import { killOnInterrupt } from './interrupt.js';
 import { withAdmin } from './kafka.js';
 import { cpuSecondsOf, repoPath, rssOf, say } from './util.js';
 
@@ -58,6 +59,7 @@ export async function runCli(run: CliRun): Promise<CliRunResult> {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
+  killOnInterrupt(child);
   const pid = child.pid as number;
   let stdout = '';
   let stderrTail = '';

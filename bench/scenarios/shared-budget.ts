@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SinkRunResult } from '../child/sink-runner.js';
+import { cleanUpOnInterrupt } from '../lib/interrupt.js';
 import { benchSandbox, prepare, runSink } from '../lib/pipeline.js';
 import { table, type Scenario } from '../lib/scenario.js';
 import { fixed, int, median, percent, repoPath, say, spread } from '../lib/util.js';
@@ -26,16 +27,16 @@ async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }>
   const script = (command: 'start' | 'stop') => run('bash', [repoPath('scripts/redis.sh'), command], { env: { ...process.env, REDIS_HOME_DIR: home } });
   try {
     const { stdout } = await script('start');
-    return {
-      url: stdout.trim(),
-      stop: async () => {
-        try {
-          await script('stop');
-        } finally {
-          await rm(home, { recursive: true, force: true });
-        }
-      },
+    let stopped: Promise<void> | undefined;
+    const stop = async () => {
+      try {
+        await script('stop');
+      } finally {
+        await rm(home, { recursive: true, force: true });
+      }
     };
+    // Once only: an interrupt and the scenario's own clean-up may both ask.
+    return { url: stdout.trim(), stop: () => (stopped ??= stop()) };
   } catch (error) {
     await rm(home, { recursive: true, force: true });
     throw error;
@@ -52,6 +53,7 @@ export const sharedBudget: Scenario = {
     const topic = await prepare(distinctSmall);
     const sandbox = await benchSandbox({ latencyMs: LATENCY_MS, createMissing: false });
     const redis = await startRedis();
+    const forget = cleanUpOnInterrupt(redis.stop);
     const local: number[] = [];
     const shared: number[] = [];
     try {
@@ -72,6 +74,7 @@ export const sharedBudget: Scenario = {
         }
       }
     } finally {
+      forget();
       await redis.stop();
       await sandbox.close();
     }

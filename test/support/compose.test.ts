@@ -125,11 +125,11 @@ describe('volumeMounts and bindMounts', () => {
   });
 
   it('keeps bind mounts only, resolved against the project folder and home', () => {
-    expect(bindMounts(volumeMounts(service), { project: '/work/project', home: '/home/dev' })).toEqual([
-      { target: '/config/config.yaml', host: '/work/project/deploy/config.yaml' },
+    expect(bindMounts(volumeMounts(service), { project: '/opt/acme/project', home: '/home/dev' })).toEqual([
+      { target: '/config/config.yaml', host: '/opt/acme/project/deploy/config.yaml' },
       { target: '/shared', host: '/srv/shared' },
       { target: '/cache', host: '/home/dev/cache' },
-      { target: '/app/examples', host: '/work/examples' },
+      { target: '/app/examples', host: '/opt/acme/examples' },
     ]);
   });
 

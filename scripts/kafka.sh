@@ -17,6 +17,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/local-server.sh
+source "$ROOT/scripts/local-server.sh"
 POM="$ROOT/scripts/kafka/pom.xml"
 HOME_DIR="${KAFKA_HOME_DIR:-$ROOT/.cache/kafka}"
 PORT="${KAFKA_PORT:-9092}"
@@ -104,19 +106,6 @@ running() {
   return 1
 }
 
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# " (pid N, name)" of the process listening on a port, when lsof can tell.
-port_owner() {
-  command -v lsof >/dev/null || return 0
-  local pids; pids="$(lsof -nP -t -iTCP:"$1" -sTCP:LISTEN 2>/dev/null)" || return 0
-  local pid="${pids%%$'\n'*}" name
-  name="$(ps -o comm= -p "$pid" 2>/dev/null)" || name="?"
-  echo " (pid $pid, $name)"
-}
-
 check_ports_free() {
   if port_open "$PORT"; then
     fail "port $PORT (the broker port) is already in use by another process$(port_owner "$PORT"); set KAFKA_PORT to a free port"
@@ -197,14 +186,12 @@ PROPS
 }
 
 log_size() {
-  if [[ -f "$LOG" ]]; then echo $(( $(wc -c <"$LOG") )); else echo 0; fi
+  file_size "$LOG"
 }
 
-# What the broker logged from byte `from` on. Read into a variable rather than through a pipe:
-# a reader that stops at the first match would kill the writer with SIGPIPE once more than a pipe
-# buffer follows the match, and under pipefail that reads as "not found".
+# What the broker logged from byte `from` on.
 log_since() {
-  tail -c "+$1" "$LOG" 2>/dev/null || true
+  file_from "$LOG" "$1"
 }
 
 format_storage() {
@@ -259,13 +246,6 @@ kill_broker() {
   if is_our_broker "$pid"; then log "Kafka did not stop within $grace s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
   wait "$pid" 2>/dev/null || true
   rm -f "$PIDFILE"
-}
-
-# True while the process `pid` exists and is not a zombie: right after the fork it may not have
-# exec'd the server yet, so its command line does not name it, but it is starting, not stopped.
-is_alive() {
-  local stat
-  [[ $1 =~ ^[0-9]+$ ]] && stat="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ $stat != Z* ]]
 }
 
 STARTING_PID=""

@@ -25,6 +25,8 @@ PORT="${REDIS_PORT:-}"
 START_TIMEOUT="${REDIS_START_TIMEOUT:-30}"
 # shellcheck source=scripts/apt-install.sh
 source "$ROOT/scripts/apt-install.sh"
+# shellcheck source=scripts/local-server.sh
+source "$ROOT/scripts/local-server.sh"
 
 log() { echo "redis.sh: $*" >&2; }
 # A failing start first stops the server it launched, so that the error line stays the last line.
@@ -66,19 +68,6 @@ running_ports() {
     port="${file##*/redis-}"; port="${port%.pid}"
     if [[ $port =~ ^[0-9]+$ ]] && running "$port"; then echo "$port"; fi
   done
-}
-
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# " (pid N, name)" of the process listening on a port, when lsof can tell.
-port_owner() {
-  command -v lsof >/dev/null || return 0
-  local pids; pids="$(lsof -nP -t -iTCP:"$1" -sTCP:LISTEN 2>/dev/null)" || return 0
-  local pid="${pids%%$'\n'*}" name
-  name="$(ps -o comm= -p "$pid" 2>/dev/null)" || name="?"
-  echo " (pid $pid, $name)"
 }
 
 # True when the server on `port` answers PING with PONG. One request and one line read from a
@@ -133,13 +122,12 @@ CONF
 }
 
 log_size() {
-  local file; file="$(log_file "$1")"
-  if [[ -f $file ]]; then echo $(( $(wc -c <"$file") )); else echo 0; fi
+  file_size "$(log_file "$1")"
 }
 
-# What the server logged from byte `from` on, read into a variable rather than through a pipe.
+# What the server on `port` logged from byte `from` on.
 log_since() {
-  tail -c "+$2" "$(log_file "$1")" 2>/dev/null || true
+  file_from "$(log_file "$1")" "$2"
 }
 
 # Stops the server `pid` on `port` (TERM, then KILL after 10 s) and removes its pid and config files.
@@ -153,13 +141,6 @@ kill_server() {
   if is_our_server "$pid" "$port"; then log "Redis did not stop within 10 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
   wait "$pid" 2>/dev/null || true
   rm -f "$(pid_file "$port")" "$(conf_file "$port")"
-}
-
-# True while the process `pid` exists and is not a zombie: right after the fork it may not have
-# exec'd the server yet, so its command line does not name it, but it is starting, not stopped.
-is_alive() {
-  local stat
-  [[ $1 =~ ^[0-9]+$ ]] && stat="$(ps -o stat= -p "$1" 2>/dev/null)" && [[ $stat != Z* ]]
 }
 
 STARTING_PID=""

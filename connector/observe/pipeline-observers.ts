@@ -6,7 +6,7 @@ import type { LanesObserver } from '../core/delivery/lanes.js';
 import type { InboundEvent, PipelineObserver } from '../core/pipeline/pipeline.js';
 import type { TargetClientObserver } from '../adapters/target-http/client.js';
 import { describeError } from '../core/errors.js';
-import type { KafkaSourceObserver } from '../adapters/kafka/consumer.js';
+import type { LagObserver } from '../adapters/kafka/lag-refresher.js';
 import type { Metrics } from './metrics.js';
 import type { RunStats } from './run-stats.js';
 import { Throttle } from './throttle.js';
@@ -36,7 +36,7 @@ export interface RunObservers<M> {
   routeChanged(bulk: boolean): void;
   client: TargetClientObserver;
   pipeline: PipelineObserver<M>;
-  source: KafkaSourceObserver;
+  lag: LagObserver;
   truncations: TruncationReport;
 }
 
@@ -138,9 +138,12 @@ export function pipelineObservers<M>(metrics: Metrics, stats: RunStats, logger?:
         truncations.record(attributes);
       },
     },
-    source: {
+    lag: {
       lag(topic, partition, lag) {
         metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
+      },
+      released(topic, partition) {
+        metrics.consumerLag.remove({ topic, partition: String(partition) });
       },
     },
   };

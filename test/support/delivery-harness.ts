@@ -372,7 +372,7 @@ export async function startTestSink(configPath: string, stats = new RunStats(), 
   const observers = pipelineObservers<SourceRecord>(createMetrics(), stats);
   return startSink(await loadConfig(configPath), createLogger({ level: 'error', pretty: false }), {
     ...observers,
-    source: { ...observers.source, ...extra.source },
+    source: extra.source,
     commits: extra.commits,
   });
 }

@@ -8,6 +8,8 @@ import type { Logger } from 'pino';
 import { createDecoder } from '../../adapters/avro/decoder.js';
 import { createKafka } from '../../adapters/kafka/client.js';
 import { KafkaSource, type KafkaSourceObserver, type SourceRecord } from '../../adapters/kafka/consumer.js';
+import { groupLag } from '../../adapters/kafka/group-lag.js';
+import { LagRefresher, type LagObserver } from '../../adapters/kafka/lag-refresher.js';
 import { partitionCount } from '../../adapters/kafka/partition-count.js';
 import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
@@ -43,6 +45,8 @@ export interface RunningSink {
 export interface SinkObservers extends DeliveryObservers {
   pipeline?: PipelineObserver<SourceRecord>;
   source?: KafkaSourceObserver;
+  /** The lag of each owned partition as Kafka reports it (committed offset to log end). */
+  lag?: LagObserver;
   commits?: CommitObserver;
   registryBreaker?: BreakerObserver;
   /** The shared quota store: fallback to this member's share, and the fleet's use. */
@@ -50,6 +54,10 @@ export interface SinkObservers extends DeliveryObservers {
   /** The mapping, when the caller loaded (and so validated) it already. */
   mapping?: CompiledMapping;
 }
+
+/** How often the lag is read from Kafka while no commit asks sooner, and the least gap between two reads. */
+const LAG_EVERY_MS = 5000;
+const LAG_MIN_GAP_MS = 1000;
 
 /** Starts the long-running consumer described by the config. */
 export async function startSink(configured: Config, logger: Logger, observers: SinkObservers = {}): Promise<RunningSink> {
@@ -74,6 +82,15 @@ export async function startSink(configured: Config, logger: Logger, observers: S
   const admin = kafka.admin();
   await admin.connect();
   const share = new ShareFollower(budgets, () => partitionCount(admin, mapping.topics), logger);
+  const lag =
+    observers.lag &&
+    new LagRefresher({
+      read: () => groupLag(admin, config.kafka.group_id, mapping.topics, config.kafka.from_beginning),
+      observer: observers.lag,
+      everyMs: LAG_EVERY_MS,
+      minGapMs: LAG_MIN_GAP_MS,
+      logger,
+    });
   const source = new KafkaSource({
     kafka,
     groupId: config.kafka.group_id,
@@ -89,6 +106,7 @@ export async function startSink(configured: Config, logger: Logger, observers: S
       },
       joined(partitions) {
         share.owns(partitions.length);
+        lag?.own(partitions);
         observers.source?.joined?.(partitions);
       },
       lag(topic, partition, lag) {
@@ -108,6 +126,10 @@ export async function startSink(configured: Config, logger: Logger, observers: S
     clock,
     observer: {
       ...observers.commits,
+      committed(done) {
+        lag?.refreshSoon();
+        observers.commits?.committed?.(done);
+      },
       failed(error) {
         observers.commits?.failed?.(error);
         logger.warn({ err: error }, 'offset commit failed; the next one carries its offsets');
@@ -145,6 +167,7 @@ export async function startSink(configured: Config, logger: Logger, observers: S
       const drained = await pipeline.drain(drainMs);
       commits.stop();
       await commits.flush();
+      lag?.close();
       deadLetters.stop();
       await source.disconnect();
       await shareClosed;

@@ -1,5 +1,28 @@
 /** The connector's Prometheus metrics: one registry, typed handles for the code that counts. */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ErrorCode } from '../core/errors.js';
+
+/** The error codes an event of `run` can be dead-lettered with: undecodable, unmappable, rejected, out of attempts. */
+export const DEAD_LETTER_REASONS = [
+  'DECODE_FAILED',
+  'UNMAPPABLE_EVENT',
+  'REGISTRY_REJECTED',
+  'TARGET_REJECTED',
+  'TARGET_RETRYABLE',
+  'BULK_ROW_FAILED',
+] as const satisfies readonly ErrorCode[];
+
+/** Why a request is retried (the `reason` of tps_retries_total). */
+export const RETRY_REASONS = ['quota', 'http_4xx', 'http_5xx', 'connection'] as const;
+
+/** The endpoints that have a circuit breaker (the `endpoint` of tps_breaker_open). */
+export const BREAKER_ENDPOINTS = ['target', 'target_bulk', 'schema_registry'] as const;
+
+/** What a run knows before its first event: the label values its series start from. */
+export interface KnownLabels {
+  /** The topics the mapping reads. */
+  topics: readonly string[];
+}
 
 /** Figures read when Prometheus scrapes, so they are exact at that moment. */
 export interface LiveFigures {
@@ -37,6 +60,8 @@ export interface Metrics {
   ready: Gauge;
   /** Names what the live gauges read when scraped. */
   readLiveFrom(source: LiveFigures): void;
+  /** Creates every labelled series a run can know of at 0, so that dashboards show 0 rather than no data. */
+  initialise(known: KnownLabels): void;
   /** Requests this replica may still send in the rolling quota window, read at every scrape. */
   quotaRemaining: Gauge;
   /** The most requests this replica may send in one window now: its share, or the account's quota when the fleet shares it. */
@@ -79,6 +104,24 @@ export function createMetrics(): Metrics {
   return {
     readLiveFrom(source) {
       live = source;
+    },
+    initialise({ topics }) {
+      for (const topic of topics) {
+        this.eventsConsumed.inc({ topic }, 0);
+        this.eventsDelivered.inc({ topic }, 0);
+        this.eventsFiltered.inc({ topic }, 0);
+        for (const reason of DEAD_LETTER_REASONS) this.eventsDeadLettered.inc({ topic, reason }, 0);
+      }
+      for (const reason of RETRY_REASONS) this.retries.inc({ reason }, 0);
+      // Statuses are open-ended: the series that exist from the start are those of success.
+      for (const method of ['GET', 'POST']) this.requests.inc({ method, status: '200' }, 0);
+      for (const endpoint of BREAKER_ENDPOINTS) {
+        this.breakerOpen.set({ endpoint }, 0);
+        this.breakerOpened.inc({ endpoint }, 0);
+      }
+      for (const route of ['single', 'bulk']) this.updatesRouted.inc({ route }, 0);
+      for (const state of ['submitted', 'complete']) this.bulkBatches.inc({ state }, 0);
+      for (const status of ['success', 'error', 'timeout']) this.bulkRows.inc({ status }, 0);
     },
     registry,
     eventsConsumed: new Counter({

@@ -50,6 +50,7 @@ export async function runConnector(options: RunOptions): Promise<number> {
     deadLetterTopic = deadLetterTopicOf(config);
     // Validated before anything listens or logs, so a bad mapping ends the command with its problems only.
     const mapping = await loadConfiguredMapping(config);
+    metrics.initialise({ topics: mapping.topics });
     // Health next, so that an orchestrator sees the process alive while it joins the group.
     if (config.metrics.port !== 0) {
       observe = await startObserveServer({

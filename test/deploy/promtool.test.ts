@@ -132,6 +132,35 @@ describe('promtool', () => {
     expect(output).toMatch(/group "panel 'Requests by status' query A", rule 1, "dashboard:query_0": could not parse expression/);
   });
 
+  it("shows Kafka's lag per partition and per topic: an outage's growth with each partition counted once, then 0 once everything is committed", async (context) => {
+    // Target down for 30 minutes, then back; during a rebalance at minute 20 replica-c reports partition 2 too.
+    const outage = '0+60x30 1200 600 0x30';
+    const series = {
+      'tps_consumer_lag{job="tps",instance="a",topic="crm",partition="0"}': outage,
+      'tps_consumer_lag{job="tps",instance="a",topic="crm",partition="1"}': outage,
+      'tps_consumer_lag{job="tps",instance="b",topic="crm",partition="2"}': outage,
+      'tps_consumer_lag{job="tps",instance="c",topic="crm",partition="2"}': '_x20 1100+60x3',
+    };
+    const during = await evaluateQueries(context, series, '22m', [
+      {
+        panel: 'Consumer lag per partition',
+        refId: 'A',
+        samples: ['0', '1', '2'].map((partition) => ({ labels: `{topic="crm",partition="${partition}"}`, value: 1320 })),
+      },
+      { panel: 'Consumer lag per topic', refId: 'A', samples: [{ labels: '{topic="crm"}', value: 3960 }] },
+    ]);
+    expect(during.status, during.output).toBe(0);
+    const after = await evaluateQueries(context, series, '40m', [
+      {
+        panel: 'Consumer lag per partition',
+        refId: 'A',
+        samples: ['0', '1', '2'].map((partition) => ({ labels: `{topic="crm",partition="${partition}"}`, value: 0 })),
+      },
+      { panel: 'Consumer lag per topic', refId: 'A', samples: [{ labels: '{topic="crm"}', value: 0 }] },
+    ]);
+    expect(after.status, after.output).toBe(0);
+  });
+
   it("shows the fleet's quota of the store in use: with Redis the shared window against the account's quota, not the replicas summed", async (context) => {
     const series = {
       // Two replicas take from the shared window (b holds 5,000 units reserved); c cannot reach Redis and keeps to its share.

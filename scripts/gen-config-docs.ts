@@ -61,6 +61,30 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\s*\n\s*/g, ' ');
 }
 
+// Hand-written: an example reads better than one generated from the defaults.
+const EXAMPLE_CONFIG = [
+  'kafka:',
+  '  brokers: ${KAFKA_BROKERS:-127.0.0.1:9092}   # a list, or one comma-separated string',
+  '  group_id: target-profile-sink',
+  '  from_beginning: false',
+  '  sasl: { mechanism: scram-sha-512, username: sink, password: ${KAFKA_PASSWORD} }',
+  'schema_registry:                 # optional: values carry the Confluent framing',
+  '  url: http://127.0.0.1:8081',
+  'target:',
+  '  client_code: acme              # base_url defaults to https://acme.tt.omtrdc.net',
+  '  path: /m2/{client_code}/profile/update',
+  '  timeout_ms: 10000',
+  'mapping_file: mapping.yaml       # relative to this file',
+  'delivery:',
+  '  concurrency: 32',
+  '  daily_quota: 1000000',
+  '  max_attempts: 12',
+  '  max_backoff_ms: 60000',
+  '  max_pending: 10000',
+  '  dead_letter_topic: target-profile-sink.dlq',
+  'metrics: { port: 9464 }',
+];
+
 /** The whole Markdown reference for `spec`. */
 export function renderConfigDocs(spec: ConnectorSpec): string {
   const root = spec.connectionSpecification;
@@ -81,7 +105,18 @@ export function renderConfigDocs(spec: ConnectorSpec): string {
     cell(root.description ?? ''),
     '',
     'The config file is YAML or JSON and is checked against `spec.json` before anything starts;',
-    'every problem is reported at once with its `file:line:column` and field.',
+    'every problem is reported at once with its `file:line:column` and field:',
+    '',
+    '```',
+    'config.yaml:4:13 delivery.concurency: unknown key "concurency" (did you mean "concurrency"?)',
+    'config.yaml:4:41 delivery.max_pending: must be an integer ≥ 1, got "many"',
+    '```',
+    '',
+    'An example with the main sections (every key is in the table below):',
+    '',
+    '```yaml',
+    ...EXAMPLE_CONFIG,
+    '```',
     '',
     '- `${VAR}` reads an environment variable and fails when it is unset; `${VAR:-default}` falls back',
     '  to `default` when it is unset or empty. A variable fills a number or true/false field too.',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../connector/adapters/config/load.js';
 import { loadSpec } from '../../../connector/adapters/config/spec.js';
 import { DOCS_PATH, renderConfigDocs } from '../../../scripts/gen-config-docs.js';
 import { testTempDir } from '../../support/test-run.js';
@@ -31,6 +32,13 @@ describe('docs/configuration.md', () => {
     expect(docs).toContain('| `kafka.brokers` | list of string or string |  | yes |  |');
     expect(docs).toContain('| `kafka.sasl.password` | string |  | yes | yes |');
     expect(docs).toContain('| `target.long_values` | `truncate` / `reject` / `allow` | `"truncate"` |');
+  });
+
+  it('shows an example config that loads, with ${VAR:-default} falling back when the variable is unset', () => {
+    const example = /```yaml\n([\s\S]*?)```/.exec(renderConfigDocs(loadSpec()))?.[1] ?? '';
+    const config = parseConfig(example, 'configuration.md', { KAFKA_PASSWORD: 'secret' });
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(parseConfig(example, 'configuration.md', { KAFKA_PASSWORD: 'secret', KAFKA_BROKERS: 'a:1,b:2' }).kafka.brokers).toEqual(['a:1', 'b:2']);
   });
 
   it('--check exits 0 when the file is current and 1 when it drifted', async () => {

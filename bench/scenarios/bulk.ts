@@ -34,7 +34,7 @@ const COMMITS_EVERY_MS = 250;
  * time); holding more events costs memory, fewer makes more rounds of batches.
  */
 const BACKFILL_BULK = { poll_interval_ms: 2000 };
-/** The heap README's "Large backlogs" tells operators to give bulk, for run A′. */
+/** The heap docs/operations.md (Memory) tells operators to give bulk, for run A′. */
 const ADVISED_HEAP_MB = 512;
 /** Run B's quota: far above what it sends, so that pacing never stops it. */
 const SINGLE_DAILY_QUOTA = 100_000_000;
@@ -169,7 +169,7 @@ export const bulk: Scenario = {
       '  into more, smaller batches; longer delays the rows of busy profiles queued behind a pending row while the pipeline is',
       '  full), max_pending 200,000 (more costs memory, fewer makes more rounds of batches), max_rows 500,000, max_bytes',
       '  50,000,000. `backfill` sets `mode: always` itself.',
-      `- **A′**: A again with \`--max-old-space-size=${ADVISED_HEAP_MB}\` for the child, the heap README’s “Large backlogs” advises for bulk.`,
+      `- **A′**: A again with \`--max-old-space-size=${ADVISED_HEAP_MB}\` for the child, the heap docs/operations.md (Memory) advises for bulk.`,
       `- **B, single updates only**: \`target-profile-sink run --config … --exit-when-idle\` with \`delivery.bulk.mode: off\`, sandbox`,
       `  latency 0 (as e2e-fast), storing profiles; \`daily_quota: ${int(SINGLE_DAILY_QUOTA)}\` so pacing never stops it; concurrency 32.`,
       '- Every run: the final state of every profile is compared attribute by attribute with every event decoded, mapped and applied',
@@ -220,7 +220,7 @@ export const bulk: Scenario = {
       `Targets for A: committed in ≤ ${TARGET_SECONDS} s **${timeMet ? 'met' : 'not met'}** (${fixed(aSeconds, 1)} s from the spawn);`,
       `≤ ${TARGET_CALLS} HTTP calls **${callsMet ? 'met' : 'not met'}** (${int(a.calls)}); peak RSS ≤ ${TARGET_MIB} MB **${rssMet ? 'met' : 'not met'}**`,
       `(${int(a.cli.peakMiB)} MiB; MB read as MiB, as in the memory scenario); final state ${stateOk ? 'identical, no order violation' : '**WRONG**'}.`,
-      `With the heap README advises (A′): ${fixed(capped.cli.seconds, 1)} s, ${int(capped.calls)} calls, peak ${int(capped.cli.peakMiB)} MiB ; the three targets at once`,
+      `With the heap docs/operations.md (Memory) advises (A′): ${fixed(capped.cli.seconds, 1)} s, ${int(capped.calls)} calls, peak ${int(capped.cli.peakMiB)} MiB ; the three targets at once`,
       `${cappedMet ? '**met**' : '**not met**'}; final state ${cappedStateOk ? 'identical, no order violation' : '**WRONG**'}.`,
       `The same work by single updates took ${int(b.requests)} requests, ${percent(b.requests / DAY_QUOTA)} of a day’s quota.`,
     ].join('\n');

@@ -1,6 +1,6 @@
 /**
  * What each transform accepts and produces, so that a chain is type-checked step by step against
- * the Avro schema when a mapping loads. This is the contract the README documents: whatever it
+ * the Avro schema when a mapping loads. This is the contract docs/mapping.md documents: whatever it
  * accepts, the runtime steps in transforms.ts handle (except text that only the event can show is
  * not ISO 8601).
  */

@@ -7,7 +7,7 @@ const LIMIT_OLD_192 = 240 * MB;
 const LIMIT_OLD_512 = 560 * MB;
 
 describe('heldEventsThatFit', () => {
-  it('keeps the configured bound when the heap carries it (V8 on a large host, or the 512 MB README advises)', () => {
+  it('keeps the configured bound when the heap carries it (V8 on a large host, or the 512 MB docs/operations.md advises)', () => {
     expect(heldEventsThatFit(200_000, 4096 * MB)).toBe(200_000);
     expect(heldEventsThatFit(200_000, LIMIT_OLD_512)).toBe(200_000);
   });

@@ -3,6 +3,7 @@
  * what was tried and what to check — one line, never a stack trace. Pure, so every translation
  * is unit-tested without a broker.
  */
+import type { KafkaConfig } from '../../core/config.js';
 import { ConnectorError } from '../../core/errors.js';
 
 /** What the client was told to reach, for the messages; the password is never part of it. */
@@ -12,6 +13,12 @@ export interface KafkaStartupContext {
   topics: readonly string[];
   sasl?: { mechanism: string; username: string };
   ssl: boolean;
+}
+
+/** What start-up errors name for this config: the brokers, topics and SASL user (never the password). */
+export function startupContextOf(config: KafkaConfig, topics: readonly string[]): KafkaStartupContext {
+  const { brokers, sasl, ssl } = config;
+  return { brokers, topics, ssl: ssl !== false, ...(sasl && { sasl: { mechanism: sasl.mechanism, username: sasl.username } }) };
 }
 
 /** A mapped topic missing on the brokers: the connector never creates topics. Not retryable (the config names it). */

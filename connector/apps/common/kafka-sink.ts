@@ -10,7 +10,7 @@ import { createKafka } from '../../adapters/kafka/client.js';
 import { KafkaSource, type KafkaSourceObserver, type SourceRecord } from '../../adapters/kafka/consumer.js';
 import { partitionCount } from '../../adapters/kafka/partition-count.js';
 import { BrokerOutage, brokerOutageLog } from '../../adapters/kafka/broker-outage.js';
-import { kafkaStartupError, requireTopics, type KafkaStartupContext } from '../../adapters/kafka/startup-errors.js';
+import { kafkaStartupError, requireTopics, startupContextOf } from '../../adapters/kafka/startup-errors.js';
 import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { createRegistryClient, registryLocation } from '../../adapters/registry/registry.js';
@@ -71,7 +71,7 @@ export async function startSink(configured: Config, logger: Logger, observers: S
   const decoder = createDecoder({ readerSchemas: readerSchemasOf(mapping), registry });
   const outage = new BrokerOutage(brokerOutageLog(logger, config.kafka.brokers), clock);
   const kafka = createKafka(config.kafka, logger, (cause) => outage.failure(cause));
-  const startup = startupContext(config, mapping.topics);
+  const startup = startupContextOf(config.kafka, mapping.topics);
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   const admin = kafka.admin();
   // Whatever fails from here on, nothing may stay connected (kafkajs would retry on and keep the process alive).
@@ -181,12 +181,6 @@ export async function startSink(configured: Config, logger: Logger, observers: S
       return drained;
     },
   };
-}
-
-/** What start-up errors name: the brokers, topics and SASL user (never the password). */
-function startupContext(config: Config, topics: string[]): KafkaStartupContext {
-  const { brokers, sasl, ssl } = config.kafka;
-  return { brokers, topics, ssl: ssl !== false, ...(sasl && { sasl: { mechanism: sasl.mechanism, username: sasl.username } }) };
 }
 
 /** Events behind the end of each owned partition, as the consumer last saw them. */

@@ -42,7 +42,7 @@ describe('kafkaStartupError', () => {
   });
 
   it('a SASL refusal wrapped as the cause of a non-retriable error, and a listener without SASL (ILLEGAL_SASL_STATE), read the same', () => {
-    const wrapped = new KafkaJSNonRetriableError('nope', { cause: new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)('bad login') } as never);
+    const wrapped = new (KafkaJSNonRetriableError as unknown as new (m: string, o: object) => Error)('nope', { cause: new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)('bad login') });
     expect(kafkaStartupError(wrapped, withSasl).message).toMatch(/^Kafka at .* refused user connector \(SASL SCRAM-SHA-512\): bad login/);
     const plainListener = protocolError('Request is not valid given the current SASL state', 'ILLEGAL_SASL_STATE', 34, false);
     expect(kafkaStartupError(plainListener, withSasl)).toMatchObject({ code: 'KAFKA_REFUSED', retryable: false });

@@ -2,16 +2,13 @@ import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import type { KafkaConfig } from '../../core/config.js';
+import { mapKafkaLogEntry } from './log-entries.js';
 
-const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
-/** A kafkajs client from the config, logging through pino (kafkajs INFO chatter is kept at debug). */
-export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
+/**
+ * A kafkajs client from the config, logging through pino at the levels of log-entries.ts;
+ * `onBrokerTrouble` hears every line that says a broker cannot be reached.
+ */
+export function createKafka(config: KafkaConfig, logger: Logger, onBrokerTrouble?: (cause: string) => void): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   const ssl =
     typeof config.ssl === 'object'
@@ -30,10 +27,10 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
     logLevel: logLevel.INFO,
     logCreator:
       () =>
-      ({ level, log: entry }: LogEntry) => {
-        const { message, ...rest } = entry;
-        const target = level === logLevel.INFO ? 'debug' : (levels[level] ?? 'debug');
-        log[target](rest, message);
+      (entry: LogEntry) => {
+        const mapped = mapKafkaLogEntry(entry);
+        if (mapped.brokerTrouble !== undefined) onBrokerTrouble?.(mapped.brokerTrouble);
+        log[mapped.level](mapped.fields, mapped.message);
       },
   });
 }

@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
 import type { AckCommit } from '../../core/acks/ack-tracker.js';
 import { describeError } from '../../core/errors.js';
 import type { EventPipeline, InboundEvent } from '../../core/pipeline/pipeline.js';
+import type { BrokerOutage } from './broker-outage.js';
 import { headerText } from './headers.js';
+import { isBrokerTrouble } from './log-entries.js';
 
 /** What the consumer reports; every member optional. */
 export interface KafkaSourceObserver {
@@ -28,6 +30,8 @@ export interface KafkaSourceOptions {
   sessionTimeoutMs: number;
   logger: Logger;
   observer?: KafkaSourceObserver;
+  /** Told of the consumer's failures to reach Kafka and of its signs of health. */
+  outage?: BrokerOutage;
 }
 
 /**
@@ -113,7 +117,10 @@ export class KafkaSource {
       // is also how late a resume takes effect; fetches with data return at once regardless.
       maxWaitTimeInMs: 250,
     });
-    const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
+    const { GROUP_JOIN, REBALANCING, CRASH, HEARTBEAT, FETCH, COMMIT_OFFSETS, REQUEST_TIMEOUT } = this.consumer.events;
+    const { outage } = options;
+    for (const healthy of [GROUP_JOIN, HEARTBEAT, FETCH, COMMIT_OFFSETS]) this.consumer.on(healthy, () => outage?.healthy());
+    this.consumer.on(REQUEST_TIMEOUT, (e) => outage?.failure(`a request to ${e.payload.broker} timed out`));
     this.consumer.on(GROUP_JOIN, (e) => {
       const owned = Object.entries(e.payload.memberAssignment).flatMap(([topic, partitions]) =>
         partitions.map((partition) => ({ topic, partition })),
@@ -131,10 +138,18 @@ export class KafkaSource {
       this.options.logger.info('group is rebalancing');
     });
     this.consumer.on(CRASH, (e) => {
-      this.options.logger.error({ err: describeError(e.payload.error), restart: e.payload.restart }, 'consumer crashed');
+      const err = describeError(e.payload.error);
       // kafkajs restarts after retriable crashes; otherwise nothing consumes any more and the
       // process must end (non-zero) rather than sit idle looking healthy.
-      if (!e.payload.restart) this.fail(e.payload.error);
+      if (!e.payload.restart) {
+        this.options.logger.error({ err }, 'consumer crashed and kafkajs will not restart it');
+        this.fail(e.payload.error);
+      } else if (outage && isBrokerTrouble(err.message)) {
+        // Part of a broker outage, which is reported as one.
+        outage.failure(err.message, true);
+      } else {
+        this.options.logger.warn({ err }, 'the consumer failed and kafkajs restarts it: it rejoins the group; nothing is lost, events not yet committed are fetched again');
+      }
     });
   }
 

@@ -51,6 +51,14 @@ export function valueSubject(topic: string): string {
   return `${topic}-value`;
 }
 
+/** The registry's URL without the credentials it may carry, fit for logs and messages. */
+export function registryLocation(url: string): string {
+  const base = new URL(url);
+  base.username = '';
+  base.password = '';
+  return base.toString().replace(/\/+$/, '');
+}
+
 /** Creates a registry client; credentials come from the config or from the URL's user info. */
 export function createRegistryClient(config: SchemaRegistryConfig, options: RegistryClientOptions = {}): RegistryClient {
   const attempts = options.attempts ?? 4;
@@ -59,9 +67,7 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
   const base = new URL(config.url);
   const username = config.username ?? decodeURIComponent(base.username);
   const password = config.password ?? decodeURIComponent(base.password);
-  base.username = '';
-  base.password = '';
-  const location = base.toString().replace(/\/+$/, '');
+  const location = registryLocation(config.url);
   const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
   if (username) headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   const agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs });

@@ -9,6 +9,7 @@ import { loadConfig } from '../../adapters/config/load.js';
 import { createKafka } from '../../adapters/kafka/client.js';
 import type { SourceRecord } from '../../adapters/kafka/consumer.js';
 import { retryingKafka } from '../../adapters/kafka/retriable.js';
+import { kafkaStartupError, requireTopics, startupContextOf } from '../../adapters/kafka/startup-errors.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { deadLetterTopicOf, type Config } from '../../core/config.js';
 import { ConnectorError, describeError } from '../../core/errors.js';
@@ -100,9 +101,11 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
   try {
     const mapping = await loadConfiguredMapping(config);
     const admin = createKafka(config.kafka, logger).admin();
-    await admin.connect();
     let ends: Map<string, number>;
     try {
+      // The same start-up diagnosis as run's (kafka-sink.ts): a missing topic, broker or login named in one line.
+      await admin.connect().catch((err: unknown) => Promise.reject(kafkaStartupError(err, startupContextOf(config.kafka, mapping.topics))));
+      await requireTopics(admin, mapping.topics, config.kafka.brokers);
       await requireIdleGroup(admin, config.kafka.group_id);
       // A group without committed offsets starts at the earliest anyway (from_beginning), and
       // resetting one costs a join of its own.

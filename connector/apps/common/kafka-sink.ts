@@ -11,13 +11,16 @@ import { KafkaSource, type KafkaSourceObserver, type SourceRecord } from '../../
 import { groupLag } from '../../adapters/kafka/group-lag.js';
 import { LagRefresher, type LagObserver } from '../../adapters/kafka/lag-refresher.js';
 import { partitionCount } from '../../adapters/kafka/partition-count.js';
+import { BrokerOutage, brokerOutageLog } from '../../adapters/kafka/broker-outage.js';
+import { kafkaStartupError, requireTopics, startupContextOf } from '../../adapters/kafka/startup-errors.js';
 import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
-import { createRegistryClient } from '../../adapters/registry/registry.js';
+import { createRegistryClient, registryLocation } from '../../adapters/registry/registry.js';
 import { AckTracker } from '../../core/acks/ack-tracker.js';
 import { CommitPolicy, type CommitObserver } from '../../core/acks/commit-policy.js';
 import { systemClock } from '../../core/clock.js';
 import { deadLetterTopicOf, type Config } from '../../core/config.js';
+import { OutageBudgetError } from '../../core/errors.js';
 import type { BreakerObserver } from '../../core/delivery/circuit-breaker.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import { EventPipeline, type PipelineObserver } from '../../core/pipeline/pipeline.js';
@@ -74,13 +77,26 @@ export async function startSink(configured: Config, logger: Logger, observers: S
   );
   const registry = config.schema_registry && createRegistryClient(config.schema_registry);
   const decoder = createDecoder({ readerSchemas: readerSchemasOf(mapping), registry });
-  const kafka = createKafka(config.kafka, logger);
+  const outage = new BrokerOutage(brokerOutageLog(logger, config.kafka.brokers), clock);
+  const kafka = createKafka(config.kafka, logger, (cause) => outage.failure(cause));
+  const startup = startupContextOf(config.kafka, mapping.topics);
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const admin = kafka.admin();
+  // Whatever fails from here on, nothing may stay connected (kafkajs would retry on and keep the process alive).
+  const abandon = async (err: unknown): Promise<never> => {
+    await Promise.allSettled([producer.disconnect(), admin.disconnect(), engine.close(), budgets.close(), registry?.close()]);
+    throw kafkaStartupError(err, startup);
+  };
+  try {
+    await admin.connect();
+    // Checked before subscribing: kafkajs reports a missing topic without naming it, then retries forever.
+    await requireTopics(admin, mapping.topics, config.kafka.brokers);
+    await producer.connect();
+  } catch (err) {
+    return abandon(err);
+  }
   const deadLetters = new DeadLetterWriter(producer, deadLetterTopicOf(config), logger);
   const backlog = new Backlog();
-  const admin = kafka.admin();
-  await admin.connect();
   const share = new ShareFollower(budgets, () => partitionCount(admin, mapping.topics), logger);
   const lag =
     observers.lag &&
@@ -98,6 +114,7 @@ export async function startSink(configured: Config, logger: Logger, observers: S
     fromBeginning: config.kafka.from_beginning,
     sessionTimeoutMs: config.kafka.session_timeout_ms,
     logger,
+    outage,
     observer: {
       ...observers.source,
       assigned(partitions) {
@@ -132,7 +149,8 @@ export async function startSink(configured: Config, logger: Logger, observers: S
       },
       failed(error) {
         observers.commits?.failed?.(error);
-        logger.warn({ err: error }, 'offset commit failed; the next one carries its offsets');
+        // During a broker outage every commit fails; the outage is reported as one.
+        logger[outage.down ? 'debug' : 'warn']({ err: error }, 'offset commit failed; the next one carries its offsets');
       },
     },
   });
@@ -148,9 +166,20 @@ export async function startSink(configured: Config, logger: Logger, observers: S
     decodeBreaker: observers.registryBreaker,
     outageBudgetMs: config.delivery.outage_budget_ms,
     clock,
-    observer: { ...observers.pipeline, fatal: (error) => fatal.report(error) },
+    observer: {
+      ...observers.pipeline,
+      // The registry's outage, past its budget, names which registry (the core knows no URL).
+      fatal: (error) =>
+        fatal.report(error instanceof OutageBudgetError && config.schema_registry ? new OutageBudgetError(`${error.message}; the registry is ${registryLocation(config.schema_registry.url)}`) : error),
+    },
   });
-  await source.start(pipeline);
+  try {
+    await source.start(pipeline);
+  } catch (err) {
+    await Promise.allSettled([source.disconnect(), share.close()]);
+    return abandon(err);
+  }
+  outage.arm();
   commits.start();
   logger.info({ topics: mapping.topics, group: config.kafka.group_id }, 'consuming');
   return {

@@ -1,7 +1,7 @@
 /** `run`: the long-running Kafka consumer, its observability, and how it ends. */
 import { deadLetterTopicOf } from '../../core/config.js';
 import { loadConfig } from '../../adapters/config/load.js';
-import { ConnectorError } from '../../core/errors.js';
+import { ConnectorError, describeError } from '../../core/errors.js';
 import { startObserveServer, type ObserveServer } from '../../observe/http.js';
 import { createLogger, type Logger } from '../../observe/logger.js';
 import { createMetrics } from '../../observe/metrics.js';
@@ -22,9 +22,16 @@ export interface RunOptions {
 /** Exit codes of `run`, part of its contract for schedulers and scripts. */
 export const RUN_EXIT = {
   ok: 0,
-  /** The consumer crashed for good, or an outage outlasted delivery.outage_budget_ms. */
+  /**
+   * The consumer crashed for good, an outage outlasted delivery.outage_budget_ms, or Kafka could
+   * not be reached at start-up (after kafkajs' retries): a restart may succeed as it is.
+   */
   failed: 1,
-  /** The config or mapping cannot be used. */
+  /**
+   * The config or mapping cannot be used — including what it names that is not there or refuses
+   * it: a mapped topic missing on the brokers, a SASL login or TLS handshake refused. A restart
+   * fails the same way until someone acts.
+   */
   invalid: 2,
   /** `--exit-when-idle` finished, but some events went to the dead-letter topic. */
   deadLettered: 3,
@@ -78,7 +85,7 @@ export async function runConnector(options: RunOptions): Promise<number> {
   const running = sink;
   const stopProgress = startProgress(runProgress(stats, { pending: () => running.pipeline.pending, quotaRemaining: () => running.engine.quota.remaining() }), logger);
   const stop = await waitForStop(running, options, logger);
-  if (stop.fatal) logger.error({ err: stop.fatal }, 'stopping: the run cannot go on; what was not delivered stays uncommitted');
+  if (stop.fatal) logger.error({ err: describeError(stop.fatal) }, `stopping: ${stop.fatal.message}; what was not delivered stays uncommitted`);
   else logger.info({ reason: stop.reason }, 'stopping: no new fetches, draining in-flight events');
   // After a fatal error nothing in flight will settle (the endpoint is down): do not wait for it.
   const drained = await running.stop(stop.fatal ? 0 : undefined);
@@ -97,13 +104,14 @@ export async function runConnector(options: RunOptions): Promise<number> {
   return RUN_EXIT.ok;
 }
 
+/** One line on stderr saying what is wrong, no stack trace; the exit code tells a restart policy whether to retry. */
 function reportStartupError(err: unknown, logger: Logger): number {
   if (err instanceof ConnectorError) {
     process.stderr.write(`${err.message}\n`);
-    return RUN_EXIT.invalid;
+    return err.retryable ? RUN_EXIT.failed : RUN_EXIT.invalid;
   }
-  logger.error({ err }, 'could not start');
-  return 1;
+  logger.error({ err: describeError(err) }, `could not start: ${describeError(err).message}`);
+  return RUN_EXIT.failed;
 }
 
 /** What ended the run: a signal or an idle group when asked to exit then, or a fatal error. */

@@ -132,7 +132,10 @@ function typeProblems(use: PathUse, writer: Type, before: Resolved | undefined, 
 
 function pathProblems(use: PathUse, writer: Type, reader: Type | undefined): EvolutionProblem[] {
   const now = resolveUse(writer, use);
-  if ('error' in now) return [located('path-gone', use.where, `path ${use.text} no longer resolves in schema ${avroTypeName(writer)}: ${now.error}`)];
+  if ('error' in now) {
+    const verdict = reader ? 'no longer resolves in' : 'is not in';
+    return [located('path-gone', use.where, `path ${use.text} ${verdict} schema ${avroTypeName(writer)}: ${now.error}`)];
+  }
   const old = reader && resolveUse(reader, use);
   const before = old && 'types' in old ? old : undefined;
   return [...typeProblems(use, writer, before, now), ...symbolProblems(use, before, now)];

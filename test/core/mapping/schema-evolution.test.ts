@@ -156,6 +156,9 @@ describe('schema evolution without a reader schema (registry-only topics)', () =
 
   it('checks each registered version on its own: no reader/writer verdict, symbols named as missing', () => {
     expect(evolve(READER_FIELDS, registryOnly())).toEqual([]);
+    expect(evolve(changed('total'), registryOnly())).toEqual([
+      'path-gone 10:22 mappings[0].attributes.total.path: path total is not in schema com.acme.Customer: record com.acme.Customer has no field "total"',
+    ]);
     expect(evolve(changed('kind', { name: 'kind', type: { ...KIND, symbols: ['CREATED'] } }), registryOnly())).toEqual([
       'symbol-gone 5:40 mappings[0].when[0].in[1]: kind is an enum com.acme.Kind, which has no symbol "UPDATED", so the condition on kind (in) can never match it; its symbols are CREATED',
     ]);

@@ -10,6 +10,7 @@ export interface FakeRegistry {
   authorizations: (string | undefined)[];
   /** Answers the next `n` requests with this status instead of the schema. */
   failNext(n: number, status: number): void;
+  /** Registers `schema` as `version` of `subject` (1 by default); the highest version is the latest. */
   register(subject: string, id: number, schema: unknown, version?: number): void;
   close(): Promise<void>;
 }
@@ -22,7 +23,7 @@ function reply(res: import('node:http').ServerResponse, status: number, body: un
 /** Starts a registry on an ephemeral port; `expectAuth` makes it answer 401 to other credentials. */
 export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegistry> {
   const byId = new Map<number, string>();
-  const latest = new Map<string, { id: number; version: number; schema: string }>();
+  const subjects = new Map<string, Map<number, { id: number; version: number; schema: string }>>();
   const hits = new Map<string, number>();
   const authorizations: (string | undefined)[] = [];
   let failures: { left: number; status: number } = { left: 0, status: 500 };
@@ -47,12 +48,22 @@ export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegist
       else reply(res, 200, { schema });
       return;
     }
-    const latestMatch = /^\/subjects\/([^/]+)\/versions\/latest$/.exec(path);
-    if (latestMatch) {
-      const subject = decodeURIComponent(latestMatch[1] as string);
-      const entry = latest.get(subject);
-      if (!entry) reply(res, 404, { error_code: 40401, message: 'Subject not found' });
-      else reply(res, 200, { subject, ...entry });
+    const subjectMatch = /^\/subjects\/([^/]+)\/versions(?:\/(latest|\d+))?$/.exec(path);
+    if (subjectMatch) {
+      const versions = subjects.get(decodeURIComponent(subjectMatch[1] as string));
+      if (!versions) {
+        reply(res, 404, { error_code: 40401, message: 'Subject not found' });
+        return;
+      }
+      const numbers = [...versions.keys()].sort((a, b) => a - b);
+      const asked = subjectMatch[2];
+      if (asked === undefined) {
+        reply(res, 200, numbers);
+        return;
+      }
+      const entry = versions.get(asked === 'latest' ? (numbers.at(-1) as number) : Number(asked));
+      if (!entry) reply(res, 404, { error_code: 40402, message: 'Version not found' });
+      else reply(res, 200, { subject: decodeURIComponent(subjectMatch[1] as string), ...entry });
       return;
     }
     reply(res, 404, { error_code: 404, message: 'HTTP 404 Not Found' });
@@ -70,7 +81,9 @@ export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegist
     register(subject, id, schema, version = 1) {
       const text = JSON.stringify(schema);
       byId.set(id, text);
-      latest.set(subject, { id, version, schema: text });
+      const versions = subjects.get(subject) ?? new Map();
+      versions.set(version, { id, version, schema: text });
+      subjects.set(subject, versions);
     },
     close: () =>
       new Promise<void>((resolve) => {

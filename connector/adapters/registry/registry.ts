@@ -1,6 +1,7 @@
 /**
  * A Confluent Schema Registry client for the REST subset the connector needs: writer schemas by
- * id (cached forever, ids are immutable) and the latest schema of a subject (for the static check).
+ * id (cached forever, ids are immutable), and the versions of a subject (for the static check
+ * and the schema-evolution check of `check`).
  */
 import type { Type } from 'avsc';
 import { Agent, request } from 'undici';
@@ -19,7 +20,7 @@ export interface RegistryClientOptions {
   timeoutMs?: number;
 }
 
-/** The latest registered version of a subject. */
+/** One registered version of a subject. */
 export interface SubjectVersion {
   subject: string;
   version: number;
@@ -35,6 +36,10 @@ export interface RegistryClient {
   schemaById(id: number): Promise<Type>;
   /** The latest version of a subject (e.g. `<topic>-value`), not cached. */
   latestVersion(subject: string): Promise<SubjectVersion>;
+  /** The version numbers registered under a subject, oldest first; empty when the registry has no such subject. */
+  versions(subject: string): Promise<number[]>;
+  /** One registered version of a subject, not cached. */
+  version(subject: string, version: number): Promise<SubjectVersion>;
   /** Closes the client's connections. */
   close(): Promise<void>;
 }
@@ -75,8 +80,11 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
 
   const retry = new RetryPolicy({ initialMs: backoffMs, maxMs: backoffMs * 2 ** Math.max(0, attempts - 2), maxAttempts: attempts });
 
-  /** One GET; rejects retryable when the registry is unreachable or asks for patience, permanent otherwise. */
-  async function fetchOnce(path: string): Promise<RegistrySchemaReply> {
+  /**
+   * One GET; rejects retryable when the registry is unreachable or asks for patience, permanent
+   * otherwise; `missing` is the answer to a 404, when the caller has one.
+   */
+  async function fetchOnce(path: string, missing?: unknown): Promise<unknown> {
     let status: number;
     let body: string;
     try {
@@ -88,18 +96,19 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
     }
     if (status >= 200 && status < 300) {
       try {
-        return JSON.parse(body) as RegistrySchemaReply;
+        return JSON.parse(body) as unknown;
       } catch {
         throw new RegistryRejectedError(`schema registry ${location} sent invalid JSON for ${path}`);
       }
     }
+    if (status === 404 && missing !== undefined) return missing;
     if (isRetryableStatus(status)) throw new RegistryUnavailableError(`schema registry ${location} unavailable for ${path}: HTTP ${status}`);
     throw new RegistryRejectedError(`schema registry ${location} answered HTTP ${status} for ${path}: ${body.slice(0, 200)}`);
   }
 
-  async function getJson(path: string): Promise<RegistrySchemaReply> {
+  async function getJson(path: string, missing?: unknown): Promise<unknown> {
     try {
-      return await retrying(() => fetchOnce(path), retry, systemClock);
+      return await retrying(() => fetchOnce(path, missing), retry, systemClock);
     } catch (err) {
       if (!(err instanceof RegistryUnavailableError) || attempts === 1) throw err;
       throw new RegistryUnavailableError(`${err.message} (after ${attempts} tries)`, { cause: err });
@@ -118,25 +127,36 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
     }
   }
 
+  async function subjectVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion> {
+    const reply = (await getJson(`/subjects/${encodeURIComponent(subject)}/versions/${version}`)) as RegistrySchemaReply;
+    if (typeof reply.id !== 'number' || typeof reply.version !== 'number') {
+      throw new RegistryRejectedError(`subject ${subject}: the registry reply has no id/version`);
+    }
+    return { subject, version: reply.version, id: reply.id, type: toType(reply, `subject ${subject} version ${reply.version}`) };
+  }
+
   return {
     location,
     schemaById(id) {
       let pending = byId.get(id);
       if (!pending) {
-        pending = getJson(`/schemas/ids/${id}`).then((reply) => toType(reply, `schema id ${id}`));
+        pending = getJson(`/schemas/ids/${id}`).then((reply) => toType(reply as RegistrySchemaReply, `schema id ${id}`));
         // Failures are not cached: an unavailable registry must be asked again on the next try.
         pending.catch(() => byId.delete(id));
         byId.set(id, pending);
       }
       return pending;
     },
-    async latestVersion(subject) {
-      const reply = await getJson(`/subjects/${encodeURIComponent(subject)}/versions/latest`);
-      if (typeof reply.id !== 'number' || typeof reply.version !== 'number') {
-        throw new RegistryRejectedError(`subject ${subject}: the registry reply has no id/version`);
+    latestVersion: (subject) => subjectVersion(subject, 'latest'),
+    async versions(subject) {
+      // The registry answers 404 (error 40401) for a subject it does not know: no versions.
+      const reply = await getJson(`/subjects/${encodeURIComponent(subject)}/versions`, []);
+      if (!Array.isArray(reply) || !reply.every((v) => Number.isInteger(v))) {
+        throw new RegistryRejectedError(`subject ${subject}: the registry's list of versions is not a list of numbers`);
       }
-      return { subject, version: reply.version, id: reply.id, type: toType(reply, `subject ${subject}`) };
+      return (reply as number[]).toSorted((a, b) => a - b);
     },
+    version: (subject, version) => subjectVersion(subject, version),
     close: () => agent.close(),
   };
 }

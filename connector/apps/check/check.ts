@@ -12,6 +12,7 @@ import { describeError } from '../../core/errors.js';
 import { httpAnswers, withoutCredentials } from './http-probe.js';
 import { probeKafka, type KafkaProbeTimeouts } from './kafka-probes.js';
 import { loadCheckedMapping, probeMappingSchemas } from './mapping-probe.js';
+import type { SchemaEvolutionOptions } from './schema-evolution-probe.js';
 import { connectionStatus, failed, passed, skipped, type ProbeResult } from './probe.js';
 import { probeQuotaStore } from './quota-store-probe.js';
 import { probeTarget } from './target-probe.js';
@@ -21,7 +22,7 @@ import { scrubSecrets, secretValues } from '../../adapters/config/secrets.js';
 import { createLogger, type Logger } from '../../observe/logger.js';
 import type { LogLevel } from '../../observe/logger.js';
 
-export interface CheckOptions {
+export interface CheckOptions extends SchemaEvolutionOptions {
   config: string;
   logLevel?: LogLevel;
   /** Exit 1 when the status is FAILED (Airbyte expects 0 whatever the status). */
@@ -32,6 +33,8 @@ export interface CheckOptions {
 export interface CheckDependencies {
   logger?: Logger;
   kafkaTimeouts?: KafkaProbeTimeouts;
+  /** The candidate schema or registry versions to hold the mapping against (CLI options). */
+  evolution?: SchemaEvolutionOptions;
 }
 
 // HTTP probes need an answer, not a fast one; but a hanging endpoint must not stall the check.
@@ -49,7 +52,7 @@ async function probeRegistry(url: string): Promise<ProbeResult> {
 }
 
 /** Runs every probe against a loaded config. */
-async function probeAll(config: Config, logger: Logger, kafkaTimeouts: KafkaProbeTimeouts | undefined): Promise<ProbeResult[]> {
+async function probeAll(config: Config, logger: Logger, deps: CheckDependencies): Promise<ProbeResult[]> {
   const registry = config.schema_registry && createRegistryClient(config.schema_registry, REGISTRY_PROBE);
   try {
     // A mapping that does not load is the failed mapping probe; the other probes still run.
@@ -57,9 +60,9 @@ async function probeAll(config: Config, logger: Logger, kafkaTimeouts: KafkaProb
     const topics = 'topics' in mapping ? mapping.topics : undefined;
     const kafkaTargets = { topics, deadLetterTopic: deadLetterTopicOf(config) };
     const results = await Promise.all([
-      probeKafka(config.kafka, kafkaTargets, logger, kafkaTimeouts),
+      probeKafka(config.kafka, kafkaTargets, logger, deps.kafkaTimeouts),
       config.schema_registry ? probeRegistry(config.schema_registry.url) : skipped('schema registry', 'not configured'),
-      'topics' in mapping ? probeMappingSchemas(mapping, registry) : mapping,
+      'topics' in mapping ? probeMappingSchemas(mapping, registry, deps.evolution) : mapping,
       probeTarget(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)),
       probeQuotaStore(config.delivery, MAX_HTTP_PROBE_MS),
     ]);
@@ -80,7 +83,7 @@ export async function checkConnection(configPath: string, deps: CheckDependencie
     return connectionStatusMessage(status, message);
   }
   const logger = deps.logger ?? createLogger({ name: 'check', level: 'warn' });
-  const { status, message } = connectionStatus(await probeAll(config, logger, deps.kafkaTimeouts));
+  const { status, message } = connectionStatus(await probeAll(config, logger, deps));
   return connectionStatusMessage(status, scrubSecrets(message, secretValues(config)));
 }
 
@@ -90,7 +93,8 @@ export async function checkConnection(configPath: string, deps: CheckDependencie
  */
 export async function runCheck(options: CheckOptions, output: CommandOutput = PROCESS_OUTPUT): Promise<number> {
   const logger = createLogger({ name: 'check', level: options.logLevel ?? 'warn' });
-  const message = await checkConnection(options.config, { logger });
+  const { schemaFile, topic, allVersions } = options;
+  const message = await checkConnection(options.config, { logger, evolution: { schemaFile, topic, allVersions } });
   output.out(`${protocolLine(message)}\n`);
   return options.exitCode === true && message.connectionStatus.status === 'FAILED' ? 1 : 0;
 }

@@ -2,7 +2,8 @@
  * The mapping probe of `check`: the mapping file loads (which already proves its paths, transform
  * types and condition values against local reader schemas), and the mappings of topics without
  * one fit the registry's latest `<topic>-value` the same way, so a typo or a type mistake shows up
- * before any event flows.
+ * before any event flows. With a registry or a candidate schema it also says what the next schema
+ * version breaks (schema-evolution-probe.ts).
  */
 import type { Config } from '../../core/config.js';
 import type { RegistryClient } from '../../adapters/registry/registry.js';
@@ -11,6 +12,7 @@ import { type CompiledMapping } from '../../core/mapping/index.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { topicSchemas } from '../common/topic-schemas.js';
 import { failed, passed, type ProbeResult } from './probe.js';
+import { checkSchemaEvolution, type SchemaEvolutionOptions } from './schema-evolution-probe.js';
 
 /** The compiled mapping, or the failed `mapping` probe saying why it does not load. */
 export async function loadCheckedMapping(config: Config): Promise<CompiledMapping | ProbeResult> {
@@ -24,9 +26,15 @@ export async function loadCheckedMapping(config: Config): Promise<CompiledMappin
 
 /**
  * Proves every mapped path exists in its topic's schema, with transforms and condition values
- * that fit its types; lists every missing schema and every problem.
+ * that fit its types, and holds the mapping against the candidate or registered schema versions
+ * `evolution` asks for; lists every missing schema and every problem.
  */
-export async function probeMappingSchemas(mapping: CompiledMapping, registry: RegistryClient | undefined): Promise<ProbeResult> {
+export async function probeMappingSchemas(
+  mapping: CompiledMapping,
+  registry: RegistryClient | undefined,
+  evolution: SchemaEvolutionOptions = {},
+): Promise<ProbeResult> {
+  const evolving = evolution.schemaFile !== undefined || registry !== undefined || evolution.allVersions === true;
   const schemas = await topicSchemas(mapping, registry, mapping.topics);
   const problems: string[] = [];
   let fromRegistry = 0;
@@ -38,7 +46,10 @@ export async function probeMappingSchemas(mapping: CompiledMapping, registry: Re
       problems.push(...mapping.checkPaths(schema.topic, schema.type).map((p) => `${formatProblem(p)} (registry subject ${schema.topic}-value)`));
     }
   }
+  const evolved = evolving ? await checkSchemaEvolution(mapping, registry, evolution) : undefined;
+  problems.push(...(evolved?.problems ?? []));
   if (problems.length > 0) return failed('mapping', problems.join('; '));
   const local = schemas.length - fromRegistry;
-  return passed('mapping', `${mapping.topics.length} topic(s); every path exists in its schema (${local} local, ${fromRegistry} from the registry)`);
+  const fits = `${mapping.topics.length} topic(s); every path exists in its schema (${local} local, ${fromRegistry} from the registry)`;
+  return passed('mapping', evolved ? `${fits}; nothing breaks against ${evolved.compared}` : fits);
 }

@@ -1,5 +1,5 @@
 /** `target-profile-sink check`: one CONNECTION_STATUS for the config. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { logLevelOption } from '../log-level.js';
 import { type CheckOptions, runCheck } from '../../apps/check/check.js';
 
@@ -7,11 +7,19 @@ import { type CheckOptions, runCheck } from '../../apps/check/check.js';
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('print a CONNECTION_STATUS: config, brokers, topics, registry, mapping paths, Target update path')
+    .description('print a CONNECTION_STATUS: config, brokers, topics, registry, mapping paths (and what a new schema version breaks), Target update path')
     .requiredOption('--config <file>', 'config file (YAML or JSON)')
     .option('--exit-code', 'exit 1 when the status is FAILED (for scripts; Airbyte expects 0 whatever the status)')
+    .option('--schema-file <file>', 'a candidate Avro schema (.avsc) for --topic: report what it breaks in the mapping before it is deployed')
+    .option('--topic <topic>', 'the mapped topic --schema-file is a candidate for')
+    .addOption(
+      new Option('--all-versions', "check every version registered under each topic's <topic>-value subject, not only the latest").conflicts('schemaFile'),
+    )
     .addOption(logLevelOption('warn'))
-    .action(async (options: CheckOptions) => {
+    .action(async (options: CheckOptions, command: Command) => {
+      if ((options.schemaFile === undefined) !== (options.topic === undefined)) {
+        command.error('error: --schema-file and --topic go together (the candidate schema and the topic it is for)');
+      }
       process.exitCode = await runCheck(options);
     });
 }

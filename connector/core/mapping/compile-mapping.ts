@@ -98,6 +98,7 @@ export function compileMapping(
       return (byTopic.get(topic) ?? []).map((entry) => entry.map(value));
     },
     checkPaths: (topic, type) => (byTopic.get(topic) ?? []).flatMap((entry) => schemaProblems(entry.paths, type)),
+    pathUses: (topic) => (byTopic.get(topic) ?? []).flatMap((entry) => entry.paths),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { Type } from 'avsc';
 import type { SourceProblem, UnmappableEventError } from '../errors.js';
 import type { ProfileUpdate } from '../profile.js';
+import type { PathUse } from './static-check.js';
 
 /** What to do with an attribute value longer than Target's 256 characters. */
 export type LongValuesPolicy = 'truncate' | 'reject' | 'allow';
@@ -32,4 +33,6 @@ export interface CompiledMapping {
    * have, transforms that cannot take their input, condition values that can never match.
    */
   checkPaths(topic: string, type: Type): SourceProblem[];
+  /** Every path the topic's mappings read, with its transforms, compared values and position. */
+  pathUses(topic: string): readonly PathUse[];
 }

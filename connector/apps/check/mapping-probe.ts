@@ -10,7 +10,7 @@ import { describeError, formatProblem, MappingError } from '../../core/errors.js
 import { type CompiledMapping } from '../../core/mapping/index.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { topicSchemas } from '../common/topic-schemas.js';
-import { failed, passed, type ProbeResult } from './probe.js';
+import { failed, passed, type ProbeResult } from '../common/probe.js';
 
 /** The compiled mapping, or the failed `mapping` probe saying why it does not load. */
 export async function loadCheckedMapping(config: Config): Promise<CompiledMapping | ProbeResult> {

@@ -15,7 +15,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { TargetConfig } from '../../core/config.js';
-import { requestBuilderFor } from '../common/delivery.js';
+import { requestBuilderFor } from './delivery.js';
 import { classifyReply, snippet } from '../../core/target-api/reply.js';
 import { noAnswerReason, withoutCredentials } from './http-probe.js';
 import { failed, passed, type ProbeResult } from './probe.js';

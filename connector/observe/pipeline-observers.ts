@@ -85,6 +85,15 @@ export function pipelineObservers<M>(metrics: Metrics, stats: RunStats, logger?:
       routed(route) {
         metrics.updatesRouted.inc({ route });
       },
+      quotaExhausted({ budget, refillInMs }) {
+        logger?.warn(
+          { budget, refillsAt: new Date(Date.now() + refillInMs).toISOString() },
+          `${budget} is spent: updates wait for it and fetching pauses until it refills; nothing is skipped or dead-lettered`,
+        );
+      },
+      quotaRestored({ budget, waitedMs }) {
+        logger?.info({ budget, waitedSeconds: Math.round(waitedMs / 1000) }, `${budget} has room again; delivery resumed`);
+      },
     },
     bulk: {
       batchSubmitted(_rows, bytes) {

@@ -119,17 +119,39 @@ export class RegistryRejectedError extends ConnectorError {
   }
 }
 
+/**
+ * A reply that says the connector's own settings are wrong (the path does not exist, access is
+ * refused) rather than that the endpoint is down: what to tell the operator to check.
+ */
+export interface Misconfiguration {
+  status: number;
+  /** The URL asked, without user info or query: no secret, no profile data. */
+  url: string;
+  /** What the reply means, in the operator's terms. */
+  reason: string;
+  /** The config keys to check. */
+  keys: readonly string[];
+}
+
 /** A failed call to Target. `retryable` follows the API's rules; `retryAfterMs` honours Retry-After. */
 export class TargetError extends ConnectorError {
   readonly status: number | undefined;
+  /** Set when the reply points at the connector's settings rather than at an outage. */
+  readonly misconfiguration: Misconfiguration | undefined;
   constructor(
     message: string,
     retryable: boolean,
-    details: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+    details: { status?: number; retryAfterMs?: number; cause?: unknown; misconfiguration?: Misconfiguration } = {},
   ) {
     super(retryable ? 'TARGET_RETRYABLE' : 'TARGET_REJECTED', message, retryable, { cause: details.cause, retryAfterMs: details.retryAfterMs });
     this.status = details.status;
+    this.misconfiguration = details.misconfiguration;
   }
+}
+
+/** The misconfiguration an error reports, if it is a Target reply that points at the settings. */
+export function misconfigurationOf(error: unknown): Misconfiguration | undefined {
+  return error instanceof TargetError ? error.misconfiguration : undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { FleetBudgetObserver } from '../core/delivery/fleet-budget.js';
 import type { LanesObserver } from '../core/delivery/lanes.js';
 import type { InboundEvent, PipelineObserver } from '../core/pipeline/pipeline.js';
 import type { TargetClientObserver } from '../adapters/target-http/client.js';
-import { describeError } from '../core/errors.js';
+import { describeError, type Misconfiguration } from '../core/errors.js';
 import type { LagObserver } from '../adapters/kafka/lag-refresher.js';
 import type { Metrics } from './metrics.js';
 import type { RunStats } from './run-stats.js';
@@ -85,6 +85,15 @@ export function pipelineObservers<M>(metrics: Metrics, stats: RunStats, logger?:
       routed(route) {
         metrics.updatesRouted.inc({ route });
       },
+      quotaExhausted({ budget, refillInMs }) {
+        logger?.warn(
+          { budget, refillsAt: new Date(Date.now() + refillInMs).toISOString() },
+          `${budget} is spent: updates wait for it and fetching pauses until it refills; nothing is skipped or dead-lettered`,
+        );
+      },
+      quotaRestored({ budget, waitedMs }) {
+        logger?.info({ budget, waitedSeconds: Math.round(waitedMs / 1000) }, `${budget} has room again; delivery resumed`);
+      },
     },
     bulk: {
       batchSubmitted(_rows, bytes) {
@@ -149,6 +158,16 @@ export function pipelineObservers<M>(metrics: Metrics, stats: RunStats, logger?:
   };
 }
 
+/** What a misconfiguration adds to an outage line's fields. */
+function misconfigurationFields(m: Misconfiguration | undefined): Record<string, unknown> {
+  return m ? { likelyConfigError: true, status: m.status, url: m.url, check: m.keys } : {};
+}
+
+/** The operator's part of a misconfiguration: what the answer means and the keys to check. */
+function settingsHint(m: Misconfiguration): string {
+  return `${m.url}: ${m.reason}; check ${m.keys.join(', ')}`;
+}
+
 /**
  * Logs and counts an endpoint's outages: one warning when its breaker opens (with the cause and
  * the next probe), one line a minute while it stays open, and one when it closes.
@@ -157,20 +176,25 @@ export function breakerObserver(metrics: Metrics, logger: Logger, metricLabel: s
   const stillDown = new Throttle(WARN_EVERY_MS);
   const at = (inMs: number) => new Date(Date.now() + inMs).toISOString();
   return {
-    opened({ endpoint, cause, nextProbeInMs }) {
+    opened({ endpoint, cause, nextProbeInMs, misconfiguration }) {
       metrics.breakerOpen.set({ endpoint: metricLabel }, 1);
       metrics.breakerOpened.inc({ endpoint: metricLabel });
       stillDown.ready();
+      const pause = 'delivery and fetching pause until it answers a probe; nothing is dead-lettered for an outage';
       logger.warn(
-        { endpoint, cause: describeError(cause).message, nextProbeAt: at(nextProbeInMs) },
-        `${endpoint} is failing for every request: delivery and fetching pause until it answers a probe; nothing is dead-lettered for an outage`,
+        { endpoint, cause: describeError(cause).message, nextProbeAt: at(nextProbeInMs), ...misconfigurationFields(misconfiguration) },
+        misconfiguration
+          ? `${endpoint} answers every request with HTTP ${misconfiguration.status}: likely a configuration error, not an outage. ${settingsHint(misconfiguration)}. Meanwhile ${pause}; delivery.outage_budget_ms applies as for any outage`
+          : `${endpoint} is failing for every request: ${pause}`,
       );
     },
-    probeFailed({ endpoint, cause, nextProbeInMs, openForMs }) {
+    probeFailed({ endpoint, cause, nextProbeInMs, openForMs, misconfiguration }) {
       if (!stillDown.ready()) return;
       logger.warn(
-        { endpoint, cause: describeError(cause).message, downForSeconds: Math.round(openForMs / 1000), nextProbeAt: at(nextProbeInMs) },
-        `${endpoint} is still down; waiting`,
+        { endpoint, cause: describeError(cause).message, downForSeconds: Math.round(openForMs / 1000), nextProbeAt: at(nextProbeInMs), ...misconfigurationFields(misconfiguration) },
+        misconfiguration
+          ? `${endpoint} still answers every request with HTTP ${misconfiguration.status}; likely a configuration error. ${settingsHint(misconfiguration)}`
+          : `${endpoint} is still down; waiting`,
       );
     },
     closed({ endpoint, openForMs }) {

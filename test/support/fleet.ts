@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import type { LoggedUpdate } from '../../connector/tools/sandbox/update-log.js';
 import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent } from '../../connector/tools/sample-events.js';
+import { PROBE_IDENTITY } from '../../connector/apps/common/target-probe.js';
 import { runChild } from './child-run.js';
 import {
   committedOffsets,
@@ -42,6 +43,11 @@ export async function createCrmTopics(prefix: string, partitions: number): Promi
   await createTopics([byKind[SAMPLE_TOPICS.crm]], partitions);
   await createTopics([deadLetter], 1);
   return { prefix, byKind, deadLetter, all: [byKind[SAMPLE_TOPICS.crm]] };
+}
+
+/** The updates without the start-up probes of `run` (check's probe identity, no attributes): what the replicas delivered. */
+export function withoutProbes<U extends LoggedUpdate>(updates: readonly U[]): U[] {
+  return updates.filter((u) => u.identity.value !== PROBE_IDENTITY.value);
 }
 
 /** `count` CRM events over `customers` customers, in the order they are produced. */
@@ -129,7 +135,7 @@ export function exitWithin(replica: Replica, ms: number): Promise<number | null>
 /** Updates the sandbox received, counted per replica. */
 export function updatesPerReplica(updates: LoggedUpdate[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const u of updates) {
+  for (const u of withoutProbes(updates)) {
     const name = u.attributes[REPLICA_ATTRIBUTE] ?? '(none)';
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }

@@ -3,7 +3,7 @@
  * sliding window of the fleet and of each replica, and plain per-window counts for the test logs.
  */
 import type { LoggedUpdate } from '../../connector/tools/sandbox/update-log.js';
-import { REPLICA_ATTRIBUTE } from './fleet.js';
+import { REPLICA_ATTRIBUTE, withoutProbes } from './fleet.js';
 
 /** The busiest window: how many requests arrived in [start, start + window). */
 export interface WindowPeak {
@@ -14,7 +14,7 @@ export interface WindowPeak {
 
 /** Arrival times (epoch ms, ascending) of the updates, only `replica`'s when given. */
 export function arrivals(updates: readonly LoggedUpdate[], replica?: string): number[] {
-  return updates
+  return withoutProbes(updates)
     .filter((u) => replica === undefined || u.attributes[REPLICA_ATTRIBUTE] === replica)
     .map((u) => Date.parse(u.receivedAt))
     .sort((a, b) => a - b);
@@ -41,7 +41,7 @@ export function busiestWindow(times: readonly number[], windowMs: number, from =
 
 /** The busiest window of the whole fleet and of each replica (by the replica attribute of its updates). */
 export function windowPeaks(updates: readonly LoggedUpdate[], windowMs: number): { fleet: WindowPeak; byReplica: Map<string, WindowPeak> } {
-  const replicas = new Set(updates.map((u) => u.attributes[REPLICA_ATTRIBUTE] ?? '(none)'));
+  const replicas = new Set(withoutProbes(updates).map((u) => u.attributes[REPLICA_ATTRIBUTE] ?? '(none)'));
   return {
     fleet: busiestWindow(arrivals(updates), windowMs),
     byReplica: new Map([...replicas].sort().map((r) => [r, busiestWindow(arrivals(updates, r), windowMs)])),

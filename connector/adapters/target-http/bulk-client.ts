@@ -54,7 +54,8 @@ export class TargetBulkClient {
     const batch = `batch of ${file.ids.length} rows (${file.bytes} bytes)`;
     const reply = await this.exchange('POST', this.batchPath, file.text, batch);
     if (reply instanceof TargetError) return failureOf(reply);
-    if (reply.status < 200 || reply.status >= 300) return failureOf(this.refusal(reply, batch));
+    // Only the submit's answer speaks of the settings: a status URL is Target's own.
+    if (reply.status < 200 || reply.status >= 300) return failureOf(this.refusal(reply, batch, this.origin + this.batchPath));
     try {
       const answer = parseSubmitReply(reply.body);
       if (answer.success) return { kind: 'accepted', statusUrl: answer.statusUrl };
@@ -88,13 +89,14 @@ export class TargetBulkClient {
     await this.pool.close();
   }
 
-  /** A non-2xx reply as an error: retryable by its status, saying Target's own message when the body carries one. */
-  private refusal(reply: Reply, what: string): TargetError {
+  /** A non-2xx reply as an error: retryable by its status, saying Target's own message when the body carries one; `url` is the batch door's, when it was asked. */
+  private refusal(reply: Reply, what: string, url?: string): TargetError {
+    const door = url === undefined ? undefined : { url, pathKey: 'target.bulk_path' };
     // classifyReply judges every status outside 2xx a failure, so it always returns an error here.
-    const judged = classifyReply(reply.status, reply.retryAfter, reply.body) as TargetError;
+    const judged = classifyReply(reply.status, reply.retryAfter, reply.body, Date.now(), door) as TargetError;
     const message = refusalMessage(reply.body);
     const said = message === undefined ? judged.message : `Target answered ${reply.status}: ${message}`;
-    return new TargetError(`${what}: ${said}`, judged.retryable, { status: reply.status, retryAfterMs: judged.retryAfterMs });
+    return new TargetError(`${what}: ${said}`, judged.retryable, { status: reply.status, retryAfterMs: judged.retryAfterMs, misconfiguration: judged.misconfiguration });
   }
 
   /** One exchange on the pool; a TargetError (retryable) when no reply came back. */

@@ -40,7 +40,7 @@ export class TargetClient {
     try {
       const reply = await this.exchange(request);
       status = reply.status;
-      const failure = classifyReply(reply.status, reply.retryAfter, reply.body);
+      const failure = classifyReply(reply.status, reply.retryAfter, reply.body, Date.now(), { url: request.url, pathKey: 'target.path' });
       return failure ? failureOf(failure) : ACKNOWLEDGED;
     } catch (error) {
       return failureOf(error);

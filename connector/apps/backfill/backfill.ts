@@ -19,6 +19,7 @@ import { breakerObserver, pipelineObservers, quotaObserver } from '../../observe
 import { startProgress, type ProgressSource } from '../../observe/progress.js';
 import { RunStats } from '../../observe/run-stats.js';
 import { startSink, type RunningSink } from '../common/kafka-sink.js';
+import { requireTargetEndpoint } from '../common/target-preflight.js';
 
 export interface BackfillOptions {
   config: string;
@@ -100,6 +101,7 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
   const counts = new BackfillCounts();
   try {
     const mapping = await loadConfiguredMapping(config);
+    await requireTargetEndpoint(config, logger);
     const admin = createKafka(config.kafka, logger).admin();
     let ends: Map<string, number>;
     try {

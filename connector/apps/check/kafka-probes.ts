@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../../core/config.js';
 import { createKafka } from '../../adapters/kafka/client.js';
-import { failed, passed, skipped, type ProbeResult } from './probe.js';
+import { failed, passed, skipped, type ProbeResult } from '../common/probe.js';
 
 /** What the Kafka probes look for. */
 export interface KafkaProbeTargets {

@@ -11,7 +11,7 @@ import { describeError, formatProblem, MappingError } from '../../core/errors.js
 import { type CompiledMapping } from '../../core/mapping/index.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { topicSchemas } from '../common/topic-schemas.js';
-import { failed, passed, type ProbeResult } from './probe.js';
+import { failed, passed, type ProbeResult } from '../common/probe.js';
 import { checkSchemaEvolution, type SchemaEvolutionOptions } from './schema-evolution-probe.js';
 
 /** The compiled mapping, or the failed `mapping` probe saying why it does not load. */

@@ -2,8 +2,8 @@
 import { RedisSharedWindow } from '../../adapters/redis/shared-window.js';
 import type { Config } from '../../core/config.js';
 import { describeError } from '../../core/errors.js';
-import { withoutCredentials } from './http-probe.js';
-import { failed, passed, skipped, type ProbeResult } from './probe.js';
+import { withoutCredentials } from '../common/http-probe.js';
+import { failed, passed, skipped, type ProbeResult } from '../common/probe.js';
 
 /** Runs the budget's script once, taking nothing, as `run` would; `timeoutMs` bounds the wait. */
 export async function probeQuotaStore(delivery: Config['delivery'], timeoutMs: number): Promise<ProbeResult> {

@@ -58,13 +58,16 @@ export interface EngineBudgets {
   rows: Budget | undefined;
 }
 
+/** How warnings name the bulk row quota. */
+const ROW_QUOTA = 'the bulk row quota (delivery.bulk.daily_row_quota)';
+
 /** The config's quotas as one process enforces them alone (write, preview: no fleet). */
 export function processBudgets(config: Config, clock: Clock = systemClock): EngineBudgets {
   const { delivery } = config;
   const rowQuota = delivery.bulk.daily_row_quota;
   return {
     requests: new RollingQuota(delivery.daily_quota, delivery.quota_window_ms, () => clock.now()),
-    rows: rowQuota === undefined ? undefined : new RollingQuota(rowQuota, delivery.quota_window_ms, () => clock.now()),
+    rows: rowQuota === undefined ? undefined : new RollingQuota(rowQuota, delivery.quota_window_ms, () => clock.now(), ROW_QUOTA),
   };
 }
 

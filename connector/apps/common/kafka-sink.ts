@@ -193,6 +193,8 @@ export async function startSink(configured: Config, logger: Logger, observers: S
     async stop(drainMs = config.delivery.shutdown_timeout_ms) {
       const shareClosed = share.close();
       source.stopFetching();
+      // What waits on quota, a retry or an outage cannot settle soon: left uncommitted for the next run.
+      engine.lanes.cancelWaits();
       const drained = await pipeline.drain(drainMs);
       commits.stop();
       await commits.flush();

@@ -46,8 +46,8 @@ export function accountBudgets(config: Config, clock: Clock, observer: FleetBudg
   };
   if (store.kind === 'local') {
     return {
-      requests: new RollingQuota(() => requestShare.limit(), window, () => clock.now()),
-      rows: rowShare && new RollingQuota(() => rowShare.limit(), window, () => clock.now()),
+      requests: new RollingQuota(() => requestShare.limit(), window, () => clock.now(), "this replica's share of the single-update daily quota (delivery.daily_quota split by the partitions it owns)"),
+      rows: rowShare && new RollingQuota(() => rowShare.limit(), window, () => clock.now(), "this replica's share of the bulk row quota (delivery.bulk.daily_row_quota split by the partitions it owns)"),
       assign,
       requestLimit: () => requestShare.limit(),
       close: async () => {},

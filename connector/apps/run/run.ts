@@ -12,6 +12,7 @@ import type { TruncationReport } from '../../observe/truncation-report.js';
 import { groupLag } from '../../adapters/kafka/group-lag.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { startSink, type RunningSink } from '../common/kafka-sink.js';
+import { requireTargetEndpoint } from '../common/target-preflight.js';
 
 export interface RunOptions {
   config: string;
@@ -68,6 +69,8 @@ export async function runConnector(options: RunOptions): Promise<number> {
       });
       logger.info({ port: observe.port }, 'metrics on /metrics, health on /healthz and /readyz');
     }
+    // A wrong client code or path must end the start here, not look like an endless outage later.
+    await requireTargetEndpoint(config, logger);
     const observers = pipelineObservers(metrics, stats, logger);
     truncations = observers.truncations;
     sink = await startSink(config, logger, {

@@ -4,6 +4,8 @@
  * shared budget in Redis. Taking is synchronous so it stays off the hot path's promise chain.
  */
 export interface Budget {
+  /** Which budget this is, in the operator's words (the warning when it runs out names it). */
+  readonly name: string;
   /** Takes `n` units; false when they do not fit now. Call `finished(n)` once they were used. */
   tryTake(n?: number): boolean;
   /** Records that `n` taken units got their answer (or failed). */

@@ -5,14 +5,19 @@
  * probe or not, closes it. Pure state plus time arithmetic; whoever sends decides when to ask.
  */
 import type { Clock } from '../clock.js';
+import { misconfigurationOf, type Misconfiguration } from '../errors.js';
 import type { RetryPolicy } from '../retry.js';
 
-/** What the breaker reports, for logs and metrics. */
+/**
+ * What the breaker reports, for logs and metrics. `misconfiguration` is set when every failure
+ * since the last success was an answer pointing at the settings (a 404 for every request, say):
+ * most likely a configuration error rather than an outage, though it is waited out the same way.
+ */
 export interface BreakerObserver {
   /** Failures crossed the threshold: sending stops; the first probe goes out in `nextProbeInMs`. */
-  opened?(info: { endpoint: string; cause: unknown; nextProbeInMs: number }): void;
+  opened?(info: { endpoint: string; cause: unknown; nextProbeInMs: number; misconfiguration?: Misconfiguration }): void;
   /** A probe failed while open; the next one goes out in `nextProbeInMs`. */
-  probeFailed?(info: { endpoint: string; cause: unknown; nextProbeInMs: number; openForMs: number }): void;
+  probeFailed?(info: { endpoint: string; cause: unknown; nextProbeInMs: number; openForMs: number; misconfiguration?: Misconfiguration }): void;
   /** The endpoint answered again after `openForMs` of outage. */
   closed?(info: { endpoint: string; openForMs: number }): void;
 }
@@ -35,6 +40,8 @@ export class CircuitBreaker {
   private nextProbeAt = 0;
   private probing = false;
   private successCount = 0;
+  /** What every failure since the last success said of the settings; undefined once one said nothing. */
+  private misconfiguration: Misconfiguration | undefined;
 
   constructor(private readonly options: CircuitBreakerOptions) {}
 
@@ -74,6 +81,9 @@ export class CircuitBreaker {
    */
   recordFailure(cause: unknown, probe = false, retryAfterMs?: number): void {
     this.consecutiveFailures++;
+    const suspect = misconfigurationOf(cause);
+    this.misconfiguration = this.consecutiveFailures === 1 || this.misconfiguration ? suspect : undefined;
+    const misconfiguration = this.misconfiguration && { misconfiguration: this.misconfiguration };
     const { clock, observer, endpoint, probePolicy, threshold } = this.options;
     if (this.openedAt !== undefined) {
       // Failures of requests sent before the breaker opened say nothing new.
@@ -82,7 +92,7 @@ export class CircuitBreaker {
       this.failedProbes++;
       const nextProbeInMs = probePolicy.delay(this.failedProbes + 1, retryAfterMs);
       this.nextProbeAt = clock.now() + nextProbeInMs;
-      observer?.probeFailed?.({ endpoint, cause, nextProbeInMs, openForMs: this.openForMs() });
+      observer?.probeFailed?.({ endpoint, cause, nextProbeInMs, openForMs: this.openForMs(), ...misconfiguration });
       return;
     }
     if (this.consecutiveFailures < threshold) return;
@@ -90,7 +100,7 @@ export class CircuitBreaker {
     this.failedProbes = 0;
     const nextProbeInMs = probePolicy.delay(1, retryAfterMs);
     this.nextProbeAt = this.openedAt + nextProbeInMs;
-    observer?.opened?.({ endpoint, cause, nextProbeInMs });
+    observer?.opened?.({ endpoint, cause, nextProbeInMs, ...misconfiguration });
   }
 
   /** Milliseconds until a probe may go out: 0 when due, undefined when closed or a probe is out. */

@@ -97,6 +97,14 @@ export class FleetBudget implements Budget {
     this.demandSince = clock.now();
   }
 
+  /** The fleet's budget, or this replica's share while it keeps to it. */
+  get name(): string {
+    const what = this.options.name;
+    return this.keepsToShare(this.options.clock.now())
+      ? `this replica's share of the ${what} quota (the quota store in Redis is not counting for it now)`
+      : `the fleet's ${what} budget in Redis (shared by every replica)`;
+  }
+
   /** True while the store cannot be reached and this replica keeps to its own share. */
   get fallingBack(): boolean {
     return this.fallbackSince !== undefined;

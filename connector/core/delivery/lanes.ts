@@ -30,6 +30,10 @@ export interface LanesObserver {
   outageBudgetExhausted?(error: OutageBudgetError): void;
   /** A profile's merged update set off by this route; `profile` is its identity key. */
   routed?(route: 'single' | 'bulk', profile: string): void;
+  /** Sending waits: `budget` (Budget.name) ran out; its next unit is due in `refillInMs`. */
+  quotaExhausted?(info: { budget: string; refillInMs: number }): void;
+  /** The budget that ran out gave a unit again after `waitedMs`: sending resumed. */
+  quotaRestored?(info: { budget: string; waitedMs: number }): void;
 }
 
 export interface LanesOptions {
@@ -139,6 +143,12 @@ export class Lanes {
   private unsettled = 0;
   private idleWaiters: Array<() => void> = [];
   private quotaBlocked = false;
+  /** The budget that ran out and since when, until it gives a unit again. */
+  private exhaustion: { budget: string; since: number } | undefined;
+  /** Ends each wait for quota at once, with no unit taken (see cancelWaits). */
+  private readonly quotaWaits = new Set<() => void>();
+  /** Set by cancelWaits: nothing more waits for quota, a retry or the endpoint. */
+  private stopping = false;
   private readonly blockedListeners: Array<() => void> = [];
 
   constructor(private readonly options: LanesOptions) {
@@ -200,6 +210,40 @@ export class Lanes {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * For a stop: updates waiting for quota, for a retry or for the endpoint to come back are
+   * settled `cancelled` (left unacknowledged, so read again by the next run) instead of waiting;
+   * requests in flight finish, and what queues behind them is sent only while no wait is needed.
+   */
+  cancelWaits(): void {
+    this.stopping = true;
+    this.cancelProbeTimer?.();
+    this.cancelProbeTimer = undefined;
+    this.cancelBudgetTimer?.();
+    this.cancelBudgetTimer = undefined;
+    for (const end of [...this.quotaWaits]) end();
+    const waiting = [...this.parked, ...[...this.lanes.values()].filter((lane) => lane.cancelRetry)];
+    this.setWaiting(-waiting.length);
+    this.parked.clear();
+    for (const lane of waiting) {
+      if (lane.cancelRetry) {
+        lane.cancelRetry();
+        this.retryTimers.delete(lane.cancelRetry);
+        lane.cancelRetry = undefined;
+      }
+      this.cancelLane(lane);
+    }
+  }
+
+  /** Settles everything of a lane that waits, active and queued, as cancelled. */
+  private cancelLane(lane: Lane): void {
+    const pending = lane.pending;
+    lane.pending = undefined;
+    if (pending) this.settleAll(pending.runs.flatMap((r) => r.settles), { status: 'cancelled' });
+    if (lane.active) this.finish(lane, lane.active, { status: 'cancelled' });
+    else this.afterLane(lane);
+  }
+
   /** Cancels every timer; unsettled updates stay unsettled (their offsets are not committed). */
   stop(): void {
     this.options.bulk?.route.stop();
@@ -244,11 +288,18 @@ export class Lanes {
       return;
     }
     const { breaker, observer, quota, clock } = this.options;
+    if (this.stopping && (breaker.isOpen || probe)) {
+      if (probe) this.withdrawProbe();
+      return this.cancelLane(lane);
+    }
     if (breaker.isOpen && !probe) {
       this.park(lane);
       return;
     }
-    await this.awaitQuota();
+    if (!(await this.awaitQuota())) {
+      if (probe) this.withdrawProbe();
+      return this.cancelLane(lane);
+    }
     if (this.dropDead(active)) {
       // Its partition moved while it waited for quota: the new owner sends these events, newer ones after them.
       quota.finished();
@@ -315,6 +366,7 @@ export class Lanes {
   }
 
   private retryLater(lane: Lane, delayMs: number): void {
+    if (this.stopping) return this.cancelLane(lane);
     this.setWaiting(+1);
     const cancel = this.options.clock.schedule(delayMs, () => {
       this.retryTimers.delete(cancel);
@@ -328,6 +380,7 @@ export class Lanes {
 
   /** Holds a lane until the endpoint answers again (or it is picked as the probe). */
   private park(lane: Lane): void {
+    if (this.stopping) return this.cancelLane(lane);
     if (this.parked.has(lane)) return;
     this.parked.add(lane);
     this.setWaiting(+1);
@@ -335,6 +388,7 @@ export class Lanes {
   }
 
   private startOutage(): void {
+    if (this.stopping) return;
     const budget = this.options.outageBudgetMs;
     this.scheduleProbe();
     if (budget === undefined) return;
@@ -362,6 +416,7 @@ export class Lanes {
   private scheduleProbe(): void {
     this.cancelProbeTimer?.();
     this.cancelProbeTimer = undefined;
+    if (this.stopping) return;
     const dueInMs = this.options.breaker.probeDueInMs();
     if (dueInMs === undefined) return;
     this.cancelProbeTimer = this.options.clock.schedule(dueInMs, () => {
@@ -472,25 +527,42 @@ export class Lanes {
     }
   }
 
-  private async awaitQuota(): Promise<void> {
-    const { quota, clock } = this.options;
+  /** Takes one unit, waiting while the budget is spent; false (nothing taken) when the wait was cancelled for a stop. */
+  private async awaitQuota(): Promise<boolean> {
+    const { quota, clock, observer } = this.options;
     while (!quota.tryTake()) {
+      if (this.stopping) return false;
       if (!this.quotaBlocked) {
         this.quotaBlocked = true;
         this.blockedChanged();
       }
       const ms = quota.msUntilAvailable();
+      // A wait for a reservation on its way is no exhaustion: only an empty budget is reported.
+      if (!this.exhaustion && quota.remaining() === 0) {
+        this.exhaustion = { budget: quota.name, since: clock.now() };
+        observer?.quotaExhausted?.({ budget: quota.name, refillInMs: ms });
+      }
       await new Promise<void>((resolve) => {
-        const cancel = clock.schedule(ms, () => {
+        const end = () => {
+          cancel();
           this.retryTimers.delete(cancel);
+          this.quotaWaits.delete(end);
           resolve();
-        });
+        };
+        const cancel = clock.schedule(ms, end);
         this.retryTimers.add(cancel);
+        this.quotaWaits.add(end);
       });
     }
     if (this.quotaBlocked) {
       this.quotaBlocked = false;
       this.blockedChanged();
     }
+    if (this.exhaustion) {
+      const { budget, since } = this.exhaustion;
+      this.exhaustion = undefined;
+      observer?.quotaRestored?.({ budget, waitedMs: clock.now() - since });
+    }
+    return true;
   }
 }

@@ -20,6 +20,7 @@ export class RollingQuota implements Budget {
     limit: number | (() => number),
     readonly windowMs: number,
     private readonly now: () => number = Date.now,
+    readonly name = 'the single-update daily quota (delivery.daily_quota)',
   ) {
     if (typeof limit === 'number' && !(limit >= 1)) throw new RangeError('quota limit must be at least 1');
     this.limitOf = typeof limit === 'number' ? () => limit : limit;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configuredStreams } from '../../../connector/adapters/airbyte/catalog.js';
-import { connectionStatus, failed, passed, skipped } from '../../../connector/apps/check/probe.js';
+import { connectionStatus, failed, passed, skipped } from '../../../connector/apps/common/probe.js';
 import { parseInputLine } from '../../../connector/adapters/airbyte/input.js';
 import {
   catalogMessage,

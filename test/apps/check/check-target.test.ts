@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PROBE_IDENTITY, probeTarget, type TargetEndpointConfig } from '../../../connector/apps/check/target-probe.js';
+import { PROBE_IDENTITY, probeTarget, type TargetEndpointConfig } from '../../../connector/apps/common/target-probe.js';
 import { checkConnection } from '../../../connector/apps/check/check.js';
 import { createLogger } from '../../../connector/observe/logger.js';
 import { startSandbox, type Sandbox } from '../../../connector/tools/sandbox/server.js';

@@ -15,7 +15,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import type { TargetConfig } from '../../core/config.js';
-import { requestBuilderFor } from '../common/delivery.js';
+import { requestBuilderFor } from './delivery.js';
 import { classifyReply, snippet } from '../../core/target-api/reply.js';
 import { noAnswerReason, withoutCredentials } from './http-probe.js';
 import { failed, passed, type ProbeResult } from './probe.js';
@@ -102,9 +102,18 @@ async function askTarget(url: string, timeoutMs: number): Promise<TargetAnswer> 
   }
 }
 
+/** Sends the probe to the configured update path and reads what came back within `timeoutMs`. */
+export async function askTargetProbe(target: TargetEndpointConfig, timeoutMs: number): Promise<TargetAnswer> {
+  // The Target client sends to the origin without user info, so the probe does too.
+  return askTarget(withoutCredentials(probeUrl(target)), timeoutMs);
+}
+
+/** The update URL as the user sees it in the probe's messages. */
+export function shownEndpoint(target: TargetEndpointConfig): string {
+  return withoutCredentials(requestBuilderFor(target).endpoint);
+}
+
 /** Probes the configured update path within `timeoutMs` and says whether Target answers there. */
 export async function probeTarget(target: TargetEndpointConfig, timeoutMs: number): Promise<ProbeResult> {
-  // The Target client sends to the origin without user info, so the probe does too.
-  const answer = await askTarget(withoutCredentials(probeUrl(target)), timeoutMs);
-  return judgeTargetAnswer(answer, withoutCredentials(requestBuilderFor(target).endpoint), target.client_code);
+  return judgeTargetAnswer(await askTargetProbe(target, timeoutMs), shownEndpoint(target), target.client_code);
 }

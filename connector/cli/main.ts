@@ -10,6 +10,7 @@ import { registerReplayDeadLetters } from './commands/replay-dead-letters.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulateTarget } from './commands/simulate-target.js';
 import { registerSpec } from './commands/spec.js';
+import { registerTest } from './commands/test.js';
 import { registerWrite } from './commands/write.js';
 
 const program = new Command()
@@ -23,6 +24,7 @@ registerDiscover(program);
 registerWrite(program);
 registerRun(program);
 registerPreview(program);
+registerTest(program);
 registerBackfill(program);
 registerReplayDeadLetters(program);
 registerSimulateTarget(program);

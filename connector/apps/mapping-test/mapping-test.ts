@@ -61,6 +61,9 @@ async function payloadOf(testCase: TestCase): Promise<CasePayload> {
 /** Runs one case: its result, and its outcome when `--update` should record it. */
 async function runCase(run: Run, testCase: TestCase): Promise<{ result: CaseResult; record?: CaseOutcome }> {
   const where = { file: run.shown(testCase.file), line: testCase.line, column: testCase.column, name: testCase.name };
+  if (!run.mapping.topics.includes(testCase.topic)) {
+    return { result: { ...where, status: 'failed', message: `no mapping reads topic ${testCase.topic} (mapped: ${run.mapping.topics.join(', ')})` } };
+  }
   let payload: CasePayload;
   try {
     payload = await payloadOf(testCase);

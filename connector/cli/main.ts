@@ -5,11 +5,13 @@ import { registerBackfill } from './commands/backfill.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiscover } from './commands/discover.js';
+import { registerInit } from './commands/init.js';
 import { registerPreview } from './commands/preview.js';
 import { registerReplayDeadLetters } from './commands/replay-dead-letters.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulateTarget } from './commands/simulate-target.js';
 import { registerSpec } from './commands/spec.js';
+import { registerTest } from './commands/test.js';
 import { registerWrite } from './commands/write.js';
 
 const program = new Command()
@@ -23,6 +25,8 @@ registerDiscover(program);
 registerWrite(program);
 registerRun(program);
 registerPreview(program);
+registerTest(program);
+registerInit(program);
 registerBackfill(program);
 registerReplayDeadLetters(program);
 registerSimulateTarget(program);

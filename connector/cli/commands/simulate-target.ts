@@ -1,6 +1,8 @@
 /** `simulate-target`: runs the local Target sandbox until SIGTERM or SIGINT. */
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
+import type { LogLevel } from '../../observe/logger.js';
+import { logLevelOption } from '../log-level.js';
 import { startSandbox } from '../../tools/sandbox/server.js';
 
 interface SimulateTargetFlags {
@@ -18,6 +20,7 @@ interface SimulateTargetFlags {
   quotaWindowMs?: number;
   seed?: number;
   record: boolean;
+  logLevel: LogLevel;
   bulkDelayMs?: number;
   bulkRowErrorRate?: number;
   bulkMaxRows?: number;
@@ -49,9 +52,10 @@ export function registerSimulateTarget(program: Command): void {
     .option('--bulk-max-rows <n>', "most rows in one batch file (default Target's 500000)", integer)
     .option('--bulk-max-bytes <n>', "a batch file must be smaller than this (default Target's 52428800, 50 MB)", integer)
     .option('--bulk-row-quota <n>', 'bulk rows accepted per rolling --quota-window-ms (unlimited by default)', integer)
+    .addOption(logLevelOption('info'))
     .action(async (flags: SimulateTargetFlags, command: Command) => {
-      const logger = pino({ name: 'simulate-target' }, pino.destination(2));
-      const { record, ...settings } = flags;
+      const { record, logLevel, ...settings } = flags;
+      const logger = pino({ name: 'simulate-target', level: logLevel }, pino.destination(2));
       const sandbox = await startSandbox({ ...settings, recordUpdates: record, logger }).catch((err: unknown) =>
         command.error(`simulate-target: ${err instanceof Error ? err.message : String(err)}`),
       );

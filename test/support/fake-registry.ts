@@ -11,6 +11,8 @@ export interface FakeRegistry {
   /** Answers the next `n` requests with this status instead of the schema. */
   failNext(n: number, status: number): void;
   register(subject: string, id: number, schema: unknown, version?: number): void;
+  /** The schema text registered under `id` (by `register` or a POST), or undefined. */
+  schemaById(id: number): string | undefined;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,22 @@ export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegist
   const hits = new Map<string, number>();
   const authorizations: (string | undefined)[] = [];
   let failures: { left: number; status: number } = { left: 0, status: 500 };
+
+  const register = (subject: string, id: number, text: string, version = 1): void => {
+    byId.set(id, text);
+    latest.set(subject, { id, version, schema: text });
+  };
+  /** `POST /subjects/<subject>/versions`: the id the schema already has under the subject, or a new one. */
+  const registerPosted = async (req: IncomingMessage, subject: string): Promise<{ id: number }> => {
+    let body = '';
+    for await (const chunk of req as AsyncIterable<Buffer>) body += chunk.toString('utf8');
+    const text = (JSON.parse(body) as { schema: string }).schema;
+    const same = latest.get(subject);
+    if (same?.schema === text) return { id: same.id };
+    const id = Math.max(0, ...byId.keys()) + 1;
+    register(subject, id, text, (same?.version ?? 0) + 1);
+    return { id };
+  };
 
   const server: Server = createServer((req: IncomingMessage, res) => {
     const path = req.url ?? '';
@@ -45,6 +63,14 @@ export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegist
       const schema = byId.get(Number(byIdMatch[1]));
       if (schema === undefined) reply(res, 404, { error_code: 40403, message: 'Schema not found' });
       else reply(res, 200, { schema });
+      return;
+    }
+    const versionsMatch = /^\/subjects\/([^/]+)\/versions$/.exec(path);
+    if (versionsMatch && req.method === 'POST') {
+      registerPosted(req, decodeURIComponent(versionsMatch[1] as string)).then(
+        (answer) => reply(res, 200, answer),
+        () => reply(res, 422, { error_code: 42201, message: 'Invalid schema' }),
+      );
       return;
     }
     const latestMatch = /^\/subjects\/([^/]+)\/versions\/latest$/.exec(path);
@@ -68,10 +94,9 @@ export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegist
       failures = { left: n, status };
     },
     register(subject, id, schema, version = 1) {
-      const text = JSON.stringify(schema);
-      byId.set(id, text);
-      latest.set(subject, { id, version, schema: text });
+      register(subject, id, JSON.stringify(schema), version);
     },
+    schemaById: (id) => byId.get(id),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

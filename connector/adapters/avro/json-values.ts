@@ -5,6 +5,7 @@
  * that does not encode does not fit the topic's schema.
  */
 import type { Type } from 'avsc';
+import { describeAvroType } from '../../core/avro-names.js';
 import { DecodeError } from '../../core/errors.js';
 import type { PayloadDecoder } from '../../core/pipeline/pipeline.js';
 
@@ -20,11 +21,12 @@ function show(value: unknown): string {
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}…` : text;
 }
 
-/** Converts `data` with `type` (encode, then decode), naming every field that does not fit. */
+/** Converts `data` with `type` (encode, then decode), naming every field that does not fit and the type it needs. */
 export function toDecodedValue(type: Type, data: unknown): DecodedRecord {
   const bad: string[] = [];
   const valid = type.isValid(data, {
-    errorHook: (path: string[], value: unknown) => bad.push(`${path.join('.') || 'value'} = ${show(value)}`),
+    errorHook: (path: string[], value: unknown, expected: Type) =>
+      bad.push(`${path.join('.') || 'value'} = ${show(value)} (expected ${describeAvroType(expected)})`),
   });
   const schemaName = type.name ?? type.typeName;
   if (!valid) return { ok: false, reason: `does not match schema ${schemaName}: invalid ${bad.join(', ')}` };

@@ -1,6 +1,7 @@
 /**
  * A Confluent Schema Registry client for the REST subset the connector needs: writer schemas by
- * id (cached forever, ids are immutable) and the latest schema of a subject (for the static check).
+ * id (cached forever, ids are immutable), the latest schema of a subject (for the static check)
+ * and registering a schema (for `produce`).
  */
 import type { Type } from 'avsc';
 import { Agent, request } from 'undici';
@@ -35,6 +36,8 @@ export interface RegistryClient {
   schemaById(id: number): Promise<Type>;
   /** The latest version of a subject (e.g. `<topic>-value`), not cached. */
   latestVersion(subject: string): Promise<SubjectVersion>;
+  /** The id of `type`'s schema under `subject`, registering it first when it is new there (the registry dedupes). */
+  register(subject: string, type: Type): Promise<number>;
   /** Closes the client's connections. */
   close(): Promise<void>;
 }
@@ -69,12 +72,17 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
 
   const retry = new RetryPolicy({ initialMs: backoffMs, maxMs: backoffMs * 2 ** Math.max(0, attempts - 2), maxAttempts: attempts });
 
-  /** One GET; rejects retryable when the registry is unreachable or asks for patience, permanent otherwise. */
-  async function fetchOnce(path: string): Promise<RegistrySchemaReply> {
+  /** One GET (or POST of `json`); rejects retryable when the registry is unreachable or asks for patience, permanent otherwise. */
+  async function fetchOnce(path: string, json?: unknown): Promise<RegistrySchemaReply> {
     let status: number;
     let body: string;
     try {
-      const res = await request(`${location}${path}`, { method: 'GET', headers, dispatcher: agent });
+      const res = await request(
+        `${location}${path}`,
+        json === undefined
+          ? { method: 'GET', headers, dispatcher: agent }
+          : { method: 'POST', headers: { ...headers, 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(json), dispatcher: agent },
+      );
       status = res.statusCode;
       body = await res.body.text();
     } catch (err) {
@@ -91,9 +99,9 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
     throw new RegistryRejectedError(`schema registry ${location} answered HTTP ${status} for ${path}: ${body.slice(0, 200)}`);
   }
 
-  async function getJson(path: string): Promise<RegistrySchemaReply> {
+  async function getJson(path: string, json?: unknown): Promise<RegistrySchemaReply> {
     try {
-      return await retrying(() => fetchOnce(path), retry, systemClock);
+      return await retrying(() => fetchOnce(path, json), retry, systemClock);
     } catch (err) {
       if (!(err instanceof RegistryUnavailableError) || attempts === 1) throw err;
       throw new RegistryUnavailableError(`${err.message} (after ${attempts} tries)`, { cause: err });
@@ -130,6 +138,13 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
         throw new RegistryRejectedError(`subject ${subject}: the registry reply has no id/version`);
       }
       return { subject, version: reply.version, id: reply.id, type: toType(reply, `subject ${subject}`) };
+    },
+    async register(subject, type) {
+      // Registering the same schema again answers the id it already has, so this is also the look-up;
+      // exportAttrs keeps logical types (and their precision, scale) in the registered text.
+      const reply = await getJson(`/subjects/${encodeURIComponent(subject)}/versions`, { schema: JSON.stringify(type.schema({ exportAttrs: true })) });
+      if (typeof reply.id !== 'number') throw new RegistryRejectedError(`subject ${subject}: the registry's reply to registering has no id`);
+      return reply.id;
     },
     close: () => agent.close(),
   };

@@ -80,7 +80,7 @@ describe('preview of bad input', () => {
     expect(lines.slice(1)).toEqual([
       { event: 2, error: expect.stringMatching(/^not JSON/) as string },
       { event: 3, error: 'cannot decode nobody.maps.this[0]@3: topic nobody.maps.this has no schema: the mapping names none and no schema_registry is configured' },
-      { event: 4, error: 'cannot decode loyalty.card.swiped[0]@4: does not match schema com.acme.loyalty.LoyaltyCardSwiped: invalid channel = "FAX"' },
+      { event: 4, error: 'cannot decode loyalty.card.swiped[0]@4: does not match schema com.acme.loyalty.LoyaltyCardSwiped: invalid channel = "FAX" (expected an enum com.acme.loyalty.SwipeChannel)' },
       { event: 5, error: 'mappings[1] (loyalty.card.swiped): identity mbox3rdPartyId (card.customerId): mbox3rdPartyId must not contain "+" or "/"' },
       { event: 6, error: 'expected {"topic": "...", "value": {...}}' },
     ]);

@@ -5,6 +5,7 @@ import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerPreview } from './commands/preview.js';
+import { registerProduce } from './commands/produce.js';
 import { registerReplayDeadLetters } from './commands/replay-dead-letters.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulateTarget } from './commands/simulate-target.js';
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerWrite(program);
   registerRun(program);
   registerPreview(program);
+  registerProduce(program);
   registerBackfill(program);
   registerReplayDeadLetters(program);
   registerSimulateTarget(program);

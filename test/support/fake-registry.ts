@@ -12,6 +12,8 @@ export interface FakeRegistry {
   failNext(n: number, status: number): void;
   /** Registers `schema` as `version` of `subject` (1 by default); the highest version is the latest. */
   register(subject: string, id: number, schema: unknown, version?: number): void;
+  /** The schema text registered under `id` (by `register` or a POST), or undefined. */
+  schemaById(id: number): string | undefined;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,29 @@ export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegist
   const hits = new Map<string, number>();
   const authorizations: (string | undefined)[] = [];
   let failures: { left: number; status: number } = { left: 0, status: 500 };
+
+  const register = (subject: string, id: number, text: string, version = 1): void => {
+    byId.set(id, text);
+    const versions = subjects.get(subject) ?? new Map();
+    versions.set(version, { id, version, schema: text });
+    subjects.set(subject, versions);
+  };
+  /** The highest version registered under `subject`, the registry's "latest". */
+  const latestOf = (subject: string) => {
+    const versions = subjects.get(subject);
+    return versions && versions.get(Math.max(...versions.keys()));
+  };
+  /** `POST /subjects/<subject>/versions`: the id the schema already has under the subject, or a new one. */
+  const registerPosted = async (req: IncomingMessage, subject: string): Promise<{ id: number }> => {
+    let body = '';
+    for await (const chunk of req as AsyncIterable<Buffer>) body += chunk.toString('utf8');
+    const text = (JSON.parse(body) as { schema: string }).schema;
+    const same = latestOf(subject);
+    if (same?.schema === text) return { id: same.id };
+    const id = Math.max(0, ...byId.keys()) + 1;
+    register(subject, id, text, (same?.version ?? 0) + 1);
+    return { id };
+  };
 
   const server: Server = createServer((req: IncomingMessage, res) => {
     const path = req.url ?? '';
@@ -46,6 +71,14 @@ export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegist
       const schema = byId.get(Number(byIdMatch[1]));
       if (schema === undefined) reply(res, 404, { error_code: 40403, message: 'Schema not found' });
       else reply(res, 200, { schema });
+      return;
+    }
+    const versionsMatch = /^\/subjects\/([^/]+)\/versions$/.exec(path);
+    if (versionsMatch && req.method === 'POST') {
+      registerPosted(req, decodeURIComponent(versionsMatch[1] as string)).then(
+        (answer) => reply(res, 200, answer),
+        () => reply(res, 422, { error_code: 42201, message: 'Invalid schema' }),
+      );
       return;
     }
     const subjectMatch = /^\/subjects\/([^/]+)\/versions(?:\/(latest|\d+))?$/.exec(path);
@@ -79,12 +112,9 @@ export async function startFakeRegistry(expectAuth?: string): Promise<FakeRegist
       failures = { left: n, status };
     },
     register(subject, id, schema, version = 1) {
-      const text = JSON.stringify(schema);
-      byId.set(id, text);
-      const versions = subjects.get(subject) ?? new Map();
-      versions.set(version, { id, version, schema: text });
-      subjects.set(subject, versions);
+      register(subject, id, JSON.stringify(schema), version);
     },
+    schemaById: (id) => byId.get(id),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

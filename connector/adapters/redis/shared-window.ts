@@ -86,6 +86,8 @@ export class RedisSharedWindow implements SharedWindowStore {
   private readonly key: string;
   /** Why the connection failed last, to say why a call could not be made. */
   private lastError: unknown;
+  /** The one wait for the connection that every call made before it is ready shares. */
+  private connecting: Promise<void> | undefined;
 
   constructor(private readonly options: RedisWindowOptions) {
     const redisOptions: RedisOptions = {
@@ -137,11 +139,20 @@ export class RedisSharedWindow implements SharedWindowStore {
     }
   }
 
-  /** Resolves once connected (at once when it is); rejects when the connection fails or takes longer than the timeout. */
-  private async connected(): Promise<void> {
-    if (this.redis.status === 'ready') return;
+  /**
+   * Resolves once connected (at once when it is); rejects when the connection fails or takes
+   * longer than the timeout. Calls arriving meanwhile share one wait: a listener per call would
+   * pile up on the client while Redis is slow or away.
+   */
+  private connected(): Promise<void> {
+    if (this.redis.status === 'ready') return Promise.resolve();
+    this.connecting ??= this.waitForReady().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private waitForReady(): Promise<void> {
     const redis = this.redis;
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const done = (error?: unknown) => {
         clearTimeout(timer);
         redis.off('ready', done);

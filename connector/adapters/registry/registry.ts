@@ -1,7 +1,7 @@
 /**
  * A Confluent Schema Registry client for the REST subset the connector needs: writer schemas by
- * id (cached forever, ids are immutable), and the versions of a subject (for the static check
- * and the schema-evolution check of `check`).
+ * id (cached forever, ids are immutable), the versions of a subject (for the static check and
+ * the schema-evolution check of `check`), and registering a schema (for `produce`).
  */
 import type { Type } from 'avsc';
 import { Agent, request } from 'undici';
@@ -40,6 +40,8 @@ export interface RegistryClient {
   versions(subject: string): Promise<number[]>;
   /** One registered version of a subject, not cached. */
   version(subject: string, version: number): Promise<SubjectVersion>;
+  /** The id of `type`'s schema under `subject`, registering it first when it is new there (the registry dedupes). */
+  register(subject: string, type: Type): Promise<number>;
   /** Closes the client's connections. */
   close(): Promise<void>;
 }
@@ -81,14 +83,20 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
   const retry = new RetryPolicy({ initialMs: backoffMs, maxMs: backoffMs * 2 ** Math.max(0, attempts - 2), maxAttempts: attempts });
 
   /**
-   * One GET; rejects retryable when the registry is unreachable or asks for patience, permanent
-   * otherwise; `missing` is the answer to a 404, when the caller has one.
+   * One GET (or POST of `json`); rejects retryable when the registry is unreachable or asks for
+   * patience, permanent otherwise; `missing` is the answer to a 404, when the caller has one.
    */
-  async function fetchOnce(path: string, missing?: unknown): Promise<unknown> {
+  async function fetchOnce(path: string, options: { missing?: unknown; json?: unknown } = {}): Promise<unknown> {
+    const { missing, json } = options;
     let status: number;
     let body: string;
     try {
-      const res = await request(`${location}${path}`, { method: 'GET', headers, dispatcher: agent });
+      const res = await request(
+        `${location}${path}`,
+        json === undefined
+          ? { method: 'GET', headers, dispatcher: agent }
+          : { method: 'POST', headers: { ...headers, 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(json), dispatcher: agent },
+      );
       status = res.statusCode;
       body = await res.body.text();
     } catch (err) {
@@ -106,9 +114,9 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
     throw new RegistryRejectedError(`schema registry ${location} answered HTTP ${status} for ${path}: ${body.slice(0, 200)}`);
   }
 
-  async function getJson(path: string, missing?: unknown): Promise<unknown> {
+  async function getJson(path: string, options: { missing?: unknown; json?: unknown } = {}): Promise<unknown> {
     try {
-      return await retrying(() => fetchOnce(path, missing), retry, systemClock);
+      return await retrying(() => fetchOnce(path, options), retry, systemClock);
     } catch (err) {
       if (!(err instanceof RegistryUnavailableError) || attempts === 1) throw err;
       throw new RegistryUnavailableError(`${err.message} (after ${attempts} tries)`, { cause: err });
@@ -150,13 +158,20 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
     latestVersion: (subject) => subjectVersion(subject, 'latest'),
     async versions(subject) {
       // The registry answers 404 (error 40401) for a subject it does not know: no versions.
-      const reply = await getJson(`/subjects/${encodeURIComponent(subject)}/versions`, []);
+      const reply = await getJson(`/subjects/${encodeURIComponent(subject)}/versions`, { missing: [] });
       if (!Array.isArray(reply) || !reply.every((v) => Number.isInteger(v))) {
         throw new RegistryRejectedError(`subject ${subject}: the registry's list of versions is not a list of numbers`);
       }
       return (reply as number[]).toSorted((a, b) => a - b);
     },
     version: (subject, version) => subjectVersion(subject, version),
+    async register(subject, type) {
+      // Registering the same schema again answers the id it already has, so this is also the look-up;
+      // exportAttrs keeps logical types (and their precision, scale) in the registered text.
+      const reply = (await getJson(`/subjects/${encodeURIComponent(subject)}/versions`, { json: { schema: JSON.stringify(type.schema({ exportAttrs: true })) } })) as RegistrySchemaReply;
+      if (typeof reply.id !== 'number') throw new RegistryRejectedError(`subject ${subject}: the registry's reply to registering has no id`);
+      return reply.id;
+    },
     close: () => agent.close(),
   };
 }

@@ -1,13 +1,14 @@
 /** `target-profile-sink demo`: the one-command tour (local Kafka, sandbox, sample events, the connector). */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DemoError, formatSummary, runDemo, DemoInterruptedError } from '../../tools/demo/index.js';
 import { ConnectorError } from '../../core/errors.js';
-import { createLogger } from '../../observe/logger.js';
+import { createLogger, type LogLevel } from '../../observe/logger.js';
+import { logLevelOption } from '../log-level.js';
 
 interface DemoFlags {
   events: number;
   customers: number;
-  verbose?: boolean;
+  logLevel: LogLevel;
 }
 
 /** Adds the `demo` subcommand. */
@@ -17,7 +18,9 @@ export function registerDemo(program: Command): void {
     .description('start local Kafka and a Target sandbox, stream sample events through the connector, print a summary')
     .option('--events <n>', 'sample events to produce', positiveInteger, 5000)
     .option('--customers <n>', 'customers the events are spread over', positiveInteger, 1000)
-    .option('--verbose', 'log progress (info level) on stderr, not only warnings')
+    .addOption(logLevelOption('warn'))
+    // Kept from before --log-level: scripts that pass it still work; an explicit --log-level wins.
+    .addOption(new Option('--verbose', 'log progress on stderr, not only warnings (--log-level info)').implies({ logLevel: 'info' }))
     .addHelpText('after', '\nSet KAFKA_BROKERS=host:port[,host:port] to use a running cluster instead of starting one.')
     .action(async (flags: DemoFlags) => {
       process.exitCode = await demoCommand(flags);
@@ -26,7 +29,7 @@ export function registerDemo(program: Command): void {
 
 /** Runs the demo with Ctrl-C/SIGTERM handling; prints the summary on stdout and returns the exit code. */
 async function demoCommand(flags: DemoFlags): Promise<number> {
-  const logger = createLogger({ name: 'demo', level: flags.verbose ? 'info' : 'warn' });
+  const logger = createLogger({ name: 'demo', level: flags.logLevel });
   const interrupt = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (interrupt.signal.aborted) {

@@ -1,6 +1,8 @@
 /** `simulate-target`: runs the local Target sandbox until SIGTERM or SIGINT. */
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
+import type { LogLevel } from '../../observe/logger.js';
+import { logLevelOption } from '../log-level.js';
 import { startSandbox } from '../../tools/sandbox/server.js';
 
 interface SimulateTargetFlags {
@@ -18,6 +20,8 @@ interface SimulateTargetFlags {
   quotaWindowMs?: number;
   seed?: number;
   record: boolean;
+  logLevel: LogLevel;
+  stateFile?: string;
   bulkDelayMs?: number;
   bulkRowErrorRate?: number;
   bulkMaxRows?: number;
@@ -49,9 +53,11 @@ export function registerSimulateTarget(program: Command): void {
     .option('--bulk-max-rows <n>', "most rows in one batch file (default Target's 500000)", integer)
     .option('--bulk-max-bytes <n>', "a batch file must be smaller than this (default Target's 52428800, 50 MB)", integer)
     .option('--bulk-row-quota <n>', 'bulk rows accepted per rolling --quota-window-ms (unlimited by default)', integer)
+    .option('--state-file <file>', 'keep profiles across restarts: read at start if it exists, rewritten (atomically) shortly after changes and on SIGTERM/SIGINT')
+    .addOption(logLevelOption('info'))
     .action(async (flags: SimulateTargetFlags, command: Command) => {
-      const logger = pino({ name: 'simulate-target' }, pino.destination(2));
-      const { record, ...settings } = flags;
+      const { record, logLevel, ...settings } = flags;
+      const logger = pino({ name: 'simulate-target', level: logLevel }, pino.destination(2));
       const sandbox = await startSandbox({ ...settings, recordUpdates: record, logger }).catch((err: unknown) =>
         command.error(`simulate-target: ${err instanceof Error ? err.message : String(err)}`),
       );
@@ -59,7 +65,14 @@ export function registerSimulateTarget(program: Command): void {
       process.stdout.write(`listening on ${sandbox.url}\n`);
       const stop = (signal: NodeJS.Signals): void => {
         logger.info({ signal }, 'stopping');
-        void sandbox.close().then(() => logger.info('stopped'));
+        sandbox.close().then(
+          () => logger.info('stopped'),
+          (err: unknown) => {
+            // The last state file write failed: say so in the exit code, the profiles may be stale.
+            logger.error({ err }, 'stopped, but could not write the state file');
+            process.exitCode = 1;
+          },
+        );
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);

@@ -31,6 +31,8 @@ export interface SandboxOptions extends Partial<FaultSettings> {
   bulkMaxRows?: number;
   /** Bulk rows accepted per rolling window (`quotaWindowMs`); unlimited unless given. */
   bulkRowQuota?: number;
+  /** Profiles are read from this file at start (when it exists) and written to it after changes and on close. */
+  stateFile?: string;
   /** Source of the current time in epoch milliseconds; `Date.now` unless given (tests step a fake through bulk delays). */
   clock?: () => number;
   logger?: Logger;

@@ -14,6 +14,7 @@ import { parseJson, readBody, readRawBody, sendJson, sendText } from './http-io.
 import { resolveSandboxOptions, type SandboxOptions, type SandboxSettings } from './options.js';
 import { parseProfileSeeds } from './profile-seeds.js';
 import { TargetSimulator, type ReplyAction, type SandboxStats } from './simulator.js';
+import { readStateFile, StateFileWriter } from './state-file.js';
 import type { LoggedUpdate, UpdateQuery } from './update-log.js';
 
 /** A running sandbox, driven in-process by tests. */
@@ -58,7 +59,11 @@ interface Context {
 /** Starts a sandbox listening on `options.host`:`options.port` and resolves once it accepts connections. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const settings = resolveSandboxOptions(options);
-  const simulator = new TargetSimulator(settings);
+  const saved = options.stateFile === undefined ? [] : await readStateFile(options.stateFile);
+  let stateFile: StateFileWriter | undefined;
+  const simulator = new TargetSimulator(settings, () => stateFile?.changed());
+  simulator.restoreProfiles(saved);
+  if (options.stateFile !== undefined) stateFile = new StateFileWriter(options.stateFile, () => simulator.profileEntries(), options.logger);
   const closing = new AbortController();
   // Every delayed reply waits on this one signal; the default cap of 10 listeners would warn
   // under any real load.
@@ -82,7 +87,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const { port } = server.address() as AddressInfo;
   const url = `http://${isIPv6(settings.host) ? `[${settings.host}]` : settings.host}:${port}`;
   ctx.url = url;
-  ctx.log?.info({ url, clientCode: settings.clientCode, seed: settings.seed }, 'sandbox listening');
+  ctx.log?.info({ url, clientCode: settings.clientCode, seed: settings.seed, ...(options.stateFile !== undefined && { stateFile: options.stateFile, profiles: saved.length }) }, 'sandbox listening');
 
   return {
     url,
@@ -93,6 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await stateFile?.flush();
     },
     updates: (query) => simulator.updates(query),
     profile(kind, value) {

@@ -9,7 +9,7 @@ import { BulkBatches, type BatchDetail, type BatchSummary, type BulkBatchStats }
 import { batchStatusXml, refusedXml, submittedXml, XML_CONTENT_TYPE } from './bulk-xml.js';
 import { drawFault, mergeFaults, type FaultSettings } from './faults.js';
 import type { SandboxSettings } from './options.js';
-import { ProfileStore, type StoredProfile } from './profile-store.js';
+import { ProfileStore, type ProfileEntry, type StoredProfile } from './profile-store.js';
 import { RollingQuota } from './quota.js';
 import { BulkRequestStats, RequestStats, type BulkEndpointStats, type UpdateEndpointStats } from './request-stats.js';
 import { UpdateLog, type LoggedUpdate, type UpdateQuery } from './update-log.js';
@@ -54,7 +54,7 @@ const ROW_STREAM = 0x1b873593;
  * their rows land in the log before anything that arrived after their apply time.
  */
 export class TargetSimulator {
-  private readonly profiles = new ProfileStore();
+  private readonly profiles: ProfileStore;
   private readonly log: UpdateLog;
   private readonly quota: RollingQuota;
   private readonly bulkQuota: RollingQuota;
@@ -67,7 +67,12 @@ export class TargetSimulator {
   private rowRandom: () => number;
   private currentFaults: FaultSettings;
 
-  constructor(private readonly settings: SandboxSettings) {
+  /** `onProfilesChange` is called after every change to the profiles (a state file follows them). */
+  constructor(
+    private readonly settings: SandboxSettings,
+    onProfilesChange?: () => void,
+  ) {
+    this.profiles = new ProfileStore(onProfilesChange);
     this.clock = settings.clock;
     this.log = new UpdateLog(settings.recordUpdates);
     this.quota = new RollingQuota(settings.quota, settings.quotaWindowMs);
@@ -190,6 +195,17 @@ export class TargetSimulator {
   seedProfiles(seeds: ProfileUpdate[]): void {
     const now = this.settle();
     for (const seed of seeds) this.profiles.seed(seed.identity, seed.attributes, now);
+  }
+
+  /** Every profile with its identity, bulk batches due by now applied. */
+  profileEntries(): ProfileEntry[] {
+    this.settle();
+    return this.profiles.entries();
+  }
+
+  /** Starts from `entries` instead of no profiles (a state file read at start). */
+  restoreProfiles(entries: Iterable<ProfileEntry>): void {
+    this.profiles.restore(entries);
   }
 
   /** Recorded updates in arrival order, bulk rows included. */

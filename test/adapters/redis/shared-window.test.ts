@@ -80,6 +80,23 @@ describe('RedisSharedWindow against a real Redis', () => {
     expect(Math.max(...replies.map((r) => r.used))).toBe(25);
   });
 
+  it('waits for the connection once however many calls wait on it (no listener per call)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const w = windowOf(freshPrefix());
+      // Every call arrives before the connection is ready: they must share one wait.
+      const replies = await Promise.all(Array.from({ length: 30 }, () => w.reserve(1, 1, 100, LONG_WINDOW_MS)));
+      expect(replies.reduce((sum, r) => sum + r.granted, 0)).toBe(30);
+      // Node emits the warning on the next tick after the eleventh listener.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map(String)).toEqual([]);
+  });
+
   it('gives `atLeast` units or none', async () => {
     const w = windowOf(freshPrefix());
     expect(await w.reserve(7, 1, 10, LONG_WINDOW_MS)).toMatchObject({ granted: 7, used: 7 });

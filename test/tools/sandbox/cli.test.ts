@@ -1,8 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testTempDir } from '../../support/test-run.js';
 import { call, getJson } from './http-client.js';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -88,5 +90,29 @@ describe('simulate-target command', () => {
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(code).not.toBe(0);
     expect(stderr).toContain('bulkMaxBytes must be a positive integer');
+  });
+
+  it('keeps profiles across a restart with --state-file', async () => {
+    const stateFile = join(await testTempDir('sandbox-state'), 'profiles.json');
+    const first = simulateTarget(['--port', '0', '--create-missing', '--state-file', stateFile]);
+    const url = (await firstLine(first)).replace('listening on ', '');
+    expect((await call('GET', `${url}/m2/acme/profile/update?mbox3rdPartyId=c-1&profile.tier=GOLD&profile.city=Malm%C3%B6`)).status).toBe(200);
+    const before = (await getJson(`${url}/rest/v1/profiles/thirdPartyId/c-1?client=acme`)).json;
+    first.kill('SIGTERM');
+    expect((await once(first, 'exit'))[0]).toBe(0);
+
+    // Without --create-missing: only a profile that exists takes the update.
+    const second = simulateTarget(['--port', '0', '--state-file', stateFile]);
+    const again = (await firstLine(second)).replace('listening on ', '');
+    const { status, json } = await getJson(`${again}/rest/v1/profiles/thirdPartyId/c-1?client=acme`);
+    expect(status).toBe(200);
+    expect(json).toEqual(before);
+    expect(json).toMatchObject({ profileAttributes: { tier: { value: 'GOLD' }, city: { value: 'Malmö' } } });
+    expect((await call('GET', `${again}/m2/acme/profile/update?mbox3rdPartyId=c-1&profile.tier=SILVER`)).status).toBe(200);
+    expect((await getJson(`${again}/rest/v1/profiles/thirdPartyId/c-1?client=acme`)).json).toMatchObject({
+      profileAttributes: { tier: { value: 'SILVER' }, city: { value: 'Malmö' } },
+    });
+    second.kill('SIGINT');
+    expect((await once(second, 'exit'))[0]).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 /** `target-profile-sink init`: scaffolds a mapping and its first test case from an Avro schema. */
 import { InvalidArgumentError, type Command } from 'commander';
+import { logLevelOption } from '../log-level.js';
 import { runInit, type InitOptions } from '../../apps/init/init.js';
 
 function seed(text: string): number {
@@ -19,6 +20,7 @@ export function registerInit(program: Command): void {
     .option('--out <dir>', 'folder to write mapping.yaml and mapping.test.yaml into', '.')
     .option('--seed <n>', 'seed of the sample event of the first test case', seed, 1)
     .option('--force', 'overwrite existing files')
+    .addOption(logLevelOption('warn'))
     .action(async (options: InitOptions) => {
       process.exitCode = await runInit(options);
     });

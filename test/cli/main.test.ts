@@ -12,7 +12,7 @@ const spawnCli = (...args: string[]) =>
 describe('the target-profile-sink binary', () => {
   it('offers every command of the contract', () => {
     const help = cli('--help');
-    for (const command of ['spec', 'check', 'discover', 'write', 'run', 'preview', 'simulate-target', 'demo', 'replay-dead-letters', 'backfill', 'produce']) {
+    for (const command of ['spec', 'check', 'discover', 'write', 'run', 'preview', 'test', 'init', 'simulate-target', 'demo', 'replay-dead-letters', 'backfill', 'produce']) {
       expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
   });

@@ -3,7 +3,8 @@
  * failed one are reported as not checked) and every failure is named. The exit code is 0 even
  * on FAILED, the Airbyte convention, unless `--exit-code` asks for 1 (for scripts); an unreadable
  * config file is a FAILED status like any other config problem, so a caller always gets exactly
- * one protocol line.
+ * one protocol line. `--offline` keeps to the config and the mapping (a CI job checking a mapping
+ * has no Kafka, Target or quota store) and lists the other probes as not checked.
  */
 import { loadConfig } from '../../adapters/config/load.js';
 import { deadLetterTopicOf, type Config } from '../../core/config.js';
@@ -11,6 +12,7 @@ import { createRegistryClient } from '../../adapters/registry/registry.js';
 import { describeError } from '../../core/errors.js';
 import { httpAnswers, withoutCredentials } from '../common/http-probe.js';
 import { probeKafka, type KafkaProbeTimeouts } from './kafka-probes.js';
+import type { CompiledMapping } from '../../core/mapping/index.js';
 import { loadCheckedMapping, probeMappingSchemas } from './mapping-probe.js';
 import type { SchemaEvolutionOptions } from './schema-evolution-probe.js';
 import { connectionStatus, failed, passed, skipped, type ProbeResult } from '../common/probe.js';
@@ -27,6 +29,8 @@ export interface CheckOptions extends SchemaEvolutionOptions {
   logLevel?: LogLevel;
   /** Exit 1 when the status is FAILED (Airbyte expects 0 whatever the status). */
   exitCode?: boolean;
+  /** Only the config and mapping probes (see CheckDependencies.offline). */
+  offline?: boolean;
 }
 
 /** What `check` logs to (kafkajs chatter) and how long the Kafka probes wait; defaults suit the CLI. */
@@ -35,6 +39,12 @@ export interface CheckDependencies {
   kafkaTimeouts?: KafkaProbeTimeouts;
   /** The candidate schema or registry versions to hold the mapping against (CLI options). */
   evolution?: SchemaEvolutionOptions;
+  /**
+   * The config and mapping probes only, for a CI job that has no Kafka, Target or quota store:
+   * those probes are reported as not checked. A configured registry is still asked, by the mapping
+   * probe only, for the schemas it needs (topics without a reader schema, the versions compared).
+   */
+  offline?: boolean;
 }
 
 // HTTP probes need an answer, not a fast one; but a hanging endpoint must not stall the check.
@@ -51,20 +61,43 @@ async function probeRegistry(url: string): Promise<ProbeResult> {
     : failed('schema registry', `no HTTP answer from ${shown}: ${answer.reason}`);
 }
 
-/** Runs every probe against a loaded config. */
+/** The probes that reach Kafka, the registry on its own, Target and the quota store. */
+async function probeConnections(config: Config, mapping: CompiledMapping | ProbeResult, logger: Logger, deps: CheckDependencies): Promise<ProbeResult[]> {
+  const topics = 'topics' in mapping ? mapping.topics : undefined;
+  const kafkaTargets = { topics, deadLetterTopic: deadLetterTopicOf(config) };
+  const results = await Promise.all([
+    probeKafka(config.kafka, kafkaTargets, logger, deps.kafkaTimeouts),
+    config.schema_registry ? probeRegistry(config.schema_registry.url) : skipped('schema registry', 'not configured'),
+    probeTarget(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)),
+    probeQuotaStore(config.delivery, MAX_HTTP_PROBE_MS),
+  ]);
+  return results.flat();
+}
+
+/** What `--offline` does not probe, and why, so the status never reads as if they passed. */
+function offlineSkips(config: Config): ProbeResult[] {
+  const notReached = (what: string) => `--offline: ${what} not reached`;
+  return [
+    skipped('brokers', notReached('Kafka')),
+    skipped('topics', notReached('Kafka')),
+    skipped('dead-letter topic', notReached('Kafka')),
+    config.schema_registry
+      ? skipped('schema registry', '--offline: not probed on its own; asked only for the schemas the mapping probe needs')
+      : skipped('schema registry', 'not configured'),
+    skipped('Target endpoint', notReached('Target')),
+    skipped('quota store', notReached('the quota store')),
+  ];
+}
+
+/** Runs every probe against a loaded config (with `offline`, the config and mapping ones). */
 async function probeAll(config: Config, logger: Logger, deps: CheckDependencies): Promise<ProbeResult[]> {
   const registry = config.schema_registry && createRegistryClient(config.schema_registry, REGISTRY_PROBE);
   try {
     // A mapping that does not load is the failed mapping probe; the other probes still run.
     const mapping = await loadCheckedMapping(config);
-    const topics = 'topics' in mapping ? mapping.topics : undefined;
-    const kafkaTargets = { topics, deadLetterTopic: deadLetterTopicOf(config) };
     const results = await Promise.all([
-      probeKafka(config.kafka, kafkaTargets, logger, deps.kafkaTimeouts),
-      config.schema_registry ? probeRegistry(config.schema_registry.url) : skipped('schema registry', 'not configured'),
       'topics' in mapping ? probeMappingSchemas(mapping, registry, deps.evolution) : mapping,
-      probeTarget(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)),
-      probeQuotaStore(config.delivery, MAX_HTTP_PROBE_MS),
+      deps.offline === true ? offlineSkips(config) : probeConnections(config, mapping, logger, deps),
     ]);
     return [passed('config', `${config.source_file} is valid`), ...results.flat()];
   } finally {
@@ -93,8 +126,8 @@ export async function checkConnection(configPath: string, deps: CheckDependencie
  */
 export async function runCheck(options: CheckOptions, output: CommandOutput = PROCESS_OUTPUT): Promise<number> {
   const logger = createLogger({ name: 'check', level: options.logLevel ?? 'warn' });
-  const { schemaFile, topic, allVersions } = options;
-  const message = await checkConnection(options.config, { logger, evolution: { schemaFile, topic, allVersions } });
+  const { schemaFile, topic, allVersions, offline } = options;
+  const message = await checkConnection(options.config, { logger, offline, evolution: { schemaFile, topic, allVersions } });
   output.out(`${protocolLine(message)}\n`);
   return options.exitCode === true && message.connectionStatus.status === 'FAILED' ? 1 : 0;
 }

@@ -114,11 +114,11 @@ class DecimalType extends avro.types.LogicalType {
     this.fixedSize = underlying.typeName === 'fixed' ? underlying.size : undefined;
   }
 
-  protected override _fromValue(bytes: Buffer): Decimal {
+  protected override _fromValue(bytes: Uint8Array): Decimal {
     return new Decimal(decodeTwosComplement(bytes), this.scale);
   }
 
-  protected override _toValue(value: unknown): Buffer | undefined {
+  protected override _toValue(value: unknown): Uint8Array | undefined {
     let decimal: Decimal;
     try {
       if (value instanceof Decimal) {
@@ -136,7 +136,9 @@ class DecimalType extends avro.types.LogicalType {
     }
     const digits = (decimal.unscaled < 0n ? -decimal.unscaled : decimal.unscaled).toString();
     if (digits.length > this.precision) return undefined;
-    return encodeTwosComplement(decimal.unscaled, this.fixedSize);
+    const bytes = encodeTwosComplement(decimal.unscaled, this.fixedSize);
+    // avsc writes only its own Buffers: let it make one from the bytes' JSON form.
+    return bytes && (this.underlyingType.clone({ type: 'Buffer', data: Array.from(bytes) }, { coerceBuffers: true }) as Uint8Array);
   }
 
   protected override _resolve(writer: Type): ((value: unknown) => unknown) | undefined {
@@ -145,7 +147,7 @@ class DecimalType extends avro.types.LogicalType {
     }
     const name = writer.typeName;
     if (name === 'bytes' || (name === 'fixed' && (writer as Type & { size?: number }).size === this.fixedSize)) {
-      return (value) => this._fromValue(value as Buffer);
+      return (value) => this._fromValue(value as Uint8Array);
     }
     return undefined;
   }
@@ -171,21 +173,26 @@ class UuidType extends avro.types.LogicalType {
 }
 
 /** Reads a big-endian two's complement integer of any length. */
-function decodeTwosComplement(bytes: Buffer): bigint {
+function decodeTwosComplement(bytes: Uint8Array): bigint {
   if (bytes.length === 0) return 0n;
-  let unsigned: bigint;
-  if (bytes.length <= 6) {
-    // The common case (amounts up to 2^47) stays off the slower hex path.
-    unsigned = BigInt(bytes.readUIntBE(0, bytes.length));
-  } else {
-    unsigned = BigInt(`0x${bytes.toString('hex')}`);
-  }
+  // Six bytes are exact in a double: the common case (amounts up to 2^47) takes one conversion to
+  // bigint, wider values one shift per six bytes.
+  const head = bytes.length % 6 || 6;
+  let unsigned = BigInt(readUnsigned(bytes, 0, head));
+  for (let start = head; start < bytes.length; start += 6) unsigned = (unsigned << 48n) | BigInt(readUnsigned(bytes, start, start + 6));
   const negative = (bytes[0] as number) & 0x80;
   return negative ? unsigned - (1n << BigInt(bytes.length * 8)) : unsigned;
 }
 
+/** The big-endian unsigned integer in `bytes[start, end)`; at most six bytes, so exact. */
+function readUnsigned(bytes: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i += 1) n = n * 256 + (bytes[i] as number);
+  return n;
+}
+
 /** Writes the shortest two's complement form, or sign-extends it to `size` for fixed; undefined on overflow. */
-function encodeTwosComplement(value: bigint, size: number | undefined): Buffer | undefined {
+function encodeTwosComplement(value: bigint, size: number | undefined): Uint8Array | undefined {
   let length = 1;
   while (value < -(1n << BigInt(length * 8 - 1)) || value >= 1n << BigInt(length * 8 - 1)) length += 1;
   if (size !== undefined) {
@@ -193,7 +200,7 @@ function encodeTwosComplement(value: bigint, size: number | undefined): Buffer |
     length = size;
   }
   let rest = value < 0n ? (1n << BigInt(length * 8)) + value : value;
-  const bytes = Buffer.alloc(length);
+  const bytes = new Uint8Array(length);
   for (let i = length - 1; i >= 0; i -= 1) {
     bytes[i] = Number(rest & 0xffn);
     rest >>= 8n;

@@ -1,6 +1,7 @@
 /**
  * Time as the delivery core sees it. Injected, so that retries, backoff, the circuit breaker and
- * the quota can be tested on fake time instead of the wall clock.
+ * the quota can be tested on fake time instead of the wall clock; the real one is
+ * connector/system/clock.ts, outside the core.
  */
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -8,15 +9,6 @@ export interface Clock {
   /** Calls `fn` once after `ms` milliseconds; the returned function cancels it. */
   schedule(ms: number, fn: () => void): () => void;
 }
-
-/** The process's real clock and timers. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  schedule(ms, fn) {
-    const timer = setTimeout(fn, ms);
-    return () => clearTimeout(timer);
-  },
-};
 
 /** Resolves after `ms` on `clock`; rejects early with the signal's reason when it aborts. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {

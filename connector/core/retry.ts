@@ -13,8 +13,8 @@ export interface RetryPolicyOptions {
   maxMs: number;
   /** Attempts in all, the first included; unbounded when absent. */
   maxAttempts?: number;
-  /** Source of jitter in [0, 1); injectable for repeatable tests. */
-  random?: () => number;
+  /** Source of jitter in [0, 1): the process's (connector/system/random.ts), or a seeded one in tests. */
+  random: () => number;
 }
 
 /** Whether `error` says it may succeed when tried again. */
@@ -28,17 +28,13 @@ export function retryAfterOf(error: unknown): number | undefined {
 }
 
 export class RetryPolicy {
-  private readonly random: () => number;
-
-  constructor(readonly options: RetryPolicyOptions) {
-    this.random = options.random ?? Math.random;
-  }
+  constructor(readonly options: RetryPolicyOptions) {}
 
   /** Delay before retry number `attempt` (1 = the first retry), never below `floorMs` (a Retry-After). */
   delay(attempt: number, floorMs?: number): number {
     const { initialMs, maxMs } = this.options;
     const ceiling = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
-    const jittered = Math.floor(this.random() * ceiling);
+    const jittered = Math.floor(this.options.random() * ceiling);
     return floorMs === undefined ? jittered : Math.max(floorMs, jittered);
   }
 

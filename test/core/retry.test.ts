@@ -16,13 +16,13 @@ describe('RetryPolicy', () => {
   });
 
   it('retries only what the error calls retryable, up to max attempts', () => {
-    const policy = new RetryPolicy({ initialMs: 1, maxMs: 1, maxAttempts: 3 });
+    const policy = new RetryPolicy({ initialMs: 1, maxMs: 1, maxAttempts: 3, random: () => 0.5 });
     expect(policy.canRetry(new TargetError('503', true), 1)).toBe(true);
     expect(policy.canRetry(new TargetError('503', true), 3)).toBe(false);
     expect(policy.canRetry(new TargetError('400', false), 1)).toBe(false);
     expect(policy.canRetry(new DecodeError({ topic: 't' }, 'bad'), 1)).toBe(false);
     expect(policy.canRetry(new Error('not one of ours'), 1)).toBe(false);
-    expect(new RetryPolicy({ initialMs: 1, maxMs: 1 }).canRetry(new RegistryUnavailableError('down'), 10_000)).toBe(true);
+    expect(new RetryPolicy({ initialMs: 1, maxMs: 1, random: () => 0.5 }).canRetry(new RegistryUnavailableError('down'), 10_000)).toBe(true);
   });
 });
 
@@ -49,14 +49,14 @@ describe('retrying', () => {
   it('rejects at once with a permanent error, and after max attempts with a retryable one', async () => {
     const clock = new FakeClock();
     const permanent = new ConnectorError('TARGET_REJECTED', 'no', false);
-    await expect(retrying(() => Promise.reject(permanent), new RetryPolicy({ initialMs: 1, maxMs: 1 }), clock)).rejects.toBe(permanent);
+    await expect(retrying(() => Promise.reject(permanent), new RetryPolicy({ initialMs: 1, maxMs: 1, random: () => 0.5 }), clock)).rejects.toBe(permanent);
     let calls = 0;
     const bounded = retrying(
       () => {
         calls++;
         return Promise.reject(new RegistryUnavailableError('down'));
       },
-      new RetryPolicy({ initialMs: 10, maxMs: 10, maxAttempts: 3 }),
+      new RetryPolicy({ initialMs: 10, maxMs: 10, maxAttempts: 3, random: () => 0.5 }),
       clock,
     );
     bounded.catch(() => {});

@@ -1,6 +1,7 @@
 import type { IHeaders, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { systemClock } from '../../core/clock.js';
+import { systemClock } from '../../system/clock.js';
+import { systemRandom } from '../../system/random.js';
 import { DeadLetterError, describeError } from '../../core/errors.js';
 import type { DeadLetterSink } from '../../core/pipeline/pipeline.js';
 import { retrying, RetryPolicy } from '../../core/retry.js';
@@ -26,7 +27,7 @@ export class DeadLetterWriter {
     private readonly topic: string,
     private readonly logger: Logger,
     /** Unbounded attempts: Kafka coming back is the only way forward for these offsets. */
-    private readonly retry: RetryPolicy = new RetryPolicy({ initialMs: 200, maxMs: 10_000 }),
+    private readonly retry: RetryPolicy = new RetryPolicy({ initialMs: 200, maxMs: 10_000, random: systemRandom }),
   ) {}
 
   /** Writes one dead letter; rejects only when the writer is stopped before the write succeeded. */

@@ -2,7 +2,8 @@
  * kafkajs failures worth waiting out (a coordinator still loading or moving, a leader moving),
  * retried with the connector's one retry policy.
  */
-import { systemClock } from '../../core/clock.js';
+import { systemClock } from '../../system/clock.js';
+import { systemRandom } from '../../system/random.js';
 import { ConnectorError, describeError } from '../../core/errors.js';
 import { retrying, RetryPolicy } from '../../core/retry.js';
 
@@ -26,7 +27,7 @@ class KafkaStillBusy extends ConnectorError {
 export async function retryingKafka<T>(work: () => Promise<T>, giveUpAfterMs = 30_000): Promise<T> {
   const giveUpAt = systemClock.now() + giveUpAfterMs;
   // Unbounded attempts: the deadline ends it, by passing kafkajs' error on unwrapped (not retryable).
-  const policy = new RetryPolicy({ initialMs: 100, maxMs: 2000 });
+  const policy = new RetryPolicy({ initialMs: 100, maxMs: 2000, random: systemRandom });
   return retrying(
     async () => {
       try {

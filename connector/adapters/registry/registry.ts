@@ -5,7 +5,8 @@
  */
 import type { Type } from 'avsc';
 import { Agent, request } from 'undici';
-import { systemClock } from '../../core/clock.js';
+import { systemClock } from '../../system/clock.js';
+import { systemRandom } from '../../system/random.js';
 import { RegistryRejectedError, RegistryUnavailableError } from '../../core/errors.js';
 import { isRetryableStatus } from '../../core/http-status.js';
 import { retrying, RetryPolicy } from '../../core/retry.js';
@@ -80,7 +81,7 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
   const agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const byId = new Map<number, Promise<Type>>();
 
-  const retry = new RetryPolicy({ initialMs: backoffMs, maxMs: backoffMs * 2 ** Math.max(0, attempts - 2), maxAttempts: attempts });
+  const retry = new RetryPolicy({ initialMs: backoffMs, maxMs: backoffMs * 2 ** Math.max(0, attempts - 2), maxAttempts: attempts, random: systemRandom });
 
   /**
    * One GET (or POST of `json`); rejects retryable when the registry is unreachable or asks for

@@ -5,7 +5,9 @@
 import { TargetBulkClient } from '../../adapters/target-http/bulk-client.js';
 import { TargetClient, type TargetClientObserver } from '../../adapters/target-http/client.js';
 import type { Config } from '../../core/config.js';
-import { systemClock, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
+import { systemClock } from '../../system/clock.js';
+import { systemRandom } from '../../system/random.js';
 import { BulkRoute, type BulkObserver } from '../../core/delivery/bulk-route.js';
 import { CircuitBreaker, type BreakerObserver } from '../../core/delivery/circuit-breaker.js';
 import { Lanes, type LanesObserver } from '../../core/delivery/lanes.js';
@@ -44,7 +46,7 @@ export interface DeliveryObservers {
 
 /** The delivery config's backoff as the connector's one retry policy; `maxAttempts` bounds a request's own failures. */
 export function retryPolicyOf(delivery: Config['delivery'], maxAttempts?: number): RetryPolicy {
-  return new RetryPolicy({ initialMs: delivery.initial_backoff_ms, maxMs: delivery.max_backoff_ms, maxAttempts });
+  return new RetryPolicy({ initialMs: delivery.initial_backoff_ms, maxMs: delivery.max_backoff_ms, maxAttempts, random: systemRandom });
 }
 
 /** A request builder for the endpoint a config's `target` section names. */

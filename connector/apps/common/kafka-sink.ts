@@ -18,7 +18,7 @@ import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { createRegistryClient, registryLocation } from '../../adapters/registry/registry.js';
 import { AckTracker } from '../../core/acks/ack-tracker.js';
 import { CommitPolicy, type CommitObserver } from '../../core/acks/commit-policy.js';
-import { systemClock } from '../../core/clock.js';
+import { systemClock } from '../../system/clock.js';
 import { deadLetterTopicOf, type Config } from '../../core/config.js';
 import { OutageBudgetError } from '../../core/errors.js';
 import type { BreakerObserver } from '../../core/delivery/circuit-breaker.js';

@@ -9,7 +9,8 @@ import { createDecoder } from '../../adapters/avro/decoder.js';
 import { jsonPayloadDecoder } from '../../adapters/avro/json-values.js';
 import { AckTracker } from '../../core/acks/ack-tracker.js';
 import { CommitPolicy } from '../../core/acks/commit-policy.js';
-import { systemClock } from '../../core/clock.js';
+import { systemClock } from '../../system/clock.js';
+import { systemRandom } from '../../system/random.js';
 import type { UpdateResult } from '../../core/delivery/send-result.js';
 import { describeError } from '../../core/errors.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
@@ -106,7 +107,7 @@ export async function runCaseEvent(
     acks,
     commits: new CommitPolicy({ tracker: acks, commit: async () => {}, intervalMs: 0, threshold: 1, clock: systemClock }),
     maxPending: Number.MAX_SAFE_INTEGER,
-    decodeRetry: new RetryPolicy({ initialMs: 0, maxMs: 0, maxAttempts: 1 }),
+    decodeRetry: new RetryPolicy({ initialMs: 0, maxMs: 0, maxAttempts: 1, random: systemRandom }),
     clock: systemClock,
     observer: { settled: (_event, outcome) => settled(outcome) },
   });

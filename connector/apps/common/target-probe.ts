@@ -52,7 +52,8 @@ export function judgeTargetAnswer(answer: TargetAnswer, endpoint: string, client
   const probe = 'Target endpoint';
   if (!answer.answered) return failed(probe, `no HTTP answer from ${endpoint}: ${answer.reason}`);
   const { status, body } = answer;
-  const rejection = classifyReply(status, undefined, body);
+  // Without a Retry-After, the time of the answer plays no part: any `now` will do.
+  const rejection = classifyReply(status, undefined, body, 0);
   if (rejection === undefined) return passed(probe, `${endpoint} accepted an update without attributes: ${quoted(body)}`);
   const answered = `HTTP ${status} ${quoted(body)}`;
   if (status >= 200 && status < 300) {

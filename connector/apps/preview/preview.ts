@@ -14,7 +14,7 @@ import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { createRegistryClient, type RegistryClient } from '../../adapters/registry/registry.js';
 import { AckTracker } from '../../core/acks/ack-tracker.js';
 import { CommitPolicy } from '../../core/acks/commit-policy.js';
-import { systemClock } from '../../core/clock.js';
+import { systemClock } from '../../system/clock.js';
 import type { Config } from '../../core/config.js';
 import type { UpdateResult } from '../../core/delivery/send-result.js';
 import { ConnectorError, describeError } from '../../core/errors.js';

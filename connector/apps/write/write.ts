@@ -22,7 +22,7 @@ import { createDeliveryEngine, retryPolicyOf } from '../common/delivery.js';
 import { createKafka } from '../../adapters/kafka/client.js';
 import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
-import { systemClock } from '../../core/clock.js';
+import { systemClock } from '../../system/clock.js';
 import type { Config } from '../../core/config.js';
 import type { DeadLetterSink } from '../../core/pipeline/pipeline.js';
 

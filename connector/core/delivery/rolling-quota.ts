@@ -19,7 +19,7 @@ export class RollingQuota implements Budget {
   constructor(
     limit: number | (() => number),
     readonly windowMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number,
     readonly name = 'the single-update daily quota (delivery.daily_quota)',
   ) {
     if (typeof limit === 'number' && !(limit >= 1)) throw new RangeError('quota limit must be at least 1');

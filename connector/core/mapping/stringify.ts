@@ -3,6 +3,7 @@
  * strings: numbers without exponents, booleans as true/false, decimals exactly, timestamps as
  * ISO 8601, dates as YYYY-MM-DD, bytes as base64, records and arrays as JSON.
  */
+import { base64 } from '../base64.js';
 import { AvroDate, Decimal } from '../values.js';
 
 const EXPONENT_FORM = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/;
@@ -67,9 +68,9 @@ export function formatNumber(n: number): string | undefined {
 /** JSON with the same leaf rules as stringifyValue (bytes as base64, bigint as digits). */
 export function toJson(value: unknown): string {
   return JSON.stringify(value, function (this: Record<string, unknown>, key: string, converted: unknown) {
-    // `this[key]` is the value before toJSON ran, the only place a Buffer is still a Buffer.
+    // `this[key]` is the value before toJSON ran, the only place a Buffer is still bytes.
     const raw = this[key];
-    if (Buffer.isBuffer(raw)) return raw.toString('base64');
+    if (raw instanceof Uint8Array) return base64(raw);
     if (typeof converted === 'bigint') return converted.toString();
     return converted;
   });
@@ -94,7 +95,7 @@ export function stringifyValue(value: unknown): string | undefined {
       }
       if (value instanceof AvroDate) return formatDays(value.days);
       if (value instanceof Decimal) return value.toString();
-      if (Buffer.isBuffer(value)) return value.toString('base64');
+      if (value instanceof Uint8Array) return base64(value);
       return toJson(value);
     default:
       return undefined;

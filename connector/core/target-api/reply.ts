@@ -12,8 +12,9 @@ export interface Door {
  * Judges a Target reply by the API's rules: success is 2xx with a body starting `true`;
  * 5xx, 408 and 429 are retryable (429/503 may say when, in Retry-After); other replies are permanent.
  * With the `door`, a 404, 401 or 403 also says which settings to check (see misconfigurationFor).
+ * `now` (epoch ms, from the caller's clock) dates a Retry-After given as an HTTP date.
  */
-export function classifyReply(status: number, retryAfter: string | undefined, body: string, now = Date.now(), door?: Door): TargetError | undefined {
+export function classifyReply(status: number, retryAfter: string | undefined, body: string, now: number, door?: Door): TargetError | undefined {
   if (status >= 200 && status < 300) {
     if (body.startsWith('true')) return undefined;
     return new TargetError(`Target answered ${status} without "true": ${snippet(body)}`, false, { status });
@@ -53,7 +54,7 @@ export function withoutSecrets(url: string): string {
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { classifyReply, parseRetryAfter } from '../../../connector/core/target-api/reply.js';
 
+const NOW = Date.parse('2026-11-28T10:00:00Z');
+
 describe('classifyReply', () => {
   it('accepts 2xx starting with true', () => {
-    expect(classifyReply(200, undefined, 'trueRequest successfully submitted')).toBeUndefined();
+    expect(classifyReply(200, undefined, 'trueRequest successfully submitted', NOW)).toBeUndefined();
   });
 
   it.each([
@@ -16,21 +18,21 @@ describe('classifyReply', () => {
     [500, '', true],
     [503, '', true],
   ])('status %i body %j → retryable %s', (status, body, retryable) => {
-    const err = classifyReply(status, undefined, body);
+    const err = classifyReply(status, undefined, body, NOW);
     expect(err).toBeDefined();
     expect(err?.retryable).toBe(retryable);
     expect(err?.status).toBe(status);
   });
 
   it('carries Retry-After only on retryable replies', () => {
-    expect(classifyReply(429, '3', '')?.retryAfterMs).toBe(3000);
-    expect(classifyReply(400, '3', '')?.retryAfterMs).toBeUndefined();
+    expect(classifyReply(429, '3', '', NOW)?.retryAfterMs).toBe(3000);
+    expect(classifyReply(400, '3', '', NOW)?.retryAfterMs).toBeUndefined();
   });
 });
 
 describe('parseRetryAfter', () => {
   it('reads seconds and HTTP dates', () => {
-    const now = Date.parse('2026-11-28T10:00:00Z');
+    const now = NOW;
     expect(parseRetryAfter('120', now)).toBe(120_000);
     expect(parseRetryAfter('Sat, 28 Nov 2026 10:00:05 GMT', now)).toBe(5000);
     expect(parseRetryAfter('soon', now)).toBeUndefined();

@@ -1,6 +1,7 @@
 /**
  * The delivery half every entry point shares, built from the config: request builder, Target
- * client, quota, circuit breaker and the per-profile lanes, plus the connector's retry policy.
+ * clients, quota, one outage gate per endpoint, the routes and the lane scheduler over them, plus
+ * the connector's retry policy.
  */
 import { TargetBulkClient } from '../../adapters/target-http/bulk-client.js';
 import { TargetClient, type TargetClientObserver } from '../../adapters/target-http/client.js';
@@ -8,12 +9,16 @@ import type { Config } from '../../core/config.js';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../system/clock.js';
 import { systemRandom } from '../../system/random.js';
+import { BudgetWaits } from '../../core/delivery/budget-waits.js';
 import { BulkRoute, type BulkObserver } from '../../core/delivery/bulk-route.js';
 import { CircuitBreaker, type BreakerObserver } from '../../core/delivery/circuit-breaker.js';
-import { Lanes, type LanesObserver } from '../../core/delivery/lanes.js';
+import { Lanes, type Lane, type LanesObserver } from '../../core/delivery/lanes.js';
 import type { Budget } from '../../core/delivery/budget.js';
+import { OutageGate } from '../../core/delivery/outage-gate.js';
 import { RollingQuota } from '../../core/delivery/rolling-quota.js';
 import { RoutePolicy } from '../../core/delivery/route-policy.js';
+import { SingleRoute } from '../../core/delivery/single-route.js';
+import type { OutageBudgetError } from '../../core/errors.js';
 import { RetryPolicy } from '../../core/retry.js';
 import { createRequestBuilder, type RequestBuilder } from '../../core/target-api/request-builder.js';
 
@@ -28,6 +33,8 @@ export interface DeliveryEngine {
   maxPending(): number;
   /** Age of the oldest bulk batch waiting for its status (0 without bulk). */
   oldestBulkPendingMs(): number;
+  /** Calls `listener` once an endpoint (single or bulk) has been down longer than delivery.outage_budget_ms: the run must end uncommitted. */
+  onOutageBudgetExhausted(listener: (error: OutageBudgetError) => void): void;
   /** Cancels the lanes' timers and closes Target's connections. */
   close(): Promise<void>;
 }
@@ -73,33 +80,43 @@ export function processBudgets(config: Config, clock: Clock = systemClock): Engi
   };
 }
 
-/** Builds request builder, Target client, breaker and lanes from the config, taking from `budgets`. */
+/** An endpoint's outage gate: its breaker (threshold from the config unless given) and delivery.outage_budget_ms. */
+export function outageGateFor(
+  config: Config,
+  endpoint: { name: string; breakerName: string; threshold?: number; observer?: BreakerObserver },
+  clock: Clock,
+): OutageGate {
+  const { delivery } = config;
+  const breaker = new CircuitBreaker({
+    endpoint: endpoint.breakerName,
+    threshold: endpoint.threshold ?? delivery.breaker_threshold,
+    probePolicy: retryPolicyOf(delivery),
+    clock,
+    observer: endpoint.observer,
+  });
+  return new OutageGate({ breaker, endpoint: endpoint.name, outageBudgetMs: delivery.outage_budget_ms, clock });
+}
+
+/** Builds request builder, Target clients, gates, routes and lanes from the config, taking from `budgets`. */
 export function createDeliveryEngine(config: Config, observers: DeliveryObservers = {}, budgets?: EngineBudgets): DeliveryEngine {
   const clock = observers.clock ?? systemClock;
   const { delivery, target } = config;
   const { requests: quota, rows } = budgets ?? processBudgets(config, clock);
   const builder = requestBuilderFor(target);
   const client = new TargetClient({ baseUrl: target.base_url, timeoutMs: target.timeout_ms, connections: delivery.concurrency, observer: observers.client });
-  const breaker = new CircuitBreaker({
-    endpoint: 'Target',
-    threshold: delivery.breaker_threshold,
-    probePolicy: retryPolicyOf(delivery),
-    clock,
-    observer: observers.breaker,
-  });
-  const bulk = bulkRouteFor(config, clock, observers, rows);
-  const lanes = new Lanes({
+  const gate = outageGateFor(config, { name: 'Target', breakerName: 'Target', observer: observers.breaker }, clock);
+  const single = new SingleRoute<Lane>({
     concurrency: delivery.concurrency,
     retry: retryPolicyOf(delivery, delivery.max_attempts),
-    breaker,
-    outageBudgetMs: delivery.outage_budget_ms,
-    quota,
+    gate,
+    quota: new BudgetWaits(quota, clock, observers.lanes),
     clock,
     buildRequests: (update) => builder.build(update),
     send: (request) => client.send(request),
-    bulk: bulk && { route: bulk.route, policy: bulk.policy },
     observer: observers.lanes,
   });
+  const bulk = bulkRouteFor(config, clock, observers, rows);
+  const lanes = new Lanes({ single, bulk: bulk && { route: bulk.route, policy: bulk.policy }, observer: observers.lanes });
   return {
     lanes,
     quota,
@@ -107,6 +124,10 @@ export function createDeliveryEngine(config: Config, observers: DeliveryObserver
     routePolicy: bulk?.policy,
     maxPending: () => (bulk?.policy.bulk ? delivery.bulk.max_pending : delivery.max_pending),
     oldestBulkPendingMs: () => bulk?.route.oldestPendingMs() ?? 0,
+    onOutageBudgetExhausted(listener) {
+      gate.onBudgetExhausted(listener);
+      bulk?.route.gate.onBudgetExhausted(listener);
+    },
     async close() {
       lanes.stop();
       await Promise.all([client.close(), bulk?.close()]);
@@ -125,7 +146,7 @@ function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers
     timeoutMs: target.timeout_ms,
     observer: observers.client,
   });
-  const route = new BulkRoute({
+  const route = new BulkRoute<Lane>({
     api: client,
     clock,
     // A batch larger than the row quota could never be sent.
@@ -135,7 +156,7 @@ function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers
     pollIntervalMs: settings.poll_interval_ms,
     statusTimeoutMs: settings.status_timeout_ms,
     retry: retryPolicyOf(delivery, settings.max_attempts),
-    breaker: new CircuitBreaker({ endpoint: 'Target bulk API', threshold: delivery.breaker_threshold, probePolicy: retryPolicyOf(delivery), clock, observer: observers.bulkBreaker }),
+    gate: outageGateFor(config, { name: 'the Target bulk API', breakerName: 'Target bulk API', observer: observers.bulkBreaker }, clock),
     rowQuota,
     rememberProfiles: settings.remember_profiles,
     observer: observers.bulk,

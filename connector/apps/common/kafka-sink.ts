@@ -25,7 +25,7 @@ import type { BreakerObserver } from '../../core/delivery/circuit-breaker.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import { EventPipeline, type PipelineObserver } from '../../core/pipeline/pipeline.js';
 import type { FleetBudgetObserver } from '../../core/delivery/fleet-budget.js';
-import { createDeliveryEngine, retryPolicyOf, type DeliveryEngine, type DeliveryObservers } from './delivery.js';
+import { createDeliveryEngine, outageGateFor, retryPolicyOf, type DeliveryEngine, type DeliveryObservers } from './delivery.js';
 import { fitBulkToHeap } from './bulk-heap.js';
 import { accountBudgets, type AccountBudgets } from './quota.js';
 import { ShareFollower } from './share-follower.js';
@@ -70,10 +70,13 @@ export async function startSink(configured: Config, logger: Logger, observers: S
   const fatal: { report: (error: Error) => void } = { report: () => {} };
   // The account's quota is the fleet's: this member's part follows the partitions it owns.
   const budgets = accountBudgets(config, clock, observers.quota);
-  const engine = createDeliveryEngine(
-    config,
-    { ...observers, lanes: { ...observers.lanes, outageBudgetExhausted: (error) => fatal.report(error) } },
-    budgets,
+  const engine = createDeliveryEngine(config, observers, budgets);
+  engine.onOutageBudgetExhausted((error) => fatal.report(error));
+  // The decoder's client already retried its request: one failure means the registry is down.
+  const registryGate = outageGateFor(config, { name: 'the schema registry', breakerName: 'schema registry', threshold: 1, observer: observers.registryBreaker }, clock);
+  // The registry's outage, past its budget, names which registry (the core knows no URL).
+  registryGate.onBudgetExhausted((error) =>
+    fatal.report(config.schema_registry ? new OutageBudgetError(`${error.message}; the registry is ${registryLocation(config.schema_registry.url)}`) : error),
   );
   const registry = config.schema_registry && createRegistryClient(config.schema_registry);
   const decoder = createDecoder({ readerSchemas: readerSchemasOf(mapping), registry });
@@ -163,15 +166,9 @@ export async function startSink(configured: Config, logger: Logger, observers: S
     commits,
     maxPending: engine.maxPending,
     decodeRetry: retryPolicyOf(config.delivery),
-    decodeBreaker: observers.registryBreaker,
-    outageBudgetMs: config.delivery.outage_budget_ms,
+    decodeGate: registryGate,
     clock,
-    observer: {
-      ...observers.pipeline,
-      // The registry's outage, past its budget, names which registry (the core knows no URL).
-      fatal: (error) =>
-        fatal.report(error instanceof OutageBudgetError && config.schema_registry ? new OutageBudgetError(`${error.message}; the registry is ${registryLocation(config.schema_registry.url)}`) : error),
-    },
+    observer: observers.pipeline,
   });
   try {
     await source.start(pipeline);
@@ -195,6 +192,7 @@ export async function startSink(configured: Config, logger: Logger, observers: S
       source.stopFetching();
       // What waits on quota, a retry or an outage cannot settle soon: left uncommitted for the next run.
       engine.lanes.cancelWaits();
+      registryGate.stop();
       const drained = await pipeline.drain(drainMs);
       commits.stop();
       await commits.flush();

@@ -106,7 +106,8 @@ export async function runWrite(options: WriteOptions, io: Partial<WriteIo> = {})
     // An outage past delivery.outage_budget_ms, or a record that can be neither delivered nor
     // dead-lettered, fails the sync; an outage within the budget is waited out.
     const failure = new AbortController();
-    const engine = createDeliveryEngine(config, { lanes: { outageBudgetExhausted: (error) => failure.abort(error) } });
+    const engine = createDeliveryEngine(config);
+    engine.onOutageBudgetExhausted((error) => failure.abort(error));
     const deadLetters = await deadLetterSinkFor(config, logger, (error) => failure.abort(error));
     try {
       await writeRecords({

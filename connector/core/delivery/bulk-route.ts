@@ -9,18 +9,19 @@
  *   profile's row carries every attribute bulk sent it in this run (latest value per attribute).
  *   That memory is bounded: a profile beyond it goes by single updates; a single update (an mbox
  *   call) ends Target's override, so it ends the memory too.
- * - A submit that fails for the endpoint (5xx, timeouts, refused) is retried without limit behind
- *   a circuit breaker, never counted against the rows: an outage is waited out.
+ * - A submit or status poll that fails for the endpoint (5xx, timeouts, refused) goes through the
+ *   bulk endpoint's outage gate: retried without limit, one probe at a time while the gate is
+ *   open, never counted against the rows — and bounded by the outage budget like any endpoint.
  */
 import type { Clock } from '../clock.js';
 import { BulkRowError, TargetError } from '../errors.js';
 import type { ProfileIdentity } from '../profile.js';
 import type { RetryPolicy } from '../retry.js';
 import { BatchFileBuilder, fitsAlone, type BatchFile } from '../target-api/batch-file.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
-import type { UpdateResult } from './send-result.js';
 import type { Budget } from './budget.js';
-import type { BulkStatusResult, BulkSubmitResult } from './send-result.js';
+import type { GateResume, OutageGate } from './outage-gate.js';
+import type { Job, LaneRef, Route, RouteHost } from './route.js';
+import type { BulkStatusResult, BulkSubmitResult, UpdateResult } from './send-result.js';
 
 /** Target's bulk endpoints, as the route needs them. */
 export interface BulkApi {
@@ -48,8 +49,8 @@ export interface BulkRouteOptions {
   statusTimeoutMs: number;
   /** Spaces submit retries; its `maxAttempts` bounds a row's own failures (error, timeout, refusal). */
   retry: RetryPolicy;
-  /** Tells an outage of the bulk endpoint apart; while open, fetching pauses. */
-  breaker: CircuitBreaker;
+  /** The bulk endpoint's outage gate; while open, fetching pauses. */
+  gate: OutageGate;
   /** Rows per rolling window (`delivery.bulk.daily_row_quota`); unlimited when absent. `maxRows` must not exceed its limit. */
   rowQuota?: Budget;
   /** Profiles whose bulk-sent attributes are remembered; beyond it a profile goes by single updates. */
@@ -79,7 +80,8 @@ interface SentBatch {
   statusUrl: string;
 }
 
-export class BulkRoute {
+export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
+  readonly name = 'bulk';
   /** Each profile's bulk-sent attributes as JSON: one string costs a fraction of an object per profile. */
   private readonly remembered = new Map<string, string>();
   private open: OpenBatch | undefined;
@@ -87,18 +89,31 @@ export class BulkRoute {
   private readonly timers = new Set<() => void>();
   private batches = 0;
   private stopped = false;
-  private readonly blockedListeners: Array<() => void> = [];
+  private host: RouteHost<L> | undefined;
 
   constructor(private readonly options: BulkRouteOptions) {}
 
-  /** True while the bulk endpoint is down: sending waits, fetching should pause. */
-  get blocked(): boolean {
-    return this.options.breaker.isOpen;
+  get gate(): OutageGate {
+    return this.options.gate;
   }
 
-  /** Calls `listener` whenever `blocked` may have changed. */
-  onBlockedChange(listener: () => void): void {
-    this.blockedListeners.push(listener);
+  /** True while the bulk endpoint is down: sending waits, fetching should pause. */
+  get blocked(): boolean {
+    return this.options.gate.isOpen;
+  }
+
+  attach(host: RouteHost<L>): void {
+    this.host = host;
+    this.options.gate.onChange(() => host.blockedChanged());
+  }
+
+  /** Queues the job as a row, settled through the host when its status reports; false when it goes by single update instead (see rowFor). */
+  send(lane: L, job: Job): boolean {
+    const row = this.rowFor(job.identity, job.attributes);
+    const host = this.host;
+    if (!row || !host) return false;
+    this.add(job.identity.value, row, (result) => host.finished(lane, result));
+    return true;
   }
 
   /**
@@ -130,7 +145,7 @@ export class BulkRoute {
     if (!batch || batch.rows.size === 0) return;
     this.open = undefined;
     batch.cancelLinger();
-    void this.send(batch);
+    void this.submit(batch);
   }
 
   /** Cancels every timer; rows not yet settled stay unsettled (their offsets are not committed). */
@@ -139,10 +154,7 @@ export class BulkRoute {
     this.open?.cancelLinger();
     for (const cancel of this.timers) cancel();
     this.timers.clear();
-  }
-
-  private blockedChanged(): void {
-    for (const listener of this.blockedListeners) listener();
+    this.options.gate.stop();
   }
 
   private limits(): { maxRows: number; maxBytes: number } {
@@ -167,11 +179,12 @@ export class BulkRoute {
   }
 
   /** Submits a batch until Target accepts it (waiting out outages), then polls its status. */
-  private async send(batch: OpenBatch): Promise<void> {
+  private async submit(batch: OpenBatch): Promise<void> {
     const file = batch.builder.build();
     const rows = batch.rows;
     const name = `batch ${++this.batches}`;
-    const { api, breaker, retry, rowQuota, clock, observer } = this.options;
+    const { api, gate, retry, rowQuota, clock, observer } = this.options;
+    let probe = false;
     for (let failures = 0; ; ) {
       // Taken for every attempt: a budget shared by the fleet holds rows only for a while, and a
       // failed submit may still have counted at Target.
@@ -184,27 +197,31 @@ export class BulkRoute {
       rowQuota?.finished(rows.size);
       if (this.stopped) return;
       if (result.kind === 'accepted') {
-        if (breaker.isOpen) {
-          breaker.recordSuccess();
-          this.blockedChanged();
-        } else breaker.recordSuccess();
+        gate.recordSuccess();
         observer?.batchSubmitted?.(rows.size, file.bytes);
         this.poll({ name, rows, rowCount: rows.size, acceptedAt: clock.now(), statusUrl: result.statusUrl });
         return;
       }
       if (result.kind === 'permanent') {
         // Refused as a whole (e.g. success=false): every row tries again, and counts it.
+        if (probe) gate.withdrawProbe();
         for (const row of rows.values()) this.rowFailed(row, name, 'refused', result.error);
         return;
       }
       failures++;
-      const wasOpen = breaker.isOpen;
-      breaker.recordFailure(result.error, wasOpen, result.retryAfterMs);
-      if (!wasOpen && breaker.isOpen) this.blockedChanged();
-      const delay = breaker.probeDueInMs() ?? retry.delay(failures, result.retryAfterMs);
-      observer?.submitRetried?.(result.error, delay);
-      if (!(await this.wait(delay))) return;
-      breaker.startProbe();
+      gate.recordFailure(result.error, probe, result.retryAfterMs);
+      if (gate.isOpen) {
+        observer?.submitRetried?.(result.error, gate.probeDueInMs() ?? 0);
+        // Held with the other batches until it is the probe or the endpoint answers again.
+        const why = await new Promise<GateResume>((resolve) => gate.hold(resolve));
+        if (why === 'cancelled' || this.stopped) return;
+        probe = why === 'probe';
+      } else {
+        const delay = retry.delay(failures, result.retryAfterMs);
+        observer?.submitRetried?.(result.error, delay);
+        if (!(await this.wait(delay))) return;
+        probe = false;
+      }
     }
   }
 
@@ -217,10 +234,13 @@ export class BulkRoute {
       const result = await api.status(batch.statusUrl);
       if (this.stopped) return;
       if (result.kind === 'retryable') {
-        // The status endpoint is down: the rows are Target's now, ask again later.
+        // The status endpoint is down: the rows are Target's now, ask again later; an outage of
+        // the endpoint opens its gate (fetching pauses) and spends its outage budget.
+        this.options.gate.recordFailure(result.error, false, result.retryAfterMs);
         this.later(this.options.retry.delay(++failures, result.retryAfterMs), () => void check());
         return;
       }
+      this.options.gate.recordSuccess();
       failures = 0;
       const timedOut = clock.now() - batch.acceptedAt >= statusTimeoutMs;
       let succeeded = 0;

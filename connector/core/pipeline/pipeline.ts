@@ -7,10 +7,11 @@
 import type { AckToken, AckTracker } from '../acks/ack-tracker.js';
 import type { CommitPolicy } from '../acks/commit-policy.js';
 import type { Clock } from '../clock.js';
-import { CircuitBreaker, type BreakerObserver } from '../delivery/circuit-breaker.js';
+import { CircuitBreaker } from '../delivery/circuit-breaker.js';
 import type { Claim } from '../delivery/lanes.js';
+import { OutageGate } from '../delivery/outage-gate.js';
 import type { UpdateResult } from '../delivery/send-result.js';
-import { OutageBudgetError, type EventOrigin } from '../errors.js';
+import type { EventOrigin } from '../errors.js';
 import type { MappingOutcome } from '../mapping/index.js';
 import type { ProfileUpdate } from '../profile.js';
 import { isRetryable, retryAfterOf, type RetryPolicy } from '../retry.js';
@@ -70,8 +71,6 @@ export interface PipelineObserver<M> {
   settled?(event: InboundEvent<M>, outcome: EventOutcome, heldMs: number): void;
   /** The mapping cut these attributes' values (long_values: truncate). */
   truncated?(attributes: string[]): void;
-  /** The run cannot go on (an outage past its budget): nothing more is acknowledged. */
-  fatal?(error: Error): void;
 }
 
 export interface PipelineOptions<M> {
@@ -85,9 +84,8 @@ export interface PipelineOptions<M> {
   maxPending: number | (() => number);
   /** Spaces the waits while decoding needs an unreachable service (the schema registry). */
   decodeRetry: RetryPolicy;
-  decodeBreaker?: BreakerObserver;
-  /** How long decoding may wait for an unreachable service before the run gives up; unbounded when absent. */
-  outageBudgetMs?: number;
+  /** The schema registry's outage gate (its budget ends the run); without it, a registry outage is waited out unbounded. */
+  decodeGate?: OutageGate;
   clock: Clock;
   observer?: PipelineObserver<M>;
 }
@@ -102,17 +100,17 @@ export class EventPipeline<M> {
   private stopping = false;
   private readonly drainWaiters: Array<() => void> = [];
   private readonly roomWaiters: Array<{ ready: () => boolean; resolve: () => void }> = [];
-  private readonly decodeBreaker: CircuitBreaker;
+  private readonly decodeGate: OutageGate;
 
   constructor(private readonly options: PipelineOptions<M>) {
-    this.decodeBreaker = new CircuitBreaker({
-      endpoint: 'schema registry',
-      // The decoder's client already retried its request: one failure means the service is down.
-      threshold: 1,
-      probePolicy: options.decodeRetry,
-      clock: options.clock,
-      observer: options.decodeBreaker,
-    });
+    this.decodeGate =
+      options.decodeGate ??
+      new OutageGate({
+        // The decoder's client already retried its request: one failure means the service is down.
+        breaker: new CircuitBreaker({ endpoint: 'schema registry', threshold: 1, probePolicy: options.decodeRetry, clock: options.clock }),
+        endpoint: 'the schema registry',
+        clock: options.clock,
+      });
     options.delivery.onBlockedChange(() => this.roomMayHaveReturned());
     options.commits.onCommitted(() => this.roomMayHaveReturned());
   }
@@ -208,26 +206,23 @@ export class EventPipeline<M> {
 
   /** The slow path of decoding: retries while the failure is retryable, never skipping the record. */
   private async decodeWaiting(first: Promise<unknown>, event: InboundEvent<M>, origin: EventOrigin, keepAlive?: () => Promise<void>): Promise<Decoded> {
-    const { decoder, decodeRetry, outageBudgetMs, clock } = this.options;
+    const { decoder, decodeRetry } = this.options;
+    const gate = this.decodeGate;
     let attempt = first;
     for (let n = 1; ; n++) {
       try {
         const value = await attempt;
-        this.decodeBreaker.recordSuccess();
+        gate.recordSuccess();
         return { value };
       } catch (error) {
         if (!isRetryable(error)) return { failed: error };
-        if (this.stopping) return STOPPED;
-        this.decodeBreaker.recordFailure(error, true, retryAfterOf(error));
-        if (outageBudgetMs !== undefined && this.decodeBreaker.openForMs() >= outageBudgetMs) {
-          this.options.observer?.fatal?.(
-            new OutageBudgetError(`the schema registry has been unreachable for longer than the outage budget (delivery.outage_budget_ms: ${outageBudgetMs})`),
-          );
-          return STOPPED;
-        }
-        await new Promise<void>((resolve) => clock.schedule(this.decodeBreaker.probeDueInMs() ?? decodeRetry.delay(n), resolve));
+        // Past the outage budget the gate reported it (the run ends); nothing more is decoded.
+        if (this.stopping || gate.budgetExhausted) return STOPPED;
+        gate.recordFailure(error, true, retryAfterOf(error));
+        await gate.sleep(gate.probeDueInMs() ?? decodeRetry.delay(n));
         await keepAlive?.();
-        this.decodeBreaker.startProbe();
+        if (gate.budgetExhausted) return STOPPED;
+        gate.startProbe();
         attempt = Promise.resolve().then(() => decoder.decode(event.topic, event.payload as Uint8Array, origin));
       }
     }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { BulkRoute, type BulkApi, type BulkRouteOptions } from '../../../connector/core/delivery/bulk-route.js';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
+import { OutageGate } from '../../../connector/core/delivery/outage-gate.js';
 import type { UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { RollingQuota } from '../../../connector/core/delivery/rolling-quota.js';
 import type { BulkStatusResult, BulkSubmitResult } from '../../../connector/core/delivery/send-result.js';
@@ -60,7 +61,11 @@ function route(clock: FakeClock, api: BulkApi, over: Partial<BulkRouteOptions> =
     pollIntervalMs: 1000,
     statusTimeoutMs: 60_000,
     retry: new RetryPolicy({ initialMs: 100, maxMs: 5000, maxAttempts: 3, random: () => 0.5 }),
-    breaker: new CircuitBreaker({ endpoint: 'bulk', threshold: 2, probePolicy: new RetryPolicy({ initialMs: 100, maxMs: 5000, random: () => 0.5 }), clock }),
+    gate: new OutageGate({
+      breaker: new CircuitBreaker({ endpoint: 'bulk', threshold: 2, probePolicy: new RetryPolicy({ initialMs: 100, maxMs: 5000, random: () => 0.5 }), clock }),
+      endpoint: 'the Target bulk API',
+      clock,
+    }),
     rememberProfiles: 100,
     ...over,
   });
@@ -142,7 +147,7 @@ describe('BulkRoute', () => {
     const target = fakeApi(clock);
     const r = route(clock, target.api);
     let blockedChanges = 0;
-    r.onBlockedChange(() => blockedChanges++);
+    r.gate.onChange(() => blockedChanges++);
     const unavailable: BulkSubmitResult = { kind: 'retryable', error: new TargetError('503', true, { status: 503 }) };
     target.failNextSubmits(Array.from({ length: 20 }, () => unavailable));
     const { got, done } = results();

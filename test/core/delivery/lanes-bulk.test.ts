@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { BulkRoute, type BulkApi } from '../../../connector/core/delivery/bulk-route.js';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
-import { Lanes } from '../../../connector/core/delivery/lanes.js';
+import type { Lane } from '../../../connector/core/delivery/lanes.js';
+import { OutageGate } from '../../../connector/core/delivery/outage-gate.js';
+import { lanesOf } from './lanes-of.js';
 import { type UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { RollingQuota } from '../../../connector/core/delivery/rolling-quota.js';
 import { RoutePolicy, type BulkMode } from '../../../connector/core/delivery/route-policy.js';
@@ -56,7 +58,7 @@ function setup(mode: BulkMode, bulkDelayMs = 5000) {
     });
   const retry = new RetryPolicy({ initialMs: 20, maxMs: 1000, maxAttempts: 3, random: () => 0.5 });
   const policy = new RoutePolicy({ mode, enterLag: 1000, exitLag: 100 });
-  const route = new BulkRoute({
+  const route = new BulkRoute<Lane>({
     api,
     clock,
     maxRows: 10_000,
@@ -65,10 +67,10 @@ function setup(mode: BulkMode, bulkDelayMs = 5000) {
     pollIntervalMs: 1000,
     statusTimeoutMs: 3_600_000,
     retry,
-    breaker: new CircuitBreaker({ endpoint: 'bulk', threshold: 3, probePolicy: retry, clock }),
+    gate: new OutageGate({ breaker: new CircuitBreaker({ endpoint: 'bulk', threshold: 3, probePolicy: retry, clock }), endpoint: 'the Target bulk API', clock }),
     rememberProfiles: 1000,
   });
-  const lanes = new Lanes({
+  const lanes = lanesOf({
     concurrency: 4,
     retry,
     breaker: new CircuitBreaker({ endpoint: 'Target', threshold: 3, probePolicy: retry, clock }),

@@ -6,7 +6,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
-import { Lanes, type LanesOptions } from '../../../connector/core/delivery/lanes.js';
 import { RollingQuota } from '../../../connector/core/delivery/rolling-quota.js';
 import { ACKNOWLEDGED, failureOf, type SendResult, type UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { TargetError } from '../../../connector/core/errors.js';
@@ -16,6 +15,7 @@ import { createMetrics } from '../../../connector/observe/metrics.js';
 import { pipelineObservers } from '../../../connector/observe/pipeline-observers.js';
 import { RunStats } from '../../../connector/observe/run-stats.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { lanesOf, type LanesSettings } from './lanes-of.js';
 
 const WINDOW_MS = 10_000;
 
@@ -32,7 +32,7 @@ function capturedLog() {
 }
 
 /** Lanes with a quota of `quota` requests per window, Target answering after 5 ms (`answer` decides how). */
-function lanesWith(clock: FakeClock, quota: number, options: Partial<LanesOptions> = {}, answer: () => SendResult = () => ACKNOWLEDGED) {
+function lanesWith(clock: FakeClock, quota: number, options: Partial<LanesSettings> = {}, answer: () => SendResult = () => ACKNOWLEDGED) {
   const log = capturedLog();
   let inFlight = 0;
   const send = (): Promise<SendResult> => {
@@ -45,7 +45,7 @@ function lanesWith(clock: FakeClock, quota: number, options: Partial<LanesOption
     );
   };
   const random = () => 0.5;
-  const lanes = new Lanes({
+  const lanes = lanesOf({
     concurrency: 4,
     retry: new RetryPolicy({ initialMs: 100, maxMs: 5000, maxAttempts: 5, random }),
     breaker: new CircuitBreaker({ endpoint: 'Target', threshold: 3, probePolicy: new RetryPolicy({ initialMs: 1000, maxMs: 60_000, random }), clock }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
-import { Lanes, type Claim, type LanesOptions } from '../../../connector/core/delivery/lanes.js';
+import type { Claim, Lanes } from '../../../connector/core/delivery/lanes.js';
+import { lanesOf, type LanesSettings } from './lanes-of.js';
 import { type UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { ACKNOWLEDGED, failureOf, type SendResult } from '../../../connector/core/delivery/send-result.js';
 import { RollingQuota } from '../../../connector/core/delivery/rolling-quota.js';
@@ -59,12 +60,12 @@ function recordingTarget(
 
 function dispatcher(
   clock: FakeClock,
-  send: LanesOptions['send'],
-  over: Partial<LanesOptions> & { maxAttempts?: number; threshold?: number } = {},
+  send: LanesSettings['send'],
+  over: Partial<LanesSettings> & { maxAttempts?: number; threshold?: number } = {},
 ): Lanes {
   const { maxAttempts = 5, threshold = 3, ...rest } = over;
   const random = () => 0.5;
-  return new Lanes({
+  return lanesOf({
     concurrency: 4,
     retry: new RetryPolicy({ initialMs: 20, maxMs: 1000, maxAttempts, random }),
     breaker: new CircuitBreaker({ endpoint: 'Target', threshold, probePolicy: new RetryPolicy({ initialMs: 20, maxMs: 1000, random }), clock }),
@@ -266,7 +267,7 @@ describe('Lanes', () => {
     const clock = new FakeClock();
     const target = recordingTarget(clock, { fail: () => unavailable() });
     const exhausted: OutageBudgetError[] = [];
-    const d = dispatcher(clock, target.send, { outageBudgetMs: 60_000, observer: { outageBudgetExhausted: (e) => exhausted.push(e) } });
+    const d = dispatcher(clock, target.send, { outageBudgetMs: 60_000, outageBudgetExhausted: (e) => exhausted.push(e) });
     const results = new Map<string, UpdateResult>();
     for (let i = 0; i < 10; i++) submitTo(d, results, `e${i}`, update(`p${i}`, { x: '1' }));
     await clock.advance(59_000);

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
-import { Lanes } from '../../../connector/core/delivery/lanes.js';
+import { lanesOf } from './lanes-of.js';
 import { RollingQuota } from '../../../connector/core/delivery/rolling-quota.js';
 import { failureOf, type SendResult, type UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import type { OutageBudgetError } from '../../../connector/core/errors.js';
@@ -42,7 +42,7 @@ function doorAnswering(statusOf: (n: number) => number) {
       }),
     );
   const random = () => 0.5;
-  const lanes = new Lanes({
+  const lanes = lanesOf({
     concurrency: 4,
     retry: new RetryPolicy({ initialMs: 100, maxMs: 5000, maxAttempts: 3, random }),
     breaker: new CircuitBreaker({
@@ -57,7 +57,7 @@ function doorAnswering(statusOf: (n: number) => number) {
     clock,
     buildRequests: (update) => [{ method: 'GET', url: `${ENDPOINT}?mbox3rdPartyId=${update.identity.value}&profile.email=secret%40example.com` }],
     send,
-    observer: { outageBudgetExhausted: (error) => exhausted.push(error) },
+    outageBudgetExhausted: (error) => exhausted.push(error),
   });
   const results = new Map<string, UpdateResult>();
   for (let i = 0; i < 6; i++) {

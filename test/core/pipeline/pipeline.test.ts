@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { AckTracker, type AckCommit } from '../../../connector/core/acks/ack-tracker.js';
 import { CommitPolicy } from '../../../connector/core/acks/commit-policy.js';
+import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
 import type { Claim } from '../../../connector/core/delivery/lanes.js';
+import { OutageGate } from '../../../connector/core/delivery/outage-gate.js';
 import type { UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { DecodeError, RegistryUnavailableError, UnmappableEventError } from '../../../connector/core/errors.js';
 import type { MappingOutcome } from '../../../connector/core/mapping/index.js';
@@ -107,6 +109,14 @@ function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<st
   const letters: Array<{ message: string; code: string }> = [];
   const outcomes = new Map<number, EventOutcome>();
   const fatal: Error[] = [];
+  const decodeRetry = new RetryPolicy({ initialMs: 1000, maxMs: 10_000, random: () => 0.5 });
+  const decodeGate = new OutageGate({
+    breaker: new CircuitBreaker({ endpoint: 'schema registry', threshold: 1, probePolicy: decodeRetry, clock }),
+    endpoint: 'the schema registry',
+    outageBudgetMs: over.outageBudgetMs,
+    clock,
+  });
+  decodeGate.onBudgetExhausted((e) => fatal.push(e));
   const pipeline = new EventPipeline<string>({
     decoder: over.decoder ?? jsonDecoder,
     mapper: { mapEvent },
@@ -119,12 +129,11 @@ function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<st
     acks,
     commits,
     maxPending: over.maxPending ?? 100,
-    decodeRetry: new RetryPolicy({ initialMs: 1000, maxMs: 10_000, random: () => 0.5 }),
-    outageBudgetMs: over.outageBudgetMs,
+    decodeRetry,
+    decodeGate,
     clock,
     observer: {
       settled: (event, outcome) => outcomes.set(event.offset, outcome),
-      fatal: (e) => fatal.push(e),
     },
   });
   const lastCommit = () => committed.flat().at(-1)?.offset;

@@ -104,8 +104,9 @@ describe('observe server', () => {
     const socket = connect(server.port, '127.0.0.1');
     await once(socket, 'connect');
     socket.write('GET /metrics HTTP/1.1\r\nhost: x\r\n'); // headers never finished
+    // Waiting for the scrape would wait forever: the bound only turns that hang into a message.
     const closed = server.close().then(() => 'closed');
-    const timeout = new Promise((resolve) => setTimeout(resolve, 1000, 'still open'));
+    const timeout = new Promise((resolve) => setTimeout(resolve, 10_000, 'still waiting for the stalled scrape after 10 s'));
     expect(await Promise.race([closed, timeout])).toBe('closed');
     servers.splice(servers.indexOf(server), 1);
     socket.destroy();

@@ -6,7 +6,8 @@ const script = fileURLToPath(new URL('../../scripts/kafka.sh', import.meta.url))
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    kafkaBrokers: string[];
+    /** Only the integration project has a broker; the unit project provides none (vitest.config.ts). */
+    kafkaBrokers?: string[];
   }
 }
 

@@ -8,7 +8,9 @@ export { uniqueName as uniqueTopic } from './test-run.js';
 
 /** Brokers of the cluster the global setup started or was given. */
 export function testBrokers(): string[] {
-  return inject('kafkaBrokers');
+  const brokers = inject('kafkaBrokers');
+  if (!brokers) throw new Error('this test asks for Kafka, which the unit project does not start: name its file *.kafka.test.ts (vitest.config.ts)');
+  return brokers;
 }
 
 /** A kafkajs client for tests, quiet unless something is wrong. */

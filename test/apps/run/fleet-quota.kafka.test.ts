@@ -44,6 +44,9 @@ const SESSION_TIMEOUT_MS = 6000;
 const EVENTS = 30_000;
 const FALLBACK_LOG = /^the quota store \(Redis\) cannot be reached/;
 const BACK_LOG = /^the quota store \(Redis\) answers again/;
+// A replica's quota (its share, or the fleet's budget in Redis) binds: its updates wait for it.
+const SPENT_LOG = / is spent: updates wait for it/;
+const RESTORED_LOG = / has room again; delivery resumed/;
 
 const resources = new TestResources();
 let redis: TestRedis | undefined;
@@ -161,6 +164,21 @@ async function expectAllDelivered(fleet: QuotaFleet, updates: LoggedUpdate[], ev
   expect(await deadLetterCount(fleet.topics.deadLetter)).toBe(0);
 }
 
+/** True when the replica said its quota was spent (updates waiting for it) at some moment of [from, to]. */
+function spentWithin(replica: Replica, from: number, to: number): boolean {
+  let spent = false;
+  for (const line of replica.lines()) {
+    const time = Number(line.time);
+    if (time > to) break;
+    if (SPENT_LOG.test(String(line.msg))) spent = true;
+    else if (RESTORED_LOG.test(String(line.msg))) spent = false;
+    else continue;
+    if (spent && time >= from) return true;
+  }
+  // Spent before `from` and not restored since: still waiting at `from`.
+  return spent;
+}
+
 /** Log lines of a replica whose message matches. */
 function logged(replica: Replica, message: RegExp): Array<Record<string, unknown>> {
   return replica.lines().filter((l) => message.test(String(l.msg)));
@@ -179,8 +197,10 @@ describe('a fleet sharing one account quota', () => {
 
     const updates = await fleet.target.updates();
     const peaks = expectWithinQuota('shared budget', updates, origin);
-    // The quota bound the fleet: else this test would prove nothing.
-    expect(peaks.fleet.count).toBeGreaterThanOrEqual(0.8 * QUOTA);
+    // The quota bound the fleet: else this test would prove nothing. Said by the replicas (the
+    // fleet's budget spent), not by a count per window, which a slow machine would lower.
+    expect(peaks.fleet.count).toBeGreaterThan(0);
+    expect(replicas.some((r) => logged(r, SPENT_LOG).length > 0)).toBe(true);
     await expectAllDelivered(fleet, updates, events, produced);
   }, 200_000);
 
@@ -207,8 +227,8 @@ describe('a fleet sharing one account quota', () => {
 
     const updates = await fleet.target.updates();
     console.info(`Redis stopped at +${((stoppedAt - origin) / 1000).toFixed(1)} s, back at +${((restartedAt - origin) / 1000).toFixed(1)} s`);
-    const peaks = expectWithinQuota('Redis outage', updates, origin);
-    expect(peaks.fleet.count).toBeGreaterThanOrEqual(0.8 * QUOTA);
+    expectWithinQuota('Redis outage', updates, origin);
+    expect(replicas.some((r) => logged(r, SPENT_LOG).length > 0)).toBe(true);
     await expectAllDelivered(fleet, updates, events, produced);
     // Each noticed the outage once (its requests kept to its share meanwhile), and the return once.
     expect(replicas.map((r) => [r.name, logged(r, FALLBACK_LOG).length, logged(r, BACK_LOG).length])).toEqual(replicas.map((r) => [r.name, 1, 1]));
@@ -238,7 +258,12 @@ describe('a fleet sharing one account quota', () => {
     // The owner is whoever sent the updates: no rebalance happened, so only one replica did.
     const senders = [...peaks.byReplica.keys()];
     expect(senders).toHaveLength(1);
-    expect(peaks.byReplica.get(senders[0] as string)?.count).toBeGreaterThanOrEqual(0.9 * QUOTA);
+    // It spent the fleet's whole budget (the others, without load, reserve none of it): the
+    // account's quota, not a static share. Said by the replica, so a slow machine cannot fail it.
+    const owner = replicas.find((r) => r.name === senders[0]) as Replica;
+    expect(logged(owner, SPENT_LOG).length).toBeGreaterThan(0);
+    // And more than a third of the quota in one window: beyond any static split among three.
+    expect(peaks.byReplica.get(owner.name)?.count).toBeGreaterThan(QUOTA / 3);
     await expectAllDelivered(fleet, updates, events, produced);
   }, 200_000);
 
@@ -255,9 +280,14 @@ describe('a fleet sharing one account quota', () => {
     const { origin, produced: producing } = load(fleet, events);
     await sending(fleet, QUOTA / 2);
     const departures: number[] = [];
+    const kills: number[] = [];
     for (const [i, leaver] of replicas.slice(0, 3).entries()) {
       // A window between departures, so that each one meets the larger shares the one before allowed.
       if (i > 0) await sleep(WINDOW_MS + 1000);
+      // Under full load: every member present is held back by its share (a slow machine takes longer to get there).
+      const present = replicas.slice(i);
+      await waitFor(`${present.map((r) => r.name).join(', ')} each held back by its share`, () => present.every((r) => spentWithin(r, Date.now() - WINDOW_MS, Date.now())), 60_000);
+      kills.push(Date.now());
       leaver.child.kill('SIGTERM');
       expect((await exitOf(leaver.child)).code).toBe(0);
       departures.push(Date.now());
@@ -268,16 +298,27 @@ describe('a fleet sharing one account quota', () => {
     await stopAll([last]);
 
     const updates = await fleet.target.updates();
+    // A breach would come from a leaver's requests counted after the others took over its
+    // partitions: their larger shares wait a window from their own assignment, not from the leaver's last send.
+    const afterTakeover = kills.map((kill, i) => {
+      const takeover = Math.min(...replicas.slice(i + 1).map((r) => Number(r.lines().find((l) => l.msg === 'joined consumer group' && Number(l.time) > kill)?.time)));
+      return arrivals(updates, (replicas[i] as Replica).name).filter((t) => t >= takeover).length;
+    });
+    console.info(`local shares: each leaver's requests counted after the others took over its partitions: ${JSON.stringify(afterTakeover)}`);
     expectWithinQuota('local shares', updates, origin);
     // Each departure was a rebalance for the last member: 3 of 12 partitions, then 4, 6 and 12.
     expect(last.lines().filter((l) => l.msg === 'joined consumer group').map((l) => l.partitions).slice(-4)).toEqual([3, 4, 6, 12]);
-    // Each came under full load: every member then present had sent (nearly) a share in the window before.
-    const sentBefore = departures.map((d, i) => replicas.slice(i).map((r) => arrivals(updates, r.name).filter((t) => t >= d - WINDOW_MS && t < d).length));
-    console.info(`departures at ${departures.map((d) => `+${((d - origin) / 1000).toFixed(1)} s`).join(', ')}; each member's requests in the window before: ${JSON.stringify(sentBefore)}`);
-    for (const count of sentBefore.flat()) expect(count).toBeGreaterThanOrEqual(0.9 * (QUOTA / replicas.length));
-    // And the last one, alone, went on to (nearly) the whole quota, which it could only reach by
-    // growing a window after the last departure: that growth was put to the test too.
-    expect(busiestWindow(arrivals(updates, last.name), WINDOW_MS, departures.at(-1) as number).count).toBeGreaterThanOrEqual(0.9 * QUOTA);
+    // Each came under full load: every member then present was held back by its share in the
+    // window before the SIGTERM. Said by the member itself (its share spent), so a slow machine,
+    // which sends fewer requests per window, cannot fail this; a member without load would.
+    const sentBefore = kills.map((k, i) => replicas.slice(i).map((r) => arrivals(updates, r.name).filter((t) => t >= k - WINDOW_MS && t < k).length));
+    console.info(`SIGTERMs at ${kills.map((k) => `+${((k - origin) / 1000).toFixed(1)} s`).join(', ')}; each member's requests in the window before: ${JSON.stringify(sentBefore)}`);
+    expect(kills.map((k, i) => replicas.slice(i).map((r) => [r.name, spentWithin(r, k - WINDOW_MS, k)]))).toEqual(
+      kills.map((_, i) => replicas.slice(i).map((r) => [r.name, true])),
+    );
+    // And the last one, alone, went beyond the share it held with two members, which it could only
+    // do by growing a window after the last departure: that growth was put to the test too.
+    expect(busiestWindow(arrivals(updates, last.name), WINDOW_MS, departures.at(-1) as number).count).toBeGreaterThan(QUOTA / 2);
     await expectAllDelivered(fleet, updates, events, produced);
   }, 240_000);
 

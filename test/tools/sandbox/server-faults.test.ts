@@ -13,21 +13,24 @@ async function statuses(sandbox: Sandbox, count: number): Promise<number[]> {
   return out;
 }
 
-async function waitFor(condition: () => boolean): Promise<void> {
+/** Waits until `condition` holds; after 2 s fails saying `what` did not happen. */
+async function waitFor(what: string, condition: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !condition(); i++) await sleep(20);
-  expect(condition()).toBe(true);
+  expect(condition(), `${what} within 2 s`).toBe(true);
 }
 
 describe('sandbox quota', () => {
   it('answers 429 with Retry-After once the rolling budget is spent, then recovers', async () => {
-    const sandbox = await start({ createMissing: true, quota: 2, quotaWindowMs: 700 });
+    // The quota's window passes on a clock the test steps, not on the wall clock.
+    let now = Date.parse('2025-01-01T00:00:00Z');
+    const sandbox = await start({ createMissing: true, quota: 2, quotaWindowMs: 700, clock: () => now });
     expect(await statuses(sandbox, 2)).toEqual([200, 200]);
     const refused = await call('GET', updateUrl(sandbox, 'c-late', '&profile.n=1'));
     expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toBe('1');
     expect(sandbox.profile('mbox3rdPartyId', 'c-late')).toBeUndefined();
 
-    await sleep(750);
+    now += 700;
     expect((await call('GET', updateUrl(sandbox, 'c-late', '&profile.n=1'))).status).toBe(200);
     expect(sandbox.stats().byStatus).toEqual({ '200': 3, '429': 1 });
     expect(sandbox.updates().map((u) => u.identity.value)).toEqual(['c-0', 'c-1', 'c-late']);
@@ -59,15 +62,15 @@ describe('sandbox fault injection', () => {
     const sandbox = await start({ createMissing: true, resetRate: 1 });
     await expect(call('GET', updateUrl(sandbox, 'c', '&profile.n=1'))).rejects.toMatchObject({ code: 'ECONNRESET' });
     expect(sandbox.stats()).toMatchObject({ resets: 1, updates: 0, byStatus: {} });
-    await waitFor(() => sandbox.stats().inFlight === 0);
+    await waitFor('the hung request no longer in flight once the client gave up', () => sandbox.stats().inFlight === 0);
   });
 
   it('never answers a hung request, which stays in flight until the client gives up', async () => {
     const sandbox = await start({ createMissing: true, hangRate: 1 });
     const pending = call('GET', updateUrl(sandbox, 'c', '&profile.n=1'), { timeoutMs: 400 });
-    await waitFor(() => sandbox.stats().inFlight === 1);
+    await waitFor('the hung request in flight', () => sandbox.stats().inFlight === 1);
     await expect(pending).rejects.toMatchObject({ code: 'UND_ERR_HEADERS_TIMEOUT' });
-    await waitFor(() => sandbox.stats().inFlight === 0);
+    await waitFor('the hung request no longer in flight once the client gave up', () => sandbox.stats().inFlight === 0);
     expect(sandbox.stats()).toMatchObject({ hangs: 1, updates: 0 });
   });
 
@@ -116,7 +119,8 @@ describe('sandbox latency under load', () => {
       const sandbox = await start({ createMissing: true, latencyMs: 50 });
       const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => call('GET', updateUrl(sandbox, `p-${i}`, '&profile.n=1'))));
       expect(replies.every((r) => r.status === 200)).toBe(true);
-      await sleep(10);
+      // Node emits a warning on the next tick after its cause: one turn of the event loop lets it arrive.
+      await new Promise((resolve) => setImmediate(resolve));
       expect(warnings).not.toContain('MaxListenersExceededWarning');
     } finally {
       process.off('warning', onWarning);

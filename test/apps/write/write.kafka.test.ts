@@ -4,7 +4,7 @@ import { runWrite } from '../../../connector/apps/write/write.js';
 import { generateSampleEvents, SAMPLE_TOPICS, type SampleEvent } from '../../../connector/tools/sample-events.js';
 import { createLogger } from '../../../connector/observe/logger.js';
 import { startSandbox, type Sandbox } from '../../../connector/tools/sandbox/server.js';
-import { expectedProfiles } from '../../support/delivery-harness.js';
+import { expectedProfiles, waitFor } from '../../support/delivery-harness.js';
 import { lines, protocolMessage } from '../../support/airbyte-protocol.js';
 import { createTopics, testBrokers, testKafka, uniqueTopic } from '../../support/kafka.js';
 import { DLQ_HEADERS } from '../../../connector/adapters/kafka/headers.js';
@@ -38,7 +38,7 @@ async function readTopic(topic: string, count: number): Promise<Array<{ value: s
         });
       },
     });
-    for (let i = 0; i < 300 && letters.length < count; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(`${count} records on ${topic}`, () => letters.length >= count, 30_000);
   } finally {
     await consumer.disconnect();
   }

@@ -1,5 +1,6 @@
 /** The cleanup every test file and run relies on: deleting topics and groups by name prefix. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './delivery-harness.js';
 import { deleteKafkaNames } from './kafka-cleanup.js';
 import { createTopics, testBrokers, testKafka, uniqueTopic } from './kafka.js';
 
@@ -51,7 +52,7 @@ describe('deleteKafkaNames', () => {
       let joined = false;
       consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
       await consumer.run({ eachMessage: async () => {} });
-      while (!joined) await new Promise((r) => setTimeout(r, 100));
+      await waitFor('the consumer joined its group', () => joined, 30_000);
 
       // Only the group: deleting the topic under a running consumer would have it auto-created again.
       expect(await deleteKafkaNames(testBrokers(), `${topic}.group`, { patienceMs: 1000 })).toEqual([`group ${topic}.group`]);

@@ -1,5 +1,6 @@
 import { inject } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { mapKafkaLogEntry } from '../../connector/adapters/kafka/log-entries.js';
 import { retryingKafka } from '../../connector/adapters/kafka/retriable.js';
 import { fileNamePrefix } from './test-run.js';
 
@@ -13,9 +14,21 @@ export function testBrokers(): string[] {
   return brokers;
 }
 
-/** A kafkajs client for tests, quiet unless something is wrong. */
+/**
+ * A kafkajs client for tests, quiet unless something is wrong: its lines are judged as the
+ * connector judges its own (a coordinator loading, a rebalance or a retried request is no error),
+ * so a passing test prints no error line, and what kafkajs only warns about still shows.
+ */
 export function testKafka(clientId = 'test'): Kafka {
-  return new Kafka({ clientId, brokers: testBrokers(), logLevel: logLevel.ERROR });
+  return new Kafka({
+    clientId,
+    brokers: testBrokers(),
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const mapped = mapKafkaLogEntry(entry);
+      if (mapped.level === 'warn') console.warn(`kafkajs (${clientId}): ${mapped.message}`, mapped.fields);
+    },
+  });
 }
 
 /** Creates topics with the admin client (KRaft auto-creation races with the first fetch). */

@@ -24,6 +24,7 @@ import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { systemClock } from '../../core/clock.js';
 import type { Config } from '../../core/config.js';
+import { RunControl } from '../../core/pipeline/control.js';
 import type { DeadLetterSink } from '../../core/pipeline/pipeline.js';
 
 export interface WriteOptions {
@@ -106,11 +107,15 @@ export async function runWrite(options: WriteOptions, io: Partial<WriteIo> = {})
     // An outage past delivery.outage_budget_ms, or a record that can be neither delivered nor
     // dead-lettered, fails the sync; an outage within the budget is waited out.
     const failure = new AbortController();
-    const engine = createDeliveryEngine(config, { lanes: { outageBudgetExhausted: (error) => failure.abort(error) } });
-    const deadLetters = await deadLetterSinkFor(config, logger, (error) => failure.abort(error));
+    const control = new RunControl();
+    control.onFatal((error) => failure.abort(error));
+    // The lanes still name their outage-budget call as an observer member; it is the run's control.
+    const engine = createDeliveryEngine(config, { lanes: { outageBudgetExhausted: (error) => control.fatal(error) } });
+    const deadLetters = await deadLetterSinkFor(config, logger, (error) => control.fatal(error));
     try {
       await writeRecords({
         signal: failure.signal,
+        fatal: control,
         input: io.input ?? process.stdin,
         emit: (line) => output.out(`${line}\n`),
         mapping,

@@ -27,6 +27,7 @@ import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.
 import { RunControl } from '../../core/pipeline/control.js';
 import { Backlog } from '../../core/pipeline/lag-signal.js';
 import { EventPipeline, type PipelineObserver } from '../../core/pipeline/pipeline.js';
+import type { SourcePartition } from '../../core/pipeline/source.js';
 import type { FleetBudgetObserver } from '../../core/delivery/fleet-budget.js';
 import { createDeliveryEngine, retryPolicyOf, type DeliveryEngine, type DeliveryObservers } from './delivery.js';
 import { fitBulkToHeap } from './bulk-heap.js';
@@ -103,7 +104,7 @@ export async function startSink(configured: Config, logger: Logger, observers: S
   }
   const deadLetters = new DeadLetterWriter(producer, deadLetterTopicOf(config), logger);
   // The route follows the backlog: bulk while far behind, single updates once caught up.
-  const backlog = new Backlog((behind) => engine.routePolicy?.observe(behind, engine.quota.remaining()));
+  const backlog = engine.routePolicy && new Backlog(engine.routePolicy, engine.quota);
   const share = new ShareFollower(budgets, () => partitionCount(admin, mapping.topics), logger);
   const lag =
     observers.lag &&
@@ -149,9 +150,9 @@ export async function startSink(configured: Config, logger: Logger, observers: S
       },
     },
     followers: [
-      backlog,
       { owns: (partitions) => share.owns(partitions.length) },
-      { owns: (partitions) => lag?.own(partitions.map((p) => ({ topic: p.stream, partition: p.partition }))) },
+      ...(backlog ? [backlog] : []),
+      ...(lag ? [{ owns: (partitions: SourcePartition[]) => lag.own(partitions.map((p) => ({ topic: p.stream, partition: p.partition }))) }] : []),
     ],
     maxPending: engine.maxPending,
     decodeRetry: retryPolicyOf(config.delivery),

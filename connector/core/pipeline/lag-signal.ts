@@ -10,19 +10,27 @@ export interface LagSignal {
   behind(stream: string, partition: number, events: number): void;
 }
 
-/** Sums the partitions' backlogs and hands the total to `decide`; forgets them at every new assignment. */
+/** What decides on the backlog: the route policy (bulk while far behind, unless the quota would not last). */
+export interface BacklogDecision {
+  observe(backlog: number, quotaRemaining: number): void;
+}
+
+/** Sums the partitions' backlogs and hands the total to the route decision; forgets them at every new assignment. */
 export class Backlog implements LagSignal, AssignmentFollower {
   private readonly lags = new Map<string, number>();
   private total = 0;
 
-  constructor(private readonly decide: (backlog: number) => void) {}
+  constructor(
+    private readonly decision: BacklogDecision,
+    private readonly quota: { remaining(): number },
+  ) {}
 
   /** Records one partition's backlog and decides on the new total. */
   behind(stream: string, partition: number, events: number): void {
     const key = `${partition}:${stream}`;
     this.total += events - (this.lags.get(key) ?? 0);
     this.lags.set(key, events);
-    this.decide(this.total);
+    this.decision.observe(this.total, this.quota.remaining());
   }
 
   /** A new assignment: what was behind before is not this member's any more. */

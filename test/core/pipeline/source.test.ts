@@ -165,7 +165,7 @@ describe('EventPipeline driving its Source', () => {
 describe('Backlog (the LagSignal the route decides on)', () => {
   it('decides on the sum over partitions, and forgets them at a new assignment', () => {
     const decided: number[] = [];
-    const backlog = new Backlog((behind) => decided.push(behind));
+    const backlog = new Backlog({ observe: (behind) => decided.push(behind) }, { remaining: () => 1000 });
     backlog.behind('a', 0, 100);
     backlog.behind('a', 1, 50);
     backlog.behind('a', 0, 10);

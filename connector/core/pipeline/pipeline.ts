@@ -187,11 +187,6 @@ export class EventPipeline<M> implements Intake<M> {
     this.options.source.pause();
   }
 
-  /** Commits the acknowledged prefix of every owned partition now; resolves once that (and any commit before it) is done. */
-  commit(): Promise<void> {
-    return this.commits.flush();
-  }
-
   /** Ends the run: stops fetching, drains in-flight events up to `timeoutMs`, then commits what is acknowledged; resolves with whether all settled. */
   async close(timeoutMs?: number): Promise<boolean> {
     this.halt();

@@ -124,10 +124,10 @@ export class EventPipeline<M> implements Intake<M> {
     this.commits.onCommitted(() => this.roomMayHaveReturned());
   }
 
-  /** Opens the source and starts the periodic commit; resolves when the source is under way (see `Source.open`). */
-  start(): Promise<void> {
+  /** Opens the source, then starts the periodic commit (no timer is left behind when opening fails); resolves once both are under way. */
+  async start(): Promise<void> {
+    await this.options.source.open(this);
     this.commits.start();
-    return this.options.source.open(this);
   }
 
   /** Events fetched and not yet committed. */

@@ -1,25 +1,24 @@
 /**
- * The Kafka entry point of the pipeline: fetch, pause and resume, commit, and the consumer
- * group's rebalance and crash callbacks. Everything an event goes through after it is fetched
- * lives in the pipeline (core/pipeline); what is committed and when, in the commit policy.
+ * The Kafka implementation of the pipeline's `Source` port: fetch, pause and resume, commit,
+ * and the consumer group's rebalance and crash callbacks. The pipeline drives it; everything an
+ * event goes through after it is fetched lives there (core/pipeline), and what is committed and
+ * when in its commit policy.
  */
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Offsets } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { AckCommit } from '../../core/acks/ack-tracker.js';
 import { describeError } from '../../core/errors.js';
-import type { EventPipeline, InboundEvent } from '../../core/pipeline/pipeline.js';
+import type { FatalSignal } from '../../core/pipeline/control.js';
+import type { LagSignal } from '../../core/pipeline/lag-signal.js';
+import type { InboundEvent, Intake, Source } from '../../core/pipeline/source.js';
 import type { BrokerOutage } from './broker-outage.js';
 import { headerText } from './headers.js';
 import { isBrokerTrouble } from './log-entries.js';
 
-/** What the consumer reports; every member optional. */
+/** What the consumer reports, for metrics and logs; every member optional. */
 export interface KafkaSourceObserver {
   /** The partitions this member owns from now on (none while the group rebalances). */
   assigned?(partitions: Array<{ topic: string; partition: number }>): void;
-  /** The group gave this member its partitions (possibly none): a new assignment, not the gap while the group rebalances. */
-  joined?(partitions: Array<{ topic: string; partition: number }>): void;
-  /** Events from the start of the batch just fetched to the partition's end: what this member still has to handle. */
-  lag?(topic: string, partition: number, lag: number): void;
 }
 
 export interface KafkaSourceOptions {
@@ -32,6 +31,10 @@ export interface KafkaSourceOptions {
   observer?: KafkaSourceObserver;
   /** Told of the consumer's failures to reach Kafka and of its signs of health. */
   outage?: BrokerOutage;
+  /** Told when the consumer crashed and kafkajs will not restart it. */
+  fatal: FatalSignal;
+  /** Told, at each batch, how far behind its partition's end it starts: the backlog the route decides on. */
+  lag?: LagSignal;
 }
 
 /**
@@ -85,7 +88,12 @@ class KafkaEvent implements InboundEvent<SourceRecord> {
 
 type CommitFn = (offsets?: Offsets) => Promise<void>;
 
-/** How long a full pipeline is waited for inside a batch before the topics are paused instead. */
+/**
+ * How long a full pipeline is waited for inside a batch before the pipeline pauses the topics
+ * instead: room usually returns within a commit interval, and waiting here resumes at once where
+ * pause/resume costs a refetch; a longer wait (quota spent, Target down) pauses, so the batch
+ * returns and the group stays calm.
+ */
 const WAIT_IN_BATCH_MS = 1000;
 /** A join slower than this is worth explaining. */
 const SLOW_JOIN_MS = 3000;
@@ -97,15 +105,15 @@ const SLOW_JOIN_MS = 3000;
  * the new generation, a partition this member no longer owns. A direct commit carries the
  * generation of the moment it was decided, so a stale one is refused by the broker.
  */
-export class KafkaSource {
+export class KafkaSource implements Source<SourceRecord> {
+  readonly holdMs = WAIT_IN_BATCH_MS;
   private readonly consumer: Consumer;
-  private pipeline: EventPipeline<SourceRecord> | undefined;
+  private intake: Intake<SourceRecord> | undefined;
   private commitFn: CommitFn | undefined;
   private slowJoinTimer: NodeJS.Timeout | undefined;
   private paused = false;
   private joined = false;
   private stopping = false;
-  private readonly fatalListeners: Array<(error: Error) => void> = [];
 
   constructor(private readonly options: KafkaSourceOptions) {
     this.consumer = options.kafka.consumer({
@@ -125,15 +133,14 @@ export class KafkaSource {
       const owned = Object.entries(e.payload.memberAssignment).flatMap(([topic, partitions]) =>
         partitions.map((partition) => ({ topic, partition })),
       );
-      this.pipeline?.assign(owned.map((p) => ({ stream: p.topic, partition: p.partition })));
+      this.intake?.assigned(owned.map((p) => ({ stream: p.topic, partition: p.partition })));
       this.joined = true;
       this.options.observer?.assigned?.(owned);
-      this.options.observer?.joined?.(owned);
       this.options.logger.info({ partitions: owned.length, memberId: e.payload.memberId }, 'joined consumer group');
     });
     this.consumer.on(REBALANCING, () => {
       // What is done is committed under this generation; then nothing is ours until the next GROUP_JOIN.
-      this.pipeline?.revokeAll();
+      this.intake?.revoked();
       this.options.observer?.assigned?.([]);
       this.options.logger.info('group is rebalancing');
     });
@@ -143,7 +150,7 @@ export class KafkaSource {
       // process must end (non-zero) rather than sit idle looking healthy.
       if (!e.payload.restart) {
         this.options.logger.error({ err }, 'consumer crashed and kafkajs will not restart it');
-        this.fail(e.payload.error);
+        this.options.fatal.fatal(e.payload.error);
       } else if (outage && isBrokerTrouble(err.message)) {
         // Part of a broker outage, which is reported as one.
         outage.failure(err.message, true);
@@ -153,20 +160,9 @@ export class KafkaSource {
     });
   }
 
-  /** Calls `listener` when the run cannot go on (a crash kafkajs will not restart, an outage past its budget). */
-  onFatal(listener: (error: Error) => void): void {
-    this.fatalListeners.push(listener);
-  }
-
-  /** Ends the run for `error`: fetching stops and nothing more is committed than was acknowledged. */
-  fail(error: Error): void {
-    this.pauseAll();
-    for (const listener of this.fatalListeners) listener(error);
-  }
-
-  /** Connects, subscribes and feeds `pipeline`; resolves once the group is joined and consuming. */
-  async start(pipeline: EventPipeline<SourceRecord>): Promise<void> {
-    this.pipeline = pipeline;
+  /** Connects, subscribes and feeds `intake` (the pipeline); resolves once the group is joined and consuming. */
+  async open(intake: Intake<SourceRecord>): Promise<void> {
+    this.intake = intake;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
     // run() resolves only once the group is joined, which is exactly the wait to explain.
@@ -197,7 +193,21 @@ export class KafkaSource {
   stopFetching(): void {
     this.stopping = true;
     clearTimeout(this.slowJoinTimer);
-    this.pauseAll();
+    this.pause();
+  }
+
+  /** Stops fetching every topic until `resume` (asked by the pipeline). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  /** Fetches again, unless the source is stopping. */
+  resume(): void {
+    if (!this.paused || this.stopping) return;
+    this.paused = false;
+    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
   }
 
   /** Leaves the group and closes the connections. */
@@ -207,51 +217,26 @@ export class KafkaSource {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary } = payload;
-    const pipeline = this.pipeline as EventPipeline<SourceRecord>;
+    const intake = this.intake;
+    if (!intake) return;
     this.commitFn = commitOffsetsIfNecessary;
     const { topic, partition } = batch;
-    // Reported before the batch is handed on: its own events are part of the backlog the route decides on.
+    // Told before the batch is handed on: its own events are part of the backlog the route decides on.
     const first = batch.firstOffset();
-    if (first !== null) this.options.observer?.lag?.(topic, partition, Number(batch.highWatermark) - Number(first));
+    if (first !== null) this.options.lag?.behind(topic, partition, Number(batch.highWatermark) - Number(first));
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.stopping) return;
-      if (pipeline.full && !(await this.waitInBatch(pipeline, heartbeat))) return;
-      const accepted = pipeline.accept(new KafkaEvent(topic, partition, message), heartbeat);
+      if (intake.full) {
+        // Past holdMs the pipeline pauses the topics and resumes them once room returns.
+        const room = await intake.room();
+        await heartbeat();
+        if (!room || this.stopping) return;
+      }
+      const accepted = intake.accept(new KafkaEvent(topic, partition, message), heartbeat);
       // Plain Avro decodes synchronously; awaiting only when needed saves a promise per event.
       if (accepted instanceof Promise) await accepted;
       resolveOffset(message.offset);
     }
-  }
-
-  /**
-   * Waits inside the batch while the pipeline is full: room usually returns within a commit
-   * interval, and waiting here resumes at once where pause/resume costs a refetch. A longer wait
-   * (quota spent, Target down) pauses the topics instead, so the batch returns and the group stays calm.
-   */
-  private async waitInBatch(pipeline: EventPipeline<SourceRecord>, heartbeat: () => Promise<void>): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const room = await Promise.race([
-      pipeline.whenNotFull().then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), WAIT_IN_BATCH_MS))),
-    ]);
-    clearTimeout(timer);
-    await heartbeat();
-    if (room && !this.stopping) return true;
-    this.pauseAll();
-    void pipeline.whenRoom().then(() => this.resume());
-    return false;
-  }
-
-  private pauseAll(): void {
-    if (this.paused) return;
-    this.paused = true;
-    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
-  }
-
-  private resume(): void {
-    if (!this.paused || this.stopping) return;
-    this.paused = false;
-    this.consumer.resume(this.options.topics.map((topic) => ({ topic })));
   }
 
   /**

@@ -166,7 +166,7 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
     if (remaining.size === 0) markDone();
     const running = sink;
     const stopProgress = startProgress(backfillProgress(stats, counts, total, started), logger);
-    const fatal = new Promise<Error>((resolve) => running.source.onFatal(resolve));
+    const fatal = new Promise<Error>((resolve) => running.onFatal(resolve));
     const ended = await Promise.race([done.then(() => undefined), fatal]);
     stopProgress();
     await running.stop(ended ? 0 : undefined);

@@ -1,6 +1,8 @@
 /**
- * `run` wired up: the Kafka consumer feeding the event pipeline, which delivers through the
- * lanes and dead-letters to Kafka, committing offsets through the commit policy.
+ * `run` wired up: the event pipeline driving the Kafka consumer (its `Source`), delivering
+ * through the lanes and dead-lettering to Kafka, committing offsets through its commit policy.
+ * Control is wired here, by name: what can end the run calls the run's `RunControl`, and the
+ * consumer's backlog goes to the route policy through a `LagSignal`.
  */
 import { getHeapStatistics } from 'node:v8';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
@@ -16,14 +18,16 @@ import { kafkaStartupError, requireTopics, startupContextOf } from '../../adapte
 import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { createRegistryClient, registryLocation } from '../../adapters/registry/registry.js';
-import { AckTracker } from '../../core/acks/ack-tracker.js';
-import { CommitPolicy, type CommitObserver } from '../../core/acks/commit-policy.js';
+import type { CommitObserver } from '../../core/acks/commit-policy.js';
 import { systemClock } from '../../system/clock.js';
 import { deadLetterTopicOf, type Config } from '../../core/config.js';
 import { OutageBudgetError } from '../../core/errors.js';
 import type { BreakerObserver } from '../../core/delivery/circuit-breaker.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
+import { RunControl } from '../../core/pipeline/control.js';
+import { Backlog } from '../../core/pipeline/lag-signal.js';
 import { EventPipeline, type PipelineObserver } from '../../core/pipeline/pipeline.js';
+import type { SourcePartition } from '../../core/pipeline/source.js';
 import type { FleetBudgetObserver } from '../../core/delivery/fleet-budget.js';
 import { createDeliveryEngine, outageGateFor, retryPolicyOf, type DeliveryEngine, type DeliveryObservers } from './delivery.js';
 import { fitBulkToHeap } from './bulk-heap.js';
@@ -40,6 +44,8 @@ export interface RunningSink {
   budgets: AccountBudgets;
   source: KafkaSource;
   pipeline: EventPipeline<SourceRecord>;
+  /** Calls `listener` when the run cannot go on (a crash kafkajs will not restart, an outage past its budget); fetching has stopped by then. */
+  onFatal(listener: (error: Error) => void): void;
   /** Graceful stop; waits for in-flight events up to `drainMs` (default: the config's shutdown timeout); resolves with whether all settled. */
   stop(drainMs?: number): Promise<boolean>;
 }
@@ -67,16 +73,16 @@ export async function startSink(configured: Config, logger: Logger, observers: S
   const config = fitBulkToHeap(configured, getHeapStatistics().heap_size_limit, logger);
   const clock = observers.clock ?? systemClock;
   const mapping = observers.mapping ?? (await loadConfiguredMapping(config));
-  const fatal: { report: (error: Error) => void } = { report: () => {} };
+  const control = new RunControl();
   // The account's quota is the fleet's: this member's part follows the partitions it owns.
   const budgets = accountBudgets(config, clock, observers.quota);
   const engine = createDeliveryEngine(config, observers, budgets);
-  engine.onOutageBudgetExhausted((error) => fatal.report(error));
+  engine.onOutageBudgetExhausted((error) => control.fatal(error));
   // The decoder's client already retried its request: one failure means the registry is down.
   const registryGate = outageGateFor(config, { name: 'the schema registry', breakerName: 'schema registry', threshold: 1, observer: observers.registryBreaker }, clock);
   // The registry's outage, past its budget, names which registry (the core knows no URL).
   registryGate.onBudgetExhausted((error) =>
-    fatal.report(config.schema_registry ? new OutageBudgetError(`${error.message}; the registry is ${registryLocation(config.schema_registry.url)}`) : error),
+    control.fatal(config.schema_registry ? new OutageBudgetError(`${error.message}; the registry is ${registryLocation(config.schema_registry.url)}`) : error),
   );
   const registry = config.schema_registry && createRegistryClient(config.schema_registry);
   const decoder = createDecoder({ readerSchemas: readerSchemasOf(mapping), registry });
@@ -99,7 +105,8 @@ export async function startSink(configured: Config, logger: Logger, observers: S
     return abandon(err);
   }
   const deadLetters = new DeadLetterWriter(producer, deadLetterTopicOf(config), logger);
-  const backlog = new Backlog();
+  // The route follows the backlog: bulk while far behind, single updates once caught up.
+  const backlog = engine.routePolicy && new Backlog(engine.routePolicy, engine.quota);
   const share = new ShareFollower(budgets, () => partitionCount(admin, mapping.topics), logger);
   const lag =
     observers.lag &&
@@ -118,66 +125,52 @@ export async function startSink(configured: Config, logger: Logger, observers: S
     sessionTimeoutMs: config.kafka.session_timeout_ms,
     logger,
     outage,
-    observer: {
-      ...observers.source,
-      assigned(partitions) {
-        backlog.clear();
-        observers.source?.assigned?.(partitions);
-      },
-      joined(partitions) {
-        share.owns(partitions.length);
-        lag?.own(partitions);
-        observers.source?.joined?.(partitions);
-      },
-      lag(topic, partition, lag) {
-        // The route follows the backlog: bulk while far behind, single updates once caught up.
-        engine.routePolicy?.observe(backlog.set(topic, partition, lag), engine.quota.remaining());
-        observers.source?.lag?.(topic, partition, lag);
-      },
-    },
-  });
-  fatal.report = (error) => source.fail(error);
-  const acks = new AckTracker();
-  const commits = new CommitPolicy({
-    tracker: acks,
-    commit: (c) => source.commit(c),
-    intervalMs: config.delivery.commit_interval_ms,
-    threshold: config.delivery.max_pending / 4,
-    clock,
-    observer: {
-      ...observers.commits,
-      committed(done) {
-        lag?.refreshSoon();
-        observers.commits?.committed?.(done);
-      },
-      failed(error) {
-        observers.commits?.failed?.(error);
-        // During a broker outage every commit fails; the outage is reported as one.
-        logger[outage.down ? 'debug' : 'warn']({ err: error }, 'offset commit failed; the next one carries its offsets');
-      },
-    },
+    observer: observers.source,
+    fatal: control,
+    lag: backlog,
   });
   const pipeline = new EventPipeline<SourceRecord>({
+    source,
     decoder,
     mapper: mapping,
     delivery: engine.lanes,
     deadLetters: deadLetters.sinkFor((message) => message),
-    acks,
-    commits,
+    commits: {
+      intervalMs: config.delivery.commit_interval_ms,
+      threshold: config.delivery.max_pending / 4,
+      observer: {
+        ...observers.commits,
+        committed(done) {
+          lag?.refreshSoon();
+          observers.commits?.committed?.(done);
+        },
+        failed(error) {
+          observers.commits?.failed?.(error);
+          // During a broker outage every commit fails; the outage is reported as one.
+          logger[outage.down ? 'debug' : 'warn']({ err: error }, 'offset commit failed; the next one carries its offsets');
+        },
+      },
+    },
+    followers: [
+      { owns: (partitions) => share.owns(partitions.length) },
+      ...(backlog ? [backlog] : []),
+      ...(lag ? [{ owns: (partitions: SourcePartition[]) => lag.own(partitions.map((p) => ({ topic: p.stream, partition: p.partition }))) }] : []),
+    ],
     maxPending: engine.maxPending,
     decodeRetry: retryPolicyOf(config.delivery),
     decodeGate: registryGate,
     clock,
     observer: observers.pipeline,
   });
+  // A fatal error stops fetching first: nothing more is read, nothing committed past what was acknowledged.
+  control.onFatal(() => pipeline.halt());
   try {
-    await source.start(pipeline);
+    await pipeline.start();
   } catch (err) {
     await Promise.allSettled([source.disconnect(), share.close()]);
     return abandon(err);
   }
   outage.arm();
-  commits.start();
   logger.info({ topics: mapping.topics, group: config.kafka.group_id }, 'consuming');
   return {
     kafka,
@@ -187,15 +180,14 @@ export async function startSink(configured: Config, logger: Logger, observers: S
     budgets,
     source,
     pipeline,
+    onFatal: (listener) => control.onFatal(listener),
     async stop(drainMs = config.delivery.shutdown_timeout_ms) {
       const shareClosed = share.close();
       source.stopFetching();
       // What waits on quota, a retry or an outage cannot settle soon: left uncommitted for the next run.
       engine.lanes.cancelWaits();
       registryGate.stop();
-      const drained = await pipeline.drain(drainMs);
-      commits.stop();
-      await commits.flush();
+      const drained = await pipeline.close(drainMs);
       lag?.close();
       deadLetters.stop();
       await source.disconnect();
@@ -204,24 +196,4 @@ export async function startSink(configured: Config, logger: Logger, observers: S
       return drained;
     },
   };
-}
-
-/** Events behind the end of each owned partition, as the consumer last saw them. */
-class Backlog {
-  private readonly lags = new Map<string, number>();
-  private total = 0;
-
-  /** Records a partition's lag; returns the backlog over all partitions. */
-  set(topic: string, partition: number, lag: number): number {
-    const key = `${partition}:${topic}`;
-    this.total += lag - (this.lags.get(key) ?? 0);
-    this.lags.set(key, lag);
-    return this.total;
-  }
-
-  /** Forgets every partition (the assignment changed). */
-  clear(): void {
-    this.lags.clear();
-    this.total = 0;
-  }
 }

@@ -7,15 +7,15 @@
 import type { Type } from 'avsc';
 import { createDecoder } from '../../adapters/avro/decoder.js';
 import { jsonPayloadDecoder } from '../../adapters/avro/json-values.js';
-import { AckTracker } from '../../core/acks/ack-tracker.js';
-import { CommitPolicy } from '../../core/acks/commit-policy.js';
 import { systemClock } from '../../system/clock.js';
 import { systemRandom } from '../../system/random.js';
 import type { UpdateResult } from '../../core/delivery/send-result.js';
 import { describeError } from '../../core/errors.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import { DEFAULT_ROUTE, type CaseOutcome, type CaseUpdate } from '../../core/mapping-tests/cases.js';
-import { EventPipeline, type EventOutcome, type InboundEvent, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
+import { OrderedInput } from '../../core/pipeline/ordered-input.js';
+import { EventPipeline, type EventOutcome, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
+import type { InboundEvent } from '../../core/pipeline/source.js';
 import type { ProfileUpdate } from '../../core/profile.js';
 import { RetryPolicy } from '../../core/retry.js';
 import type { RequestBuilder } from '../../core/target-api/request-builder.js';
@@ -94,27 +94,27 @@ export async function runCaseEvent(
   framed: boolean,
 ): Promise<CaseOutcome> {
   const delivery = new RecordingDelivery(builder);
-  const acks = new AckTracker();
-  acks.assign([{ stream: CASE_INPUT, partition: 0 }]);
+  const input = new OrderedInput<number>(CASE_INPUT);
   let settled: (outcome: EventOutcome) => void = () => {};
   const done = new Promise<EventOutcome>((resolve) => (settled = resolve));
   const pipeline = new EventPipeline<number>({
+    source: input,
     decoder: decoderFor(mapping, topic, payload, framed),
     mapper: mapping,
     delivery,
     // Nothing is written: the case asserts on the reason the event would be dead-lettered with.
     deadLetters: { write: async () => {} },
-    acks,
-    commits: new CommitPolicy({ tracker: acks, commit: async () => {}, intervalMs: 0, threshold: 1, clock: systemClock }),
+    commits: { intervalMs: 0, threshold: 1 },
     maxPending: Number.MAX_SAFE_INTEGER,
     decodeRetry: new RetryPolicy({ initialMs: 0, maxMs: 0, maxAttempts: 1, random: systemRandom }),
     clock: systemClock,
     observer: { settled: (_event, outcome) => settled(outcome) },
   });
+  await pipeline.start();
   let bytes: Buffer | null;
   if (payload.kind === 'avro') bytes = payload.bytes;
   else bytes = payload.value === null ? null : Buffer.from(JSON.stringify(payload.value));
-  await pipeline.accept(new CaseEvent(topic, bytes));
+  await input.push(new CaseEvent(topic, bytes));
   const outcome = await done;
   switch (outcome.kind) {
     case 'delivered':

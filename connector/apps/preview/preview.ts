@@ -12,14 +12,14 @@ import { createDecoder } from '../../adapters/avro/decoder.js';
 import { jsonPayloadDecoder } from '../../adapters/avro/json-values.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { createRegistryClient, type RegistryClient } from '../../adapters/registry/registry.js';
-import { AckTracker } from '../../core/acks/ack-tracker.js';
-import { CommitPolicy } from '../../core/acks/commit-policy.js';
 import { systemClock } from '../../system/clock.js';
 import type { Config } from '../../core/config.js';
 import type { UpdateResult } from '../../core/delivery/send-result.js';
 import { ConnectorError, describeError } from '../../core/errors.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
-import { EventPipeline, type EventOutcome, type InboundEvent, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
+import { OrderedInput } from '../../core/pipeline/ordered-input.js';
+import { EventPipeline, type EventOutcome, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
+import type { InboundEvent } from '../../core/pipeline/source.js';
 import type { ProfileUpdate, TargetRequest } from '../../core/profile.js';
 import { BatchFileBuilder, fitsAlone, type BatchFile } from '../../core/target-api/batch-file.js';
 import type { RequestBuilder } from '../../core/target-api/request-builder.js';
@@ -218,22 +218,23 @@ async function previewEvents(
   rows?: Map<string, Record<string, string>>,
 ): Promise<boolean> {
   const delivery = new RecordingDelivery(requestBuilderFor(config.target), rows);
-  const acks = new AckTracker();
-  acks.assign([{ stream: PREVIEW_INPUT, partition: 0 }]);
+  const file = new OrderedInput<number>(PREVIEW_INPUT);
   let current: ((outcome: EventOutcome) => void) | undefined;
   const pipeline = new EventPipeline<number>({
+    source: file,
     decoder: input.decoder,
     mapper: mapping,
     delivery,
     // Nothing is written: the event "would be dead-lettered", which its printed error says.
     deadLetters: { write: async () => {} },
-    acks,
-    commits: new CommitPolicy({ tracker: acks, commit: async () => {}, intervalMs: 0, threshold: 1, clock: systemClock }),
+    commits: { intervalMs: 0, threshold: 1 },
     maxPending: Number.MAX_SAFE_INTEGER,
     decodeRetry: retryPolicyOf(config.delivery),
     clock: systemClock,
+    // Without an outage budget decoding waits out the registry: nothing ends a preview early.
     observer: { settled: (_event, outcome) => current?.(outcome) },
   });
+  await pipeline.start();
   let allMapped = true;
   for (const item of input.items) {
     if ('error' in item) {
@@ -243,7 +244,7 @@ async function previewEvents(
     }
     delivery.requests = [];
     const settled = new Promise<EventOutcome>((resolve) => (current = resolve));
-    await pipeline.accept(new PreviewEvent(item.topic, item.event, item.payload));
+    await file.push(new PreviewEvent(item.topic, item.event, item.payload));
     const outcome = await settled;
     for (const line of linesOf(item.event, outcome, delivery.requests)) print(line);
     allMapped &&= outcome.kind !== 'failed';

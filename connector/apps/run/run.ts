@@ -142,7 +142,7 @@ async function waitForStop(sink: RunningSink, options: RunOptions, logger: Logge
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    sink.source.onFatal((error) => stop({ reason: 'fatal', fatal: error }));
+    sink.onFatal((error) => stop({ reason: 'fatal', fatal: error }));
     if (options.exitWhenIdle) idle = watchForIdle(sink, () => stop({ reason: 'idle' }));
   });
   // Whatever ended the run, the watcher's timer and admin connection must not keep it alive.

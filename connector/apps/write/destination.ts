@@ -1,7 +1,8 @@
 /**
- * Airbyte destination mode on the event pipeline: RECORD lines are events of one ordered input
- * (partition 0, numbered in arrival order), STATE lines are echoed once every record before them
- * is acknowledged — the same acknowledgement tracker that commits Kafka offsets decides it.
+ * Airbyte destination mode on the event pipeline: stdin is the pipeline's source, one ordered
+ * input whose RECORD lines are its events (partition 0, numbered in arrival order); STATE lines
+ * are echoed once every record before them is acknowledged — the pipeline's commits of that
+ * input, decided as it decides Kafka's.
  */
 import { createInterface } from 'node:readline';
 import type { Type } from 'avsc';
@@ -9,12 +10,13 @@ import type { Logger } from 'pino';
 import { parseInputLine } from '../../adapters/airbyte/input.js';
 import { logMessage, protocolLine, type LogLevel } from '../../adapters/airbyte/messages.js';
 import { jsonPayloadDecoder } from '../../adapters/avro/json-values.js';
-import { AckTracker, type AckCommit } from '../../core/acks/ack-tracker.js';
-import { CommitPolicy } from '../../core/acks/commit-policy.js';
+import type { AckCommit } from '../../core/acks/ack-tracker.js';
 import type { Clock } from '../../core/clock.js';
 import { describeError } from '../../core/errors.js';
 import type { CompiledMapping } from '../../core/mapping/index.js';
-import { EventPipeline, type DeadLetterSink, type EventOutcome, type InboundEvent, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
+import { OrderedInput } from '../../core/pipeline/ordered-input.js';
+import { EventPipeline, type DeadLetterSink, type EventOutcome, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
+import type { InboundEvent } from '../../core/pipeline/source.js';
 import type { RetryPolicy } from '../../core/retry.js';
 
 /** One RECORD as the pipeline carries it: its line, and its data as JSON bytes (the dead letter's value). */
@@ -57,12 +59,12 @@ export interface DestinationSummary {
 }
 
 /** The single ordered input of `write`, as the acknowledgement tracker sees it. */
-const INPUT = { stream: 'airbyte', partition: 0 } as const;
+const INPUT = 'airbyte';
 
 /** A RECORD line as a pipeline event: its data is decoded with the stream's Avro schema, as `run` decodes a Kafka value. */
 class RecordEvent implements InboundEvent<AirbyteRecord> {
-  readonly input = INPUT.stream;
-  readonly partition = INPUT.partition;
+  readonly input = INPUT;
+  readonly partition = 0;
   readonly payload: Buffer;
 
   constructor(
@@ -117,17 +119,16 @@ export async function writeRecords(options: DestinationOptions): Promise<Destina
   const gate = new StateGate((state) => {
     if (!signal?.aborted) emit(protocolLine(state));
   });
-  const acks = new AckTracker();
-  acks.assign([INPUT]);
-  const commits = new CommitPolicy({ tracker: acks, commit: async (c) => gate.commit(c), intervalMs: 0, threshold: 1, clock: options.clock });
+  const stdin = new OrderedInput<AirbyteRecord>(INPUT, (commits) => gate.commit(commits));
   const streams = [...schemas.keys()].join(', ');
   const pipeline = new EventPipeline<AirbyteRecord>({
+    source: stdin,
     decoder: jsonPayloadDecoder(schemas, (stream) => `unknown stream "${stream}"; the catalog configures ${streams}`),
     mapper: options.mapping,
     delivery: options.delivery,
     deadLetters: options.deadLetters,
-    acks,
-    commits,
+    // Every acknowledgement is committed at once: a STATE is echoed as soon as it may be.
+    commits: { intervalMs: 0, threshold: 1 },
     maxPending: options.maxPending,
     decodeRetry: options.decodeRetry,
     clock: options.clock,
@@ -137,23 +138,24 @@ export async function writeRecords(options: DestinationOptions): Promise<Destina
     },
   });
 
+  await pipeline.start();
   try {
-    await readLines(options, pipeline, gate, summary, log);
+    await readLines(options, stdin, gate, summary, log);
   } catch (error) {
     // Reading ends with an AbortError when the run is aborted; the reason is what matters.
     signal?.throwIfAborted();
     throw error;
   }
-  await abortable(pipeline.drain().then(() => commits.flush()), signal);
+  await abortable(pipeline.close(), signal);
   signal?.throwIfAborted();
   logger?.info({ summary }, 'input ended; every record settled');
   return summary;
 }
 
-/** Hands every line to the pipeline (RECORD) or the gate (STATE), or reports it (anything else). */
+/** Hands every line to the pipeline through its source (RECORD) or to the gate (STATE), or reports it (anything else). */
 async function readLines(
   options: DestinationOptions,
-  pipeline: EventPipeline<AirbyteRecord>,
+  stdin: OrderedInput<AirbyteRecord>,
   gate: StateGate,
   summary: DestinationSummary,
   log: (level: LogLevel, message: string) => void,
@@ -175,9 +177,9 @@ async function readLines(
       summary.states++;
       gate.hold(message.message, summary.records);
     } else {
-      if (pipeline.full) await abortable(pipeline.whenNotFull(), signal);
+      await abortable(stdin.room(), signal);
       const record = { line: lineNumber, data: Buffer.from(JSON.stringify(message.data)) };
-      pipeline.accept(new RecordEvent(message.stream, summary.records++, record));
+      await stdin.push(new RecordEvent(message.stream, summary.records++, record));
     }
   }
 }

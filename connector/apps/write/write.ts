@@ -24,6 +24,7 @@ import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { systemClock } from '../../system/clock.js';
 import type { Config } from '../../core/config.js';
+import { RunControl } from '../../core/pipeline/control.js';
 import type { DeadLetterSink } from '../../core/pipeline/pipeline.js';
 
 export interface WriteOptions {
@@ -106,9 +107,11 @@ export async function runWrite(options: WriteOptions, io: Partial<WriteIo> = {})
     // An outage past delivery.outage_budget_ms, or a record that can be neither delivered nor
     // dead-lettered, fails the sync; an outage within the budget is waited out.
     const failure = new AbortController();
+    const control = new RunControl();
+    control.onFatal((error) => failure.abort(error));
     const engine = createDeliveryEngine(config);
-    engine.onOutageBudgetExhausted((error) => failure.abort(error));
-    const deadLetters = await deadLetterSinkFor(config, logger, (error) => failure.abort(error));
+    engine.onOutageBudgetExhausted((error) => control.fatal(error));
+    const deadLetters = await deadLetterSinkFor(config, logger, (error) => control.fatal(error));
     try {
       await writeRecords({
         signal: failure.signal,

@@ -70,28 +70,21 @@ export class CommitPolicy {
     }
   }
 
-  /** Takes ownership of exactly these partitions (a new assignment). */
-  assign(owned: Array<{ stream: string; partition: number }>): void {
-    this.options.tracker.assign(owned);
-  }
-
   /**
-   * Gives up every partition: what is acknowledged is committed first, the commit started before
-   * ownership ends so that it carries the generation that owned them (the peer refuses it if
-   * that generation is gone). A slower commit decided earlier may land after it and commit less:
-   * that re-delivers, never loses.
+   * Sends what is acknowledged at once, just before ownership ends (a rebalance): the commit is
+   * started while the generation that owns the partitions is current, so it carries that
+   * generation (the peer refuses it if that generation is gone). A slower commit decided earlier
+   * may land after it and commit less: that re-delivers, never loses.
    */
-  revokeAll(): void {
+  beforeRevoke(): void {
     const { tracker, commit, observer } = this.options;
     const commits = tracker.pendingCommits();
-    if (commits.length > 0) {
-      observer?.committing?.(commits);
-      commit(commits).then(
-        () => observer?.committed?.(commits),
-        (error: unknown) => observer?.failed?.(error),
-      );
-    }
-    tracker.revokeAll();
+    if (commits.length === 0) return;
+    observer?.committing?.(commits);
+    commit(commits).then(
+      () => observer?.committed?.(commits),
+      (error: unknown) => observer?.failed?.(error),
+    );
   }
 
   /** Commits the acknowledged prefix of every owned partition now; resolves once that (and any commit before it) is done. */

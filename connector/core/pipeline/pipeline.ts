@@ -1,11 +1,12 @@
 /**
  * The one event pipeline behind every entry point (Kafka `run`, Airbyte `write`, `preview`):
  * track → decode → map → plan → deliver → settle → acknowledge, with backpressure. It knows no
- * Kafka and no HTTP: entry points hand it events and ports (decoder, delivery, dead letters) and
- * hear back through acknowledgements (AckTracker + CommitPolicy) and the observer.
+ * Kafka and no HTTP: it drives one `Source` port (events and assignment changes in; commits of
+ * acknowledged prefixes and pause/resume out) and owns the acknowledgements (AckTracker +
+ * CommitPolicy) between them. A fatal error reaches the run through its `RunControl`; the observer only reports.
  */
-import type { AckToken, AckTracker } from '../acks/ack-tracker.js';
-import type { CommitPolicy } from '../acks/commit-policy.js';
+import { AckTracker, type AckToken } from '../acks/ack-tracker.js';
+import { CommitPolicy, type CommitObserver } from '../acks/commit-policy.js';
 import type { Clock } from '../clock.js';
 import { CircuitBreaker } from '../delivery/circuit-breaker.js';
 import type { Claim } from '../delivery/lanes.js';
@@ -16,22 +17,8 @@ import type { MappingOutcome } from '../mapping/index.js';
 import type { ProfileUpdate } from '../profile.js';
 import { isRetryable, retryAfterOf, type RetryPolicy } from '../retry.js';
 import { planEvent } from './plan.js';
+import type { AssignmentFollower, InboundEvent, Intake, Source, SourcePartition } from './source.js';
 import { REPLAY_OMIT_HEADER } from './superseded.js';
-
-/** One record as an entry point hands it in; `message` is the entry point's own, given back for dead letters. */
-export interface InboundEvent<M> {
-  /** The topic (or Airbyte stream) the record belongs to: its mapping, its schema, its dead letter's source. */
-  topic: string;
-  /** The ordered input the record was read from, and its position there: what acknowledgements track. */
-  input: string;
-  partition: number;
-  offset: number;
-  /** The encoded value, or null for a tombstone (nothing to decode or deliver). */
-  payload: Uint8Array | null;
-  /** A header of the record as text, if it has one. */
-  header(name: string): string | undefined;
-  message: M;
-}
 
 /** How one event ended. `cancelled` events were dropped unsent because their partition moved to another member. */
 export type EventOutcome =
@@ -65,7 +52,7 @@ export interface DeadLetterSink<M> {
   write(failed: { event: InboundEvent<M>; error: unknown; attempts: number; failedAt: Date }): Promise<void>;
 }
 
-/** What the pipeline reports; every member optional. */
+/** What the pipeline reports, for metrics and logs; every member optional, none decides anything. */
 export interface PipelineObserver<M> {
   consumed?(topic: string): void;
   settled?(event: InboundEvent<M>, outcome: EventOutcome, heldMs: number): void;
@@ -73,13 +60,25 @@ export interface PipelineObserver<M> {
   truncated?(attributes: string[]): void;
 }
 
+/** When acknowledged progress goes to the source (see CommitPolicy). */
+export interface CommitSettings {
+  /** Commit this often while something is acknowledged; 0 commits at every acknowledgement. */
+  intervalMs: number;
+  /** Commit without waiting for the timer once this many events were acknowledged since the last commit. */
+  threshold: number;
+  observer?: CommitObserver;
+}
+
 export interface PipelineOptions<M> {
+  /** Where events come from and where commits go. */
+  source: Source<M>;
   decoder: PayloadDecoder;
   mapper: EventMapper;
   delivery: UpdateDelivery;
   deadLetters: DeadLetterSink<M>;
-  acks: AckTracker;
-  commits: CommitPolicy;
+  commits: CommitSettings;
+  /** Told each new assignment once the tracker holds it (the quota share, the lag read, the backlog). */
+  followers?: AssignmentFollower[];
   /** Events fetched and not committed at most (it may depend on the route, so it is asked each time); beyond it `full` holds and the entry point stops reading. */
   maxPending: number | (() => number);
   /** Spaces the waits while decoding needs an unreachable service (the schema registry). */
@@ -95,14 +94,21 @@ const STOPPED = Symbol('stopped');
 /** The decoded value, or why the event has none. */
 type Decoded = { value: unknown } | { failed: unknown } | typeof STOPPED;
 
-export class EventPipeline<M> {
+export class EventPipeline<M> implements Intake<M> {
   private unsettled = 0;
   private stopping = false;
+  /** Fetching stopped for good (a fatal error, a stop): the source is never resumed again. */
+  private halted = false;
+  private sourcePaused = false;
+  private readonly acks = new AckTracker();
+  private readonly commits: CommitPolicy;
   private readonly drainWaiters: Array<() => void> = [];
   private readonly roomWaiters: Array<{ ready: () => boolean; resolve: () => void }> = [];
   private readonly decodeGate: OutageGate;
 
   constructor(private readonly options: PipelineOptions<M>) {
+    const { source, clock } = options;
+    this.commits = new CommitPolicy({ ...options.commits, tracker: this.acks, commit: (commits) => source.commit(commits), clock });
     this.decodeGate =
       options.decodeGate ??
       new OutageGate({
@@ -112,12 +118,18 @@ export class EventPipeline<M> {
         clock: options.clock,
       });
     options.delivery.onBlockedChange(() => this.roomMayHaveReturned());
-    options.commits.onCommitted(() => this.roomMayHaveReturned());
+    this.commits.onCommitted(() => this.roomMayHaveReturned());
+  }
+
+  /** Opens the source, then starts the periodic commit (no timer is left behind when opening fails); resolves once both are under way. */
+  async start(): Promise<void> {
+    await this.options.source.open(this);
+    this.commits.start();
   }
 
   /** Events fetched and not yet committed. */
   get pending(): number {
-    return this.options.acks.uncommitted();
+    return this.acks.uncommitted();
   }
 
   /** True while the entry point must not hand in more: too much uncommitted, or delivery blocked. */
@@ -130,19 +142,55 @@ export class EventPipeline<M> {
     return typeof maxPending === 'number' ? maxPending : maxPending();
   }
 
-  /** Takes ownership of exactly these partitions (a consumer group's new assignment). */
-  assign(partitions: Array<{ stream: string; partition: number }>): void {
-    this.options.commits.assign(partitions);
+  /** Takes ownership of exactly these partitions (a consumer group's new assignment), then tells the followers. */
+  assigned(partitions: SourcePartition[]): void {
+    this.acks.assign(partitions);
+    for (const follower of this.options.followers ?? []) follower.owns(partitions);
     this.roomMayHaveReturned();
   }
 
   /**
-   * Gives up every partition: their progress is committed, their queued updates are dropped
-   * unsent (the new owner reads them again), and nothing more is acknowledged for them.
+   * Gives up every partition: their progress is committed under the assignment that owns them,
+   * their queued updates are dropped unsent (the new owner reads them again), and nothing more
+   * is acknowledged for them.
    */
-  revokeAll(): void {
-    this.options.commits.revokeAll();
+  revoked(): void {
+    this.commits.beforeRevoke();
+    this.acks.revokeAll();
     this.roomMayHaveReturned();
+  }
+
+  /**
+   * Waits for room, up to the source's `holdMs`; past it the source is paused (it resumes once
+   * `whenRoom` holds) and the source's read ends. After `halt` the answer is always false.
+   */
+  async room(): Promise<boolean> {
+    const { holdMs } = this.options.source;
+    if (holdMs === undefined) {
+      await this.whenNotFull();
+      return !this.halted;
+    }
+    let cancel: (() => void) | undefined;
+    const timedOut = new Promise<false>((resolve) => (cancel = this.options.clock.schedule(holdMs, () => resolve(false))));
+    const ready = await Promise.race([this.whenNotFull().then(() => true), timedOut]);
+    cancel?.();
+    if (!ready) this.pauseSource();
+    return ready && !this.halted;
+  }
+
+  /** Stops fetching for good (a fatal error, a stop): what was fetched keeps being delivered, nothing more is read. */
+  halt(): void {
+    this.halted = true;
+    this.options.source.pause();
+  }
+
+  /** Ends the run: stops fetching, drains in-flight events up to `timeoutMs`, then commits what is acknowledged; resolves with whether all settled. */
+  async close(timeoutMs?: number): Promise<boolean> {
+    this.halt();
+    const drained = await this.drain(timeoutMs);
+    this.commits.stop();
+    await this.commits.flush();
+    return drained;
   }
 
   /** Resolves once `full` no longer holds: the next event may be taken. Nothing more comes meanwhile, so delivery sends what it holds back. */
@@ -159,14 +207,9 @@ export class EventPipeline<M> {
     return this.when(() => this.pending <= this.maxPending() / 2 && !this.options.delivery.blocked);
   }
 
-  /**
-   * Takes one event. Returns nothing when it was handled synchronously (the hot path), or a
-   * promise when decoding must wait (a schema to fetch, an unreachable registry); the entry point
-   * awaits it before the next event of the same partition, which keeps the order. `keepAlive` is
-   * called while waiting (a Kafka heartbeat).
-   */
+  /** Takes one event (see `Intake.accept`); the hot path handles it synchronously. */
   accept(event: InboundEvent<M>, keepAlive?: () => Promise<void>): void | Promise<void> {
-    const token = this.options.acks.track(event.input, event.partition, event.offset);
+    const token = this.acks.track(event.input, event.partition, event.offset);
     if (!token) return;
     this.unsettled++;
     this.options.observer?.consumed?.(event.topic);
@@ -275,8 +318,8 @@ export class EventPipeline<M> {
   }
 
   private acknowledge(token: AckToken, event: InboundEvent<M>, outcome: EventOutcome, fetchedAt: number): void {
-    this.options.acks.ack(token);
-    this.options.commits.acked();
+    this.acks.ack(token);
+    this.commits.acked();
     this.options.observer?.settled?.(event, outcome, this.options.clock.now() - fetchedAt);
     this.release();
   }
@@ -289,6 +332,17 @@ export class EventPipeline<M> {
   private release(): void {
     this.unsettled--;
     if (this.unsettled === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  /** Pauses the source until there is room again (once at a time), unless fetching stopped for good. */
+  private pauseSource(): void {
+    if (this.sourcePaused || this.halted) return;
+    this.sourcePaused = true;
+    this.options.source.pause();
+    void this.whenRoom().then(() => {
+      this.sourcePaused = false;
+      if (!this.halted) this.options.source.resume();
+    });
   }
 
   private when(ready: () => boolean): Promise<void> {

@@ -193,7 +193,7 @@ describe('delivery through the real broker and the sandbox', () => {
       stats,
     );
     const fatal: Error[] = [];
-    running.source.onFatal((e) => fatal.push(e));
+    running.onFatal((e) => fatal.push(e));
     await waitFor('the outage budget to run out', () => fatal.length > 0, 30_000, 50);
     expect(fatal[0]).toMatchObject({ code: 'OUTAGE_BUDGET_EXHAUSTED' });
     expect(fatal[0]?.message).toContain('schema registry');

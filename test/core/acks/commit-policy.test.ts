@@ -90,7 +90,8 @@ describe('CommitPolicy', () => {
   it('on revoke sends what is acknowledged before ownership ends, then commits nothing more', async () => {
     const t = setup();
     t.ackUpTo(4);
-    t.policy.revokeAll();
+    t.policy.beforeRevoke();
+    t.tracker.revokeAll();
     expect(t.tracker.owns('a', 0)).toBe(false);
     await t.clock.advance(0);
     expect(t.sent).toEqual([[{ stream: 'a', partition: 0, offset: '4' }]]);

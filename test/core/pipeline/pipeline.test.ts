@@ -1,25 +1,18 @@
 /** The event pipeline without a broker or an HTTP server: fake decoder, delivery and dead letters, fake time. */
 import { describe, expect, it } from 'vitest';
-import { AckTracker, type AckCommit } from '../../../connector/core/acks/ack-tracker.js';
-import { CommitPolicy } from '../../../connector/core/acks/commit-policy.js';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
 import type { Claim } from '../../../connector/core/delivery/lanes.js';
 import { OutageGate } from '../../../connector/core/delivery/outage-gate.js';
 import type { UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { DecodeError, RegistryUnavailableError, UnmappableEventError } from '../../../connector/core/errors.js';
 import type { MappingOutcome } from '../../../connector/core/mapping/index.js';
-import {
-  EventPipeline,
-  type DeadLetterSink,
-  type EventOutcome,
-  type InboundEvent,
-  type PayloadDecoder,
-  type UpdateDelivery,
-} from '../../../connector/core/pipeline/pipeline.js';
+import { EventPipeline, type DeadLetterSink, type EventOutcome, type PayloadDecoder, type UpdateDelivery } from '../../../connector/core/pipeline/pipeline.js';
+import type { InboundEvent } from '../../../connector/core/pipeline/source.js';
 import { REPLAY_OMIT_HEADER } from '../../../connector/core/pipeline/superseded.js';
 import type { ProfileUpdate } from '../../../connector/core/profile.js';
 import { RetryPolicy } from '../../../connector/core/retry.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { FakeSource } from './fake-source.js';
 
 /** Payloads are JSON here; the fake mapper reads `{ id, attrs, fail, filter }`. */
 interface Value {
@@ -91,21 +84,10 @@ class Event implements InboundEvent<string> {
   }
 }
 
-function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<string>; maxPending?: number; outageBudgetMs?: number } = {}) {
+async function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<string>; maxPending?: number; outageBudgetMs?: number } = {}) {
   const clock = new FakeClock();
   const delivery = new HeldDelivery();
-  const acks = new AckTracker();
-  acks.assign([{ stream: 'in', partition: 0 }]);
-  const committed: AckCommit[][] = [];
-  const commits = new CommitPolicy({
-    tracker: acks,
-    commit: async (c) => {
-      committed.push(c);
-    },
-    intervalMs: 0,
-    threshold: 1,
-    clock,
-  });
+  const source = new FakeSource<string>([{ stream: 'in', partition: 0 }]);
   const letters: Array<{ message: string; code: string }> = [];
   const outcomes = new Map<number, EventOutcome>();
   const fatal: Error[] = [];
@@ -118,6 +100,7 @@ function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<st
   });
   decodeGate.onBudgetExhausted((e) => fatal.push(e));
   const pipeline = new EventPipeline<string>({
+    source,
     decoder: over.decoder ?? jsonDecoder,
     mapper: { mapEvent },
     delivery,
@@ -126,8 +109,7 @@ function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<st
         letters.push({ message: event.message, code: (error as { code: string }).code });
       },
     },
-    acks,
-    commits,
+    commits: { intervalMs: 0, threshold: 1 },
     maxPending: over.maxPending ?? 100,
     decodeRetry,
     decodeGate,
@@ -136,13 +118,14 @@ function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<st
       settled: (event, outcome) => outcomes.set(event.offset, outcome),
     },
   });
-  const lastCommit = () => committed.flat().at(-1)?.offset;
-  return { clock, delivery, acks, pipeline, letters, outcomes, fatal, lastCommit };
+  await pipeline.start();
+  const lastCommit = () => source.lastCommit('in');
+  return { clock, delivery, source, pipeline, letters, outcomes, fatal, lastCommit };
 }
 
 describe('EventPipeline', () => {
   it('sends the updates of an event and acknowledges it once every update is delivered', async () => {
-    const t = setup();
+    const t = await setup();
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' }, also: { id: 'b', attrs: { x: '1' } } }));
     expect(t.delivery.submitted.map((s) => s.update.identity.value)).toEqual(['a', 'b']);
     expect(t.delivery.submitted[0]?.claim?.owned).toBe(true);
@@ -157,7 +140,7 @@ describe('EventPipeline', () => {
   });
 
   it('acknowledges filtered events and tombstones without sending anything', async () => {
-    const t = setup();
+    const t = await setup();
     t.pipeline.accept(new Event(0, { filter: 'when: eventType is DELETED' }));
     t.pipeline.accept(new Event(1, null));
     await t.clock.advance(0);
@@ -170,7 +153,7 @@ describe('EventPipeline', () => {
   it('dead-letters an event whole when one of its mappings fails, and acknowledges it only once the letter is stored', async () => {
     let store: () => void = () => {};
     const stored = new Promise<void>((resolve) => (store = resolve));
-    const t = setup({ deadLetters: { write: () => stored } });
+    const t = await setup({ deadLetters: { write: () => stored } });
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { x: '1' }, fail: 'no identity' }));
     await t.clock.advance(0);
     expect(t.delivery.submitted).toHaveLength(0);
@@ -182,12 +165,12 @@ describe('EventPipeline', () => {
   });
 
   it('dead-letters what cannot be decoded, and an update that fails for good, with its attempts', async () => {
-    const t = setup({ decoder: { decode: (_t, _p, origin) => { throw new DecodeError(origin, 'not Avro'); } } });
+    const t = await setup({ decoder: { decode: (_t, _p, origin) => { throw new DecodeError(origin, 'not Avro'); } } });
     t.pipeline.accept(new Event(0, { id: 'a' }));
     await t.clock.advance(0);
     expect(t.letters).toEqual([{ message: 'm0', code: 'DECODE_FAILED' }]);
 
-    const u = setup();
+    const u = await setup();
     u.pipeline.accept(new Event(0, { id: 'a', attrs: { x: '1' } }));
     u.delivery.settleAll({ status: 'failed', error: new UnmappableEventError('too large'), attempts: 3 });
     await u.clock.advance(0);
@@ -196,7 +179,7 @@ describe('EventPipeline', () => {
   });
 
   it('never acknowledges an event whose dead letter could not be stored', async () => {
-    const t = setup({ deadLetters: { write: () => Promise.reject(new Error('stopped')) } });
+    const t = await setup({ deadLetters: { write: () => Promise.reject(new Error('stopped')) } });
     t.pipeline.accept(new Event(0, { fail: 'bad' }));
     t.pipeline.accept(new Event(1, { filter: 'f' }));
     await t.clock.advance(0);
@@ -207,7 +190,7 @@ describe('EventPipeline', () => {
   });
 
   it('leaves out what a replayed copy must not set again, filtering it when nothing is left', async () => {
-    const t = setup();
+    const t = await setup();
     const omit = JSON.stringify({ 'mbox3rdPartyId:a': ['tier'] });
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'BRONZE', city: 'Malmö' } }, { [REPLAY_OMIT_HEADER]: omit }));
     t.pipeline.accept(new Event(1, { id: 'a', attrs: { tier: 'BRONZE' } }, { [REPLAY_OMIT_HEADER]: omit }));
@@ -223,7 +206,7 @@ describe('EventPipeline', () => {
       decode: (topic, payload, origin) =>
         down ? Promise.reject(new RegistryUnavailableError('registry down')) : jsonDecoder.decode(topic, payload, origin),
     };
-    const t = setup({ decoder });
+    const t = await setup({ decoder });
     const waiting = t.pipeline.accept(new Event(0, { id: 'a', attrs: { x: '1' } }), async () => {
       keptAlive++;
     });
@@ -239,7 +222,7 @@ describe('EventPipeline', () => {
 
   it('ends the run when decoding waits longer than the outage budget, acknowledging nothing', async () => {
     const decoder: PayloadDecoder = { decode: () => Promise.reject(new RegistryUnavailableError('registry down')) };
-    const t = setup({ decoder, outageBudgetMs: 30_000 });
+    const t = await setup({ decoder, outageBudgetMs: 30_000 });
     const waiting = t.pipeline.accept(new Event(0, { id: 'a' }));
     await t.clock.until(() => t.fatal.length > 0, 120_000);
     await waiting;
@@ -249,12 +232,12 @@ describe('EventPipeline', () => {
   });
 
   it('on revoke commits what is done, ends the claims of queued work, and acknowledges nothing more for the old assignment', async () => {
-    const t = setup();
+    const t = await setup();
     t.pipeline.accept(new Event(0, { filter: 'f' }));
     t.pipeline.accept(new Event(1, { id: 'a', attrs: { x: '1' } }));
     await t.clock.advance(0);
     const claim = t.delivery.submitted[0]?.claim;
-    t.pipeline.revokeAll();
+    t.source.to.revoked();
     expect(claim?.owned).toBe(false);
     t.delivery.settleAll({ status: 'cancelled' });
     await t.clock.advance(0);
@@ -264,7 +247,7 @@ describe('EventPipeline', () => {
   });
 
   it('is full at max_pending or while delivery is blocked, and has room again at half the bound, without polling', async () => {
-    const t = setup({ maxPending: 4 });
+    const t = await setup({ maxPending: 4 });
     for (let i = 0; i < 4; i++) t.pipeline.accept(new Event(i, { id: `p${i}`, attrs: { x: '1' } }));
     expect(t.pipeline.full).toBe(true);
     let notFull = false;
@@ -290,7 +273,7 @@ describe('EventPipeline', () => {
   });
 
   it('drains: resolves true once everything settled, false after the timeout', async () => {
-    const t = setup();
+    const t = await setup();
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { x: '1' } }));
     const timedOut = t.pipeline.drain(5000);
     await t.clock.advance(5000);

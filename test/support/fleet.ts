@@ -169,7 +169,7 @@ export function withoutReplica(profile: Record<string, string> | undefined): Rec
 export function orderViolations(updates: LoggedUpdate[], joinTimes: ReadonlyMap<string, readonly number[]>): string[] {
   const latest = new Map<string, LoggedUpdate>();
   const violations: string[] = [];
-  for (const u of updates) {
+  for (const u of withoutProbes(updates)) {
     const replica = u.attributes[REPLICA_ATTRIBUTE];
     const seq = Number(u.attributes[SEQUENCE_ATTRIBUTE]);
     if (replica === undefined || !Number.isFinite(seq)) {

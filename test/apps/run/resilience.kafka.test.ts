@@ -87,9 +87,10 @@ describe('resilience', () => {
     const stats = new RunStats();
     await sink(writeWorkspace({ topics, targetUrl: target.url, groupId, delivery: { max_attempts: 30 } }), {}, stats);
 
+    // At least 6 s and 12 checks of the commit invariant, however slow a loaded machine makes each check.
     const stormEnds = Date.now() + 6000;
     let checks = 0;
-    while (Date.now() < stormEnds) {
+    while (Date.now() < stormEnds || checks < 12) {
       const committed = await committedOffsets(groupId, topics.all);
       const seen = new Set(deliveriesPerEvent(target.updates()).keys());
       expect(uncoveredBelowCommit(produced, committed, seen)).toEqual([]);
@@ -102,7 +103,6 @@ describe('resilience', () => {
     const byStatus = target.stats().byStatus;
     expect((byStatus['503'] ?? 0) + (byStatus['429'] ?? 0)).toBeGreaterThan(50);
     expect(target.stats().resets).toBeGreaterThan(5);
-    expect(checks).toBeGreaterThan(10);
     expect(stats.summary().deadLettered).toBe(0);
     expect(stats.summary().retries).toBeGreaterThan(50);
     const expected = expectedProfiles(events);

@@ -20,8 +20,9 @@ export type ParsedDelivery =
 
 const CHANNELS = ['web', 'mobile'];
 const MAX_MBOX_NAME_LENGTH = 250;
-// Characters Target's mbox names must not hold: quotes, angle brackets, and the query's own separators.
-const BAD_MBOX_CHARACTERS = /["'<>&%\\\u0000-\u001f]/;
+// Characters Target's mbox names must not hold: quotes, angle brackets, the query's own
+// separators, backslashes and control characters.
+const BAD_MBOX_CHARACTERS = /["'<>&%\\]|\p{Cc}/u;
 
 /**
  * Checks the query (`client` is this account, `sessionId` present), the token when the account

@@ -15,6 +15,7 @@ import { loadCheckedMapping, probeMappingSchemas } from './mapping-probe.js';
 import type { SchemaEvolutionOptions } from './schema-evolution-probe.js';
 import { connectionStatus, failed, passed, skipped, type ProbeResult } from '../common/probe.js';
 import { probeQuotaStore } from './quota-store-probe.js';
+import { probeDeliveryDoor, usesRealtimeRoute } from '../common/realtime.js';
 import { probeTarget } from '../common/target-probe.js';
 import { PROCESS_OUTPUT, type CommandOutput } from '../../adapters/airbyte/command-output.js';
 import { connectionStatusMessage, protocolLine, type ConnectionStatusMessage } from '../../adapters/airbyte/messages.js';
@@ -64,6 +65,8 @@ async function probeAll(config: Config, logger: Logger, deps: CheckDependencies)
       config.schema_registry ? probeRegistry(config.schema_registry.url) : skipped('schema registry', 'not configured'),
       'topics' in mapping ? probeMappingSchemas(mapping, registry, deps.evolution) : mapping,
       probeTarget(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)),
+      // The Delivery door only matters, and its (billed) call is only sent, when a mapping routes there.
+      'topics' in mapping && usesRealtimeRoute(mapping) ? probeDeliveryDoor(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)) : [],
       probeQuotaStore(config.delivery, MAX_HTTP_PROBE_MS),
     ]);
     return [passed('config', `${config.source_file} is valid`), ...results.flat()];

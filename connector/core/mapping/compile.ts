@@ -36,6 +36,7 @@ export interface EntrySpec {
 /** One compiled mapping entry: its topic, the paths it reads and its per-event function. */
 export interface CompiledEntry {
   readonly topic: string;
+  readonly route: UpdateRoute;
   readonly paths: readonly PathUse[];
   map(root: unknown): MappingOutcome;
 }
@@ -307,6 +308,7 @@ export function compileEntry(
   const realtime = spec.route === 'realtime';
   const entry: CompiledEntry = {
     topic: spec.topic,
+    route: realtime ? 'realtime' : 'single',
     paths,
     map(root) {
       for (const check of checks) {

@@ -40,6 +40,19 @@ export interface TargetConfig {
   long_values: 'truncate' | 'reject' | 'allow';
   /** Optional bearer token for the profile read-back API (never logged). */
   token?: string;
+  /** Optional bearer token of every Delivery API call, for accounts that require authentication (never logged). */
+  auth_token?: string;
+  realtime: RealtimeTargetConfig;
+}
+
+/** The Delivery API door of the realtime route. */
+export interface RealtimeTargetConfig {
+  /** Path template; `{client_code}` is replaced. Default /rest/v1/delivery. */
+  path: string;
+  /** The mbox named in every call: one no activity uses. Default target-profile-sink. */
+  mbox: string;
+  /** `context.channel`. Default web. */
+  channel: 'web' | 'mobile';
 }
 
 export interface DeliveryConfig {
@@ -61,6 +74,13 @@ export interface DeliveryConfig {
   shutdown_timeout_ms: number;
   quota_store: QuotaStoreConfig;
   bulk: BulkConfig;
+  realtime: RealtimeDeliveryConfig;
+}
+
+/** The realtime route's budget (Delivery API calls are billed server calls). */
+export interface RealtimeDeliveryConfig {
+  /** Calls per rolling quota window, shared by the fleet; 0 or absent: unlimited. */
+  daily_call_budget?: number;
 }
 
 /** Where the account's quota is kept: each replica's share (local), or one window in Redis. */

@@ -8,10 +8,23 @@ export interface ProfileIdentity {
   value: string;
 }
 
+/**
+ * The door a mapping sends its updates through: `single` (the Single Profile Update API, or bulk
+ * while far behind) or `realtime` (the server-side Delivery API, applied within seconds).
+ */
+export type UpdateRoute = 'single' | 'realtime';
+
 /** One profile's new attribute values; names are without the `profile.` prefix. */
 export interface ProfileUpdate {
   identity: ProfileIdentity;
   attributes: Record<string, string>;
+  /** Set by mappings with `route: realtime`; absent means `single`. */
+  route?: UpdateRoute;
+}
+
+/** The route of an update: its mapping's, `single` when it names none. */
+export function routeOf(update: ProfileUpdate): UpdateRoute {
+  return update.route ?? 'single';
 }
 
 /** One HTTP request to Target, fully built (URL encoded, body form-encoded). */

@@ -20,7 +20,7 @@ const config = parseConfig(
   brokers: [127.0.0.1:9092]
   sasl: { mechanism: plain, username: svc, password: kafka-hunter2 }
 schema_registry: { url: "http://r:8081", password: registry-hunter2 }
-target: { client_code: acme, token: token-hunter2 }
+target: { client_code: acme, token: token-hunter2, auth_token: auth-hunter2 }
 mapping_file: mapping.yaml
 `,
   '/c/config.yaml',
@@ -41,7 +41,7 @@ describe('createLogger', () => {
     expect(lines).toHaveLength(3);
     const first = JSON.parse(lines[0]!) as { name: string; msg: string; config: { target: { token: string; client_code: string } } };
     expect(first).toMatchObject({ name: 'run', msg: 'starting' });
-    expect(first.config.target).toMatchObject({ client_code: 'acme', token: '***' });
+    expect(first.config.target).toMatchObject({ client_code: 'acme', token: '***', auth_token: '***' });
     expect(output()).not.toContain('hunter2');
   });
 

@@ -8,6 +8,7 @@ const update = (at: number, replica: string): LoggedUpdate => ({
   identity: { kind: 'mbox3rdPartyId', value: 'c' },
   attributes: { [REPLICA_ATTRIBUTE]: replica },
   method: 'GET',
+  route: 'single',
   applied: true,
   receivedAt: new Date(at).toISOString(),
 });

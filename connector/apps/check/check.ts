@@ -17,6 +17,7 @@ import { loadCheckedMapping, probeMappingSchemas } from './mapping-probe.js';
 import type { SchemaEvolutionOptions } from './schema-evolution-probe.js';
 import { connectionStatus, failed, passed, skipped, type ProbeResult } from '../common/probe.js';
 import { probeQuotaStore } from './quota-store-probe.js';
+import { probeDeliveryDoor, usesRealtimeRoute } from '../common/realtime.js';
 import { probeTarget } from '../common/target-probe.js';
 import { PROCESS_OUTPUT, type CommandOutput } from '../../adapters/airbyte/command-output.js';
 import { connectionStatusMessage, protocolLine, type ConnectionStatusMessage } from '../../adapters/airbyte/messages.js';
@@ -69,6 +70,8 @@ async function probeConnections(config: Config, mapping: CompiledMapping | Probe
     probeKafka(config.kafka, kafkaTargets, logger, deps.kafkaTimeouts),
     config.schema_registry ? probeRegistry(config.schema_registry.url) : skipped('schema registry', 'not configured'),
     probeTarget(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)),
+    // The Delivery door only matters, and its (billed) call is only sent, when a mapping routes there.
+    'topics' in mapping && usesRealtimeRoute(mapping) ? probeDeliveryDoor(config.target, Math.min(config.target.timeout_ms, MAX_HTTP_PROBE_MS)) : [],
     probeQuotaStore(config.delivery, MAX_HTTP_PROBE_MS),
   ]);
   return results.flat();

@@ -12,11 +12,11 @@ import { systemRandom } from '../../system/random.js';
 import type { UpdateResult } from '../../core/delivery/send-result.js';
 import { describeError } from '../../core/errors.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
-import { DEFAULT_ROUTE, type CaseOutcome, type CaseUpdate } from '../../core/mapping-tests/cases.js';
+import type { CaseOutcome, CaseUpdate } from '../../core/mapping-tests/cases.js';
 import { OrderedInput } from '../../core/pipeline/ordered-input.js';
 import { EventPipeline, type EventOutcome, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
 import type { InboundEvent } from '../../core/pipeline/source.js';
-import type { ProfileUpdate } from '../../core/profile.js';
+import { routeOf, type ProfileUpdate } from '../../core/profile.js';
 import { RetryPolicy } from '../../core/retry.js';
 import type { RequestBuilder } from '../../core/target-api/request-builder.js';
 
@@ -82,7 +82,7 @@ function decoderFor(mapping: CompiledMapping, topic: string, payload: CasePayloa
 }
 
 function caseUpdate(update: ProfileUpdate): CaseUpdate {
-  return { identity: { ...update.identity }, route: DEFAULT_ROUTE, attributes: { ...update.attributes } };
+  return { identity: { ...update.identity }, route: routeOf(update), attributes: { ...update.attributes } };
 }
 
 /** What the event of a case became. */

@@ -21,9 +21,11 @@ import { OrderedInput } from '../../core/pipeline/ordered-input.js';
 import { EventPipeline, type EventOutcome, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
 import type { InboundEvent } from '../../core/pipeline/source.js';
 import type { ProfileUpdate, TargetRequest } from '../../core/profile.js';
+import { JSON_CONTENT_TYPE, type DeliveryRequest, type DeliveryRequestBuilder } from '../../core/target-api/delivery-request.js';
 import { BatchFileBuilder, fitsAlone, type BatchFile } from '../../core/target-api/batch-file.js';
 import type { RequestBuilder } from '../../core/target-api/request-builder.js';
 import { requestBuilderFor, retryPolicyOf } from '../common/delivery.js';
+import { deliveryRequestBuilderFor } from '../common/realtime.js';
 import { topicSchemas } from '../common/topic-schemas.js';
 
 export interface PreviewOptions {
@@ -87,20 +89,26 @@ class PreviewEvent implements InboundEvent<number> {
 /**
  * A delivery that sends nothing: it builds each update's requests, records them and settles at
  * once. With `rows`, thirdPartyId updates go to bulk rows instead, merged per profile in input
- * order as the lanes would merge them.
+ * order as the lanes would merge them. Updates of `route: realtime` mappings become Delivery API
+ * calls, whatever `rows`.
  */
 class RecordingDelivery implements UpdateDelivery {
   readonly blocked = false;
-  requests: TargetRequest[] = [];
+  requests: Array<TargetRequest | DeliveryRequest> = [];
 
   constructor(
     private readonly builder: RequestBuilder,
+    private readonly realtime: () => DeliveryRequestBuilder,
     private readonly rows?: Map<string, Record<string, string>>,
   ) {}
 
   submit(update: ProfileUpdate, settle: (result: UpdateResult) => void): void {
     try {
       const { identity, attributes } = update;
+      if (update.route === 'realtime') {
+        this.requests.push(...this.realtime().build(update));
+        return settle({ status: 'delivered' });
+      }
       if (this.rows && identity.kind === 'mbox3rdPartyId' && fitsAlone({ id: identity.value, attributes })) {
         this.rows.set(identity.value, { ...this.rows.get(identity.value), ...attributes });
         return settle({ status: 'delivered' });
@@ -196,10 +204,14 @@ function batchFiles(rows: Map<string, Record<string, string>>, config: Config): 
 }
 
 /** The lines one event prints, by what the pipeline made of it. */
-function linesOf(event: number, outcome: EventOutcome, requests: TargetRequest[]): unknown[] {
+function linesOf(event: number, outcome: EventOutcome, requests: Array<TargetRequest | DeliveryRequest>): unknown[] {
   switch (outcome.kind) {
     case 'delivered':
-      return requests.map((r) => ({ method: r.method, url: r.url, body: r.body }));
+      return requests.map((r) =>
+        'sessionId' in r
+          ? { route: 'realtime', method: r.method, url: r.url, contentType: JSON_CONTENT_TYPE, body: r.body }
+          : { method: r.method, url: r.url, body: r.body },
+      );
     case 'filtered':
       return [{ event, skipped: outcome.reason }];
     case 'failed':
@@ -217,7 +229,8 @@ async function previewEvents(
   print: (line: unknown) => void,
   rows?: Map<string, Record<string, string>>,
 ): Promise<boolean> {
-  const delivery = new RecordingDelivery(requestBuilderFor(config.target), rows);
+  let realtime: DeliveryRequestBuilder | undefined;
+  const delivery = new RecordingDelivery(requestBuilderFor(config.target), () => (realtime ??= deliveryRequestBuilderFor(config.target)), rows);
   const file = new OrderedInput<number>(PREVIEW_INPUT);
   let current: ((outcome: EventOutcome) => void) | undefined;
   const pipeline = new EventPipeline<number>({

@@ -6,15 +6,17 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { SourceProblem } from '../errors.js';
-import type { IdentityKind, ProfileIdentity } from '../profile.js';
+import type { IdentityKind, ProfileIdentity, UpdateRoute } from '../profile.js';
 
-/** The only route mappings have today: the single-update door (bulk when far behind). */
-export const DEFAULT_ROUTE = 'single';
+/** The route of a mapping that names none: the single-update door (bulk when far behind). */
+export const DEFAULT_ROUTE: UpdateRoute = 'single';
+
+const ROUTES: readonly UpdateRoute[] = ['single', 'realtime'];
 
 /** One profile update a case expects (or the test run saw). */
 export interface CaseUpdate {
   identity: ProfileIdentity;
-  route: string;
+  route: UpdateRoute;
   attributes: Record<string, string>;
 }
 
@@ -89,6 +91,15 @@ function entries(map: YAMLMap): Map<string, Pair> {
   return new Map(map.items.map((pair) => [keyOf(pair), pair] as const));
 }
 
+/** The route an expected update names: `single` or `realtime`, as a mapping's `route:`. */
+function readRoute(r: Reader, pair: Pair): UpdateRoute | undefined {
+  const text = r.text(pair.value, 'route', pair.key as Node);
+  if (text === undefined) return undefined;
+  if ((ROUTES as readonly string[]).includes(text)) return text as UpdateRoute;
+  r.problem((pair.value as Node | null) ?? (pair.key as Node), `route ${JSON.stringify(text)} is not one of ${ROUTES.join(', ')}`);
+  return undefined;
+}
+
 function readIdentity(r: Reader, node: unknown, at: Node): ProfileIdentity | undefined {
   if (!isMap(node) || node.items.length !== 1) {
     r.problem((node as Node | null) ?? at, `identity must be exactly one of ${IDENTITY_KINDS.join(' or ')}: { mbox3rdPartyId: C-1 }`);
@@ -115,7 +126,7 @@ function readUpdate(r: Reader, node: unknown, at: Node): CaseUpdate | undefined 
   if (!identityPair) r.problem(node, 'an update needs identity');
   const identity = identityPair && readIdentity(r, identityPair.value, identityPair.key as Node);
   const routePair = keys.get('route');
-  const route = routePair ? r.text(routePair.value, 'route', routePair.key as Node) : DEFAULT_ROUTE;
+  const route = routePair ? readRoute(r, routePair) : DEFAULT_ROUTE;
   const attributes: Record<string, string> = {};
   const attributesPair = keys.get('attributes');
   if (!attributesPair || !isMap(attributesPair.value)) {

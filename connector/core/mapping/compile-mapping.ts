@@ -93,6 +93,7 @@ export function compileMapping(
   return {
     file: doc.source.file,
     topics: [...byTopic.keys()],
+    routes: [...new Set(entries.map((entry) => entry.route))],
     readerSchema: (topic) => schemas.get(topic),
     mapEvent(topic, value) {
       return (byTopic.get(topic) ?? []).map((entry) => entry.map(value));

@@ -5,7 +5,7 @@
  * with a shape problem is left out, but its other parts are still checked.
  */
 import { UnmappableEventError, type SourceProblem } from '../errors.js';
-import type { IdentityKind } from '../profile.js';
+import type { IdentityKind, ProfileUpdate, UpdateRoute } from '../profile.js';
 import { MAX_ATTRIBUTE_VALUE_LENGTH } from '../target-api/limits.js';
 import { compileCondition, type Check, type ConditionSpec } from './conditions.js';
 import { attributeNameProblem, identityProblem, stripProfilePrefix } from './names.js';
@@ -30,11 +30,13 @@ export interface EntrySpec {
   attributes?: Record<string, AttributeSpec>;
   expand?: { path: string; prefix?: string; transform?: Transforms };
   long_values?: LongValuesPolicy;
+  route?: UpdateRoute;
 }
 
 /** One compiled mapping entry: its topic, the paths it reads and its per-event function. */
 export interface CompiledEntry {
   readonly topic: string;
+  readonly route: UpdateRoute;
   readonly paths: readonly PathUse[];
   map(root: unknown): MappingOutcome;
 }
@@ -302,8 +304,11 @@ export function compileEntry(
   if (!identity) return { paths, problems };
   const { kind, read } = identity;
   const label = `mappings[${index}] (${spec.topic})`;
+  // Decided once per entry: only realtime updates carry a route, so single ones stay as they were.
+  const realtime = spec.route === 'realtime';
   const entry: CompiledEntry = {
     topic: spec.topic,
+    route: realtime ? 'realtime' : 'single',
     paths,
     map(root) {
       for (const check of checks) {
@@ -324,7 +329,7 @@ export function compileEntry(
       }
       // A for-in that returns at once is the allocation-free "has at least one key".
       for (const _name in attributes) {
-        const update = { identity: { kind, value }, attributes };
+        const update: ProfileUpdate = realtime ? { identity: { kind, value }, attributes, route: 'realtime' } : { identity: { kind, value }, attributes };
         const cut = truncated && sentTruncated(truncated, attributes);
         return cut === undefined ? { kind: 'update', update } : { kind: 'update', update, truncated: cut };
       }

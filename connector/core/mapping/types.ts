@@ -1,7 +1,7 @@
 /** What a loaded mapping offers the rest of the connector. */
 import type { Type } from 'avsc';
 import type { SourceProblem, UnmappableEventError } from '../errors.js';
-import type { ProfileUpdate } from '../profile.js';
+import type { ProfileUpdate, UpdateRoute } from '../profile.js';
 import type { PathUse } from './static-check.js';
 
 /** What to do with an attribute value longer than Target's 256 characters. */
@@ -24,6 +24,8 @@ export interface CompiledMapping {
   readonly file: string;
   /** Every topic some mapping reads, in file order. */
   readonly topics: string[];
+  /** The routes the entries send through, each once (`single` for entries that name none). */
+  readonly routes: readonly UpdateRoute[];
   /** The reader schema named by the topic's mappings (`schema:`), if any. */
   readerSchema(topic: string): Type | undefined;
   /** One outcome per mapping of `topic`, in file order; empty for a topic nobody maps. */

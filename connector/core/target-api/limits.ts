@@ -23,3 +23,21 @@ export const MAX_BATCH_FILE_BYTES = 50 * 1024 * 1024;
 
 /** Most rows (profiles) in one bulk batch file. */
 export const MAX_BATCH_ROWS = 500_000;
+
+/**
+ * Most Delivery API requests of one session Target processes at once; more answer HTTP 420
+ * ("too many requests with the same session id"). Adobe's "Target limits" page: 100 concurrent
+ * content delivery requests per user session. Delivery calls are billed server calls: they do not
+ * count against the single API's 1,000,000 updates a day, nor the 50 calls a minute of the
+ * admin, reporting and bulk APIs.
+ */
+export const MAX_DELIVERY_CONCURRENT_PER_SESSION = 100;
+
+/** The status Target answers past MAX_DELIVERY_CONCURRENT_PER_SESSION; retryable. */
+export const DELIVERY_SESSION_BUSY_STATUS = 420;
+
+/**
+ * Largest JSON body the connector puts in one Delivery API call. Adobe documents no request
+ * size for the Delivery API, so the single API's documented 60 KB POST limit is used.
+ */
+export const MAX_DELIVERY_BODY_BYTES = MAX_POST_BODY_BYTES;

@@ -17,9 +17,20 @@ export interface FaultSettings {
   bulkRowErrorRate: number;
   /** Identities (thirdPartyId or pcId values) whose bulk rows always report `error` and are not applied. */
   bulkErrorIds: string[];
-  /** Identities whose single updates are refused for good (HTTP 400): a request that is its event's own fault. */
+  /** Identities whose single updates and Delivery calls are refused for good (HTTP 400): a request that is its event's own fault. */
   rejectIds: string[];
+  /**
+   * The endpoints the request faults (failRate, rate429, resetRate, hangRate) apply to: `update`
+   * (single updates), `bulk` (batchUpdate and batchStatus), `delivery` (the Delivery API). All by
+   * default; `["delivery"]` takes down only the Delivery door.
+   */
+  faultScope: FaultEndpoint[];
 }
+
+/** An endpoint family fault injection can be limited to. */
+export type FaultEndpoint = 'update' | 'bulk' | 'delivery';
+
+export const FAULT_ENDPOINTS: readonly FaultEndpoint[] = ['update', 'bulk', 'delivery'];
 
 export const NO_FAULTS: FaultSettings = {
   latencyMs: 0,
@@ -31,6 +42,7 @@ export const NO_FAULTS: FaultSettings = {
   bulkRowErrorRate: 0,
   bulkErrorIds: [],
   rejectIds: [],
+  faultScope: [...FAULT_ENDPOINTS],
 };
 
 export type FaultOutcome = 'reset' | 'hang' | 'unavailable' | 'throttled' | 'none';
@@ -49,6 +61,7 @@ const faultSchema = {
     bulkRowErrorRate: rate,
     bulkErrorIds: { type: 'array', items: { type: 'string' } },
     rejectIds: { type: 'array', items: { type: 'string' } },
+    faultScope: { type: 'array', items: { enum: FAULT_ENDPOINTS }, uniqueItems: true },
   },
 };
 const validatePartial = new Ajv({ allErrors: true }).compile<Partial<FaultSettings>>(faultSchema);
@@ -72,6 +85,11 @@ export function mergeFaults(
     return { ok: false, problems: [`failRate + rate429 + resetRate + hangRate must not exceed 1 (got ${total})`] };
   }
   return { ok: true, settings };
+}
+
+/** The fault drawn for a request to `endpoint`, or 'none' when the settings' faultScope leaves it out. */
+export function scopedFault(settings: FaultSettings, endpoint: FaultEndpoint, u: number): FaultOutcome {
+  return settings.faultScope.includes(endpoint) ? drawFault(settings, u) : 'none';
 }
 
 /** Picks the fault for one request from a uniform draw `u` in [0, 1), one band per fault. */

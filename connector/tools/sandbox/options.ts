@@ -33,6 +33,8 @@ export interface SandboxOptions extends Partial<FaultSettings> {
   bulkRowQuota?: number;
   /** Profiles are read from this file at start (when it exists) and written to it after changes and on close. */
   stateFile?: string;
+  /** When set, Delivery API calls must carry `Authorization: Bearer <deliveryToken>` (else 401), as for an account that requires authentication. */
+  deliveryToken?: string;
   /** Source of the current time in epoch milliseconds; `Date.now` unless given (tests step a fake through bulk delays). */
   clock?: () => number;
   logger?: Logger;
@@ -52,6 +54,7 @@ export interface SandboxSettings {
   bulkDelayMs: number;
   bulkLimits: BatchLimits;
   bulkRowQuota: number | undefined;
+  deliveryToken: string | undefined;
   clock: () => number;
 }
 
@@ -88,6 +91,7 @@ export function resolveSandboxOptions(options: SandboxOptions): SandboxSettings 
     bulkDelayMs: options.bulkDelayMs ?? DEFAULT_BULK_DELAY_MS,
     bulkLimits: { maxBytes: options.bulkMaxBytes ?? MAX_BATCH_FILE_BYTES, maxRows: options.bulkMaxRows ?? MAX_BATCH_ROWS },
     bulkRowQuota: options.bulkRowQuota,
+    deliveryToken: options.deliveryToken,
     clock: options.clock ?? Date.now,
   };
 }

@@ -155,3 +155,73 @@ export class BulkRequestStats {
     this.polls = 0;
   }
 }
+
+export interface DeliveryEndpointStats {
+  /** Delivery API calls answered or dropped. */
+  deliveryRequests: number;
+  /** Delivery answers by HTTP status code. */
+  deliveryByStatus: Record<string, number>;
+  /** Delivery connections reset or never answered (faults). */
+  deliveryResets: number;
+  deliveryHangs: number;
+  /** Most Delivery calls of one session ever in flight at the same time (Target allows 100). */
+  maxConcurrentPerSession: number;
+}
+
+/** Tallies outcomes and in-flight calls per session of the Delivery endpoint. */
+export class DeliveryRequestStats {
+  private byStatus = new Map<number, number>();
+  private resets = 0;
+  private hangs = 0;
+  private readonly inFlightBySession = new Map<string, number>();
+  private maxPerSession = 0;
+
+  /** Counts one answered call. */
+  answered(status: number): void {
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + 1);
+  }
+
+  /** Counts one call dropped by a reset or hang fault. */
+  dropped(how: 'reset' | 'hang'): void {
+    if (how === 'reset') this.resets++;
+    else this.hangs++;
+  }
+
+  /** Calls of `sessionId` in flight now. */
+  inFlight(sessionId: string): number {
+    return this.inFlightBySession.get(sessionId) ?? 0;
+  }
+
+  /** Marks a call of `sessionId` as in flight; call the returned function exactly once when it ends. */
+  enter(sessionId: string): () => void {
+    const count = this.inFlight(sessionId) + 1;
+    this.inFlightBySession.set(sessionId, count);
+    this.maxPerSession = Math.max(this.maxPerSession, count);
+    return () => {
+      const left = this.inFlight(sessionId) - 1;
+      if (left <= 0) this.inFlightBySession.delete(sessionId);
+      else this.inFlightBySession.set(sessionId, left);
+    };
+  }
+
+  /** A snapshot of the counters. */
+  snapshot(): DeliveryEndpointStats {
+    let requests = this.resets + this.hangs;
+    for (const n of this.byStatus.values()) requests += n;
+    return {
+      deliveryRequests: requests,
+      deliveryByStatus: Object.fromEntries([...this.byStatus].map(([status, n]) => [String(status), n])),
+      deliveryResets: this.resets,
+      deliveryHangs: this.hangs,
+      maxConcurrentPerSession: this.maxPerSession,
+    };
+  }
+
+  /** Zeroes the counters; calls still in flight stay tracked so their end is not miscounted. */
+  clear(): void {
+    this.byStatus = new Map();
+    this.resets = 0;
+    this.hangs = 0;
+    this.maxPerSession = Math.max(0, ...this.inFlightBySession.values());
+  }
+}

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../core/errors.js';
 import type { IdentityKind, ProfileIdentity } from '../../core/profile.js';
-import { MAX_POST_BODY_BYTES } from '../../core/target-api/limits.js';
+import { MAX_DELIVERY_BODY_BYTES, MAX_POST_BODY_BYTES } from '../../core/target-api/limits.js';
 import type { BatchDetail, BatchSummary } from './bulk-batches.js';
 import type { FaultSettings } from './faults.js';
 import { parseJson, readBody, readRawBody, sendJson, sendText } from './http-io.js';
@@ -26,7 +26,7 @@ export interface Sandbox {
   readonly seed: number;
   /** Stops listening and drops open connections, hung requests included. */
   close(): Promise<void>;
-  /** Accepted updates and applied bulk rows in arrival order. */
+  /** Accepted updates, applied bulk rows and accepted Delivery calls in arrival order. */
   updates(query?: UpdateQuery): LoggedUpdate[];
   /** A profile's attribute values, or undefined when the profile does not exist. */
   profile(kind: IdentityKind, value: string): Record<string, string> | undefined;
@@ -133,6 +133,7 @@ async function route(ctx: Context, req: IncomingMessage, res: ServerResponse): P
     if (fifth === 'batchUpdate') return handleBatchUpdate(ctx, req, res, second ?? '');
     if (fifth === 'batchStatus') return handleBatchStatus(ctx, req, res, second ?? '', query);
   }
+  if (first === 'rest' && second === 'v1' && third === 'delivery' && segments.length === 3) return handleDelivery(ctx, req, res, query);
   if (first === 'rest' && second === 'v1' && third === 'profiles') {
     if (segments.length === 5 && fourth === 'thirdPartyId') {
       return handleReadBack(ctx, req, res, { kind: 'mbox3rdPartyId', value: fifth ?? '' }, query);
@@ -180,6 +181,25 @@ async function handleUpdate(
   // A request counts as in flight until its response (or connection) closes, hung ones included.
   if (outcome.identity && !res.closed) res.once('close', simulator.trackInFlight(outcome.identity));
   ctx.log?.debug({ method, outcome: outcome.action.type }, 'update request');
+  await performAfterLatency(ctx, req, res, outcome.action);
+}
+
+/** `POST /rest/v1/delivery?client=<code>&sessionId=<id>`: the Delivery API, the realtime route's door. */
+async function handleDelivery(ctx: Context, req: IncomingMessage, res: ServerResponse, query: string): Promise<void> {
+  const { simulator } = ctx;
+  if (req.method !== 'POST') return perform(req, res, { type: 'reply', status: 405, body: 'use POST' });
+  const body = await readBody(req, MAX_DELIVERY_BODY_BYTES);
+  const { authorization } = req.headers;
+  const outcome = simulator.deliver({
+    query,
+    contentType: req.headers['content-type'],
+    body: body.text,
+    bodyTooLarge: body.tooLarge,
+    authorization,
+  });
+  // A call counts as in flight on its session until its response (or connection) closes, hung ones included.
+  if (outcome.sessionId !== undefined && !res.closed) res.once('close', simulator.trackSession(outcome.sessionId));
+  ctx.log?.debug({ outcome: outcome.action.type === 'reply' ? outcome.action.status : outcome.action.type }, 'delivery request');
   await performAfterLatency(ctx, req, res, outcome.action);
 }
 

@@ -4,21 +4,36 @@
  */
 import { identityKey, type ProfileIdentity, type ProfileUpdate } from '../../core/profile.js';
 import { seededRandom } from '../../core/seeded-random.js';
+import { DELIVERY_SESSION_BUSY_STATUS, MAX_DELIVERY_CONCURRENT_PER_SESSION } from '../../core/target-api/limits.js';
 import { parseBatchFile } from './batch-file.js';
 import { BulkBatches, type BatchDetail, type BatchSummary, type BulkBatchStats } from './bulk-batches.js';
 import { batchStatusXml, refusedXml, submittedXml, XML_CONTENT_TYPE } from './bulk-xml.js';
-import { drawFault, mergeFaults, type FaultSettings } from './faults.js';
+import { parseDeliveryRequest, type RawDeliveryRequest } from './delivery-request.js';
+import { mergeFaults, scopedFault, type FaultSettings } from './faults.js';
 import type { SandboxSettings } from './options.js';
 import { ProfileStore, type ProfileEntry, type StoredProfile } from './profile-store.js';
 import { RollingQuota } from './quota.js';
-import { BulkRequestStats, RequestStats, type BulkEndpointStats, type UpdateEndpointStats } from './request-stats.js';
+import {
+  BulkRequestStats,
+  DeliveryRequestStats,
+  RequestStats,
+  type BulkEndpointStats,
+  type DeliveryEndpointStats,
+  type UpdateEndpointStats,
+} from './request-stats.js';
 import { UpdateLog, type LoggedUpdate, type UpdateQuery } from './update-log.js';
 import { isFormEncoded, parseUpdateRequest, type RawUpdateRequest } from './update-request.js';
 
 export const SUCCESS_BODY = 'trueRequest successfully submitted';
 
 /** Everything `/_sandbox/stats` reports. */
-export type SandboxStats = UpdateEndpointStats & BulkEndpointStats & BulkBatchStats;
+export type SandboxStats = UpdateEndpointStats &
+  BulkEndpointStats &
+  BulkBatchStats &
+  DeliveryEndpointStats & {
+    /** Calls per route: single update requests, batchUpdate requests, Delivery API calls. */
+    byRoute: { single: number; bulk: number; realtime: number };
+  };
 
 /** What the HTTP layer must do with one request to a simulated API endpoint. */
 export type ReplyAction =
@@ -29,6 +44,13 @@ export type ReplyAction =
 export interface UpdateOutcome {
   /** Whose profile the request was for, when it named a valid identity. */
   identity?: ProfileIdentity;
+  action: ReplyAction;
+}
+
+/** The answer to one Delivery call, and the session to count as in flight until it is answered. */
+export interface DeliveryOutcome {
+  /** Set when the call runs on its session (accepted, refused for its profile, or faulted); not for a 420. */
+  sessionId?: string;
   action: ReplyAction;
 }
 
@@ -47,6 +69,8 @@ export interface RawBatchSubmit {
 // many rows its batches have, never shifts the fault sequence its single updates see.
 const POLL_STREAM = 0x5bd1e995;
 const ROW_STREAM = 0x1b873593;
+const DELIVERY_STREAM = 0x27d4eb2f;
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * The simulated Target account; every decision is made on arrival so arrival order is the log
@@ -60,11 +84,14 @@ export class TargetSimulator {
   private readonly bulkQuota: RollingQuota;
   private readonly counters = new RequestStats();
   private readonly bulkCounters = new BulkRequestStats();
+  private readonly deliveryCounters = new DeliveryRequestStats();
+  private requestSequence = 0;
   private readonly bulk: BulkBatches;
   private readonly clock: () => number;
   private random: () => number;
   private pollRandom: () => number;
   private rowRandom: () => number;
+  private deliveryRandom: () => number;
   private currentFaults: FaultSettings;
 
   /** `onProfilesChange` is called after every change to the profiles (a state file follows them). */
@@ -81,6 +108,7 @@ export class TargetSimulator {
     this.random = seededRandom(settings.seed);
     this.pollRandom = seededRandom(settings.seed ^ POLL_STREAM);
     this.rowRandom = seededRandom(settings.seed ^ ROW_STREAM);
+    this.deliveryRandom = seededRandom(settings.seed ^ DELIVERY_STREAM);
     this.currentFaults = settings.faults;
   }
 
@@ -97,7 +125,7 @@ export class TargetSimulator {
     const { identity, attributes } = parsed;
     this.bulk.singleUpdateArrived(identity);
     // One draw per valid request, whatever the rates, so a seed replays the same fault sequence.
-    const fault = drawFault(this.currentFaults, this.random());
+    const fault = scopedFault(this.currentFaults, 'update', this.random());
     if (fault === 'reset' || fault === 'hang') {
       this.counters.dropped(fault);
       return { identity, action: { type: fault } };
@@ -127,7 +155,7 @@ export class TargetSimulator {
     }
     const parsed = parseBatchFile(raw, this.settings.bulkLimits);
     if (!parsed.ok) return this.refuseBatchUpdate(parsed.status, parsed.message);
-    const fault = drawFault(this.currentFaults, this.random());
+    const fault = scopedFault(this.currentFaults, 'bulk', this.random());
     if (fault === 'reset' || fault === 'hang') {
       this.bulkCounters.dropped(fault);
       return { type: fault };
@@ -165,8 +193,56 @@ export class TargetSimulator {
     const rows = this.bulk.rowStatuses(batchId);
     if (!rows) return this.refuseBatchStatus(404, `unknown batchId ${JSON.stringify(batchId)}`);
     this.bulkCounters.polled();
-    if (this.pollRandom() < this.currentFaults.failRate) return { type: 'reply', status: 503, body: 'Service Unavailable' };
+    if (this.pollRandom() < this.currentFaults.failRate && this.currentFaults.faultScope.includes('bulk')) return { type: 'reply', status: 503, body: 'Service Unavailable' };
     return { type: 'reply', status: 200, body: batchStatusXml(batchId, rows.ids, rows.statusOf), headers: { 'content-type': XML_CONTENT_TYPE } };
+  }
+
+  /**
+   * Decides the answer to one Delivery API call: refusal of the call, 420 past the session's
+   * concurrent calls, fault, refusal of the profile (rejectIds), or acceptance. Accepted profile
+   * parameters apply at once, creating an unknown profile, unlike the single API.
+   */
+  deliver(raw: RawDeliveryRequest): DeliveryOutcome {
+    const now = this.settle();
+    const parsed = parseDeliveryRequest(raw, this.settings.clientCode, this.settings.deliveryToken);
+    if (!parsed.ok) return { action: this.deliveryReply(parsed.status, { status: parsed.status, message: parsed.message }) };
+    const { sessionId, identity, mboxes, attributes } = parsed;
+    // One draw per valid call, whatever the rates, so a seed replays the same fault sequence.
+    const fault = scopedFault(this.currentFaults, 'delivery', this.deliveryRandom());
+    if (this.deliveryCounters.inFlight(sessionId) >= MAX_DELIVERY_CONCURRENT_PER_SESSION) {
+      return { action: this.deliveryReply(DELIVERY_SESSION_BUSY_STATUS, { status: DELIVERY_SESSION_BUSY_STATUS, message: 'too many requests with the same session id' }) };
+    }
+    if (fault === 'reset' || fault === 'hang') {
+      this.deliveryCounters.dropped(fault);
+      return { sessionId, action: { type: fault } };
+    }
+    if (fault === 'unavailable') return { sessionId, action: this.deliveryReply(503, { status: 503, message: 'Service Unavailable' }) };
+    if (fault === 'throttled') {
+      const reply = this.deliveryReply(429, { status: 429, message: 'Too Many Requests' });
+      return { sessionId, action: { ...reply, headers: { ...reply.headers, 'retry-after': String(this.currentFaults.retryAfterSeconds) } } };
+    }
+    if (this.currentFaults.rejectIds.includes(identity.value)) {
+      return { sessionId, action: this.deliveryReply(400, { status: 400, message: `call refused for ${identity.kind}=${identity.value} (sandbox rejectIds)` }) };
+    }
+    const applied = this.profiles.apply(identity, attributes, now, true);
+    this.log.append(identity, attributes, 'DELIVERY', applied, now);
+    const id = identity.kind === 'mbox3rdPartyId' ? { thirdPartyId: identity.value } : { tntId: identity.value };
+    return {
+      sessionId,
+      action: this.deliveryReply(200, {
+        status: 200,
+        requestId: `sandbox-${++this.requestSequence}`,
+        client: this.settings.clientCode,
+        id,
+        edgeHost: 'mboxedge-sandbox.tt.omtrdc.net',
+        execute: { mboxes: mboxes.map((name, index) => ({ index, name })) },
+      }),
+    };
+  }
+
+  /** Marks a Delivery call of `sessionId` as in flight until the returned function is called. */
+  trackSession(sessionId: string): () => void {
+    return this.deliveryCounters.enter(sessionId);
   }
 
   /** Answers a batchUpdate request refused before reaching the account (wrong client code or method, bad file). */
@@ -235,7 +311,16 @@ export class TargetSimulator {
   /** Counters of every endpoint and of the bulk batches. */
   stats(): SandboxStats {
     this.settle();
-    return { ...this.counters.snapshot(this.profiles.size), ...this.bulkCounters.snapshot(), ...this.bulk.stats() };
+    const single = this.counters.snapshot(this.profiles.size);
+    const bulk = this.bulkCounters.snapshot();
+    const delivery = this.deliveryCounters.snapshot();
+    return {
+      ...single,
+      ...bulk,
+      ...this.bulk.stats(),
+      ...delivery,
+      byRoute: { single: single.requests, bulk: bulk.bulkRequests, realtime: delivery.deliveryRequests },
+    };
   }
 
   /** Applies a partial fault change, or returns why it is invalid (and changes nothing). */
@@ -254,10 +339,13 @@ export class TargetSimulator {
     this.bulkQuota.clear();
     this.counters.clear();
     this.bulkCounters.clear();
+    this.deliveryCounters.clear();
+    this.requestSequence = 0;
     this.bulk.clear();
     this.random = seededRandom(this.settings.seed);
     this.pollRandom = seededRandom(this.settings.seed ^ POLL_STREAM);
     this.rowRandom = seededRandom(this.settings.seed ^ ROW_STREAM);
+    this.deliveryRandom = seededRandom(this.settings.seed ^ DELIVERY_STREAM);
     this.currentFaults = this.settings.faults;
   }
 
@@ -280,6 +368,11 @@ export class TargetSimulator {
   private reply(status: number, body: string): Extract<ReplyAction, { type: 'reply' }> {
     this.counters.answered(status);
     return { type: 'reply', status, body };
+  }
+
+  private deliveryReply(status: number, json: unknown): Extract<ReplyAction, { type: 'reply' }> {
+    this.deliveryCounters.answered(status);
+    return { type: 'reply', status, body: JSON.stringify(json), headers: { 'content-type': JSON_TYPE } };
   }
 
   private bulkThrottle(retryAfterSeconds: number, body: string, contentType?: string): ReplyAction {

@@ -1,8 +1,11 @@
 /** Every accepted update in arrival order, stored column-wise so a million entries stay small. */
 import { identityKey, type ProfileIdentity } from '../../core/profile.js';
 
-/** How an update arrived: a single update by GET or POST, or a row of a bulk batch. */
-export type UpdateMethod = 'GET' | 'POST' | 'BULK';
+/** How an update arrived: a single update by GET or POST, a row of a bulk batch, or a Delivery API call. */
+export type UpdateMethod = 'GET' | 'POST' | 'BULK' | 'DELIVERY';
+
+/** The connector's route an update came by: `single` (GET or POST), `bulk` or `realtime` (Delivery API). */
+export type UpdateRoute = 'single' | 'bulk' | 'realtime';
 
 /** One accepted update as tests and `/_sandbox/updates` see it. */
 export interface LoggedUpdate {
@@ -12,6 +15,7 @@ export interface LoggedUpdate {
   /** Attribute names without `profile.`. */
   attributes: Record<string, string>;
   method: UpdateMethod;
+  route: UpdateRoute;
   /** The batch a `BULK` row came from; absent for single updates. */
   batchId?: string;
   /** Whether a profile was written (false: unknown profile, ignored as Target does). */
@@ -34,7 +38,8 @@ export interface UpdateQuery {
 const POST_BIT = 1;
 const APPLIED_BIT = 2;
 const BULK_BIT = 4;
-const BATCH_SHIFT = 3;
+const DELIVERY_BIT = 8;
+const BATCH_SHIFT = 4;
 
 /**
  * Append-only log; with `record` false it only counts, so long benchmarks keep final state only.
@@ -59,13 +64,13 @@ export class UpdateLog {
   append(
     identity: ProfileIdentity,
     attributes: Record<string, string>,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELIVERY',
     applied: boolean,
     receivedAt: number,
   ): number {
     if (!this.record) return this.appended++;
     const names = Object.keys(attributes);
-    const flags = (method === 'POST' ? POST_BIT : 0) | (applied ? APPLIED_BIT : 0);
+    const flags = (method === 'POST' ? POST_BIT : method === 'DELIVERY' ? DELIVERY_BIT : 0) | (applied ? APPLIED_BIT : 0);
     return this.push(identity, names, names.map((name) => attributes[name] ?? ''), flags, receivedAt);
   }
 
@@ -94,11 +99,13 @@ export class UpdateLog {
       const names = this.nameSets.get(this.nameSetRefs[i] ?? 0);
       const values = JSON.parse(this.values.get(i)) as string[];
       const bulk = (flags & BULK_BIT) !== 0;
+      const delivery = (flags & DELIVERY_BIT) !== 0;
       out.push({
         index: i,
         identity: { ...this.identities.get(identityRef) },
         attributes: Object.fromEntries(names.map((name, j) => [name, values[j] ?? ''])),
-        method: bulk ? 'BULK' : flags & POST_BIT ? 'POST' : 'GET',
+        method: bulk ? 'BULK' : delivery ? 'DELIVERY' : flags & POST_BIT ? 'POST' : 'GET',
+        route: bulk ? 'bulk' : delivery ? 'realtime' : 'single',
         ...(bulk ? { batchId: this.batchIds.get(flags >>> BATCH_SHIFT) } : {}),
         applied: (flags & APPLIED_BIT) !== 0,
         receivedAt: new Date(this.receivedAt[i] ?? 0).toISOString(),

@@ -47,6 +47,7 @@ describe('parseConfig', () => {
         bulk_path: '/m2/{client_code}/v2/profile/batchUpdate',
         timeout_ms: 10000,
         long_values: 'truncate',
+        realtime: { path: '/rest/v1/delivery', mbox: 'target-profile-sink', channel: 'web' },
       },
       mapping_file: '/etc/tps/mapping.yaml',
       delivery: {
@@ -74,6 +75,7 @@ describe('parseConfig', () => {
           max_pending: 200000,
           remember_profiles: 1000000,
         },
+        realtime: {},
       },
       metrics: { port: 9464, host: '0.0.0.0' },
     } satisfies Config);
@@ -282,6 +284,8 @@ describe('the spec covers the Config type', () => {
       timeout_ms: 5,
       long_values: 'allow',
       token: 't',
+      auth_token: 'a',
+      realtime: { path: '/rest/v1/delivery', mbox: 'm', channel: 'mobile' },
     },
     mapping_file: 'm.yaml',
     delivery: {
@@ -312,6 +316,7 @@ describe('the spec covers the Config type', () => {
         max_pending: 22,
         remember_profiles: 23,
       },
+      realtime: { daily_call_budget: 24 },
     },
     metrics: { port: 10, host: 'h' },
   };

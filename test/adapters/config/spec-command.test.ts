@@ -38,7 +38,7 @@ describe('spec command', () => {
     expect(ajv.validateSchema(spec.connectionSpecification as object)).toBe(true);
   });
 
-  it('marks exactly the passwords and the token as secrets', async () => {
+  it('marks exactly the passwords and the tokens as secrets', async () => {
     const { spec } = JSON.parse(await runSpec()) as { spec: ConnectorSpec };
     const secrets: string[] = [];
     const visit = (schema: JsonSchema, prefix: string): void => {
@@ -48,6 +48,6 @@ describe('spec command', () => {
       }
     };
     visit(spec.connectionSpecification, '');
-    expect(secrets.sort()).toEqual(['delivery.quota_store.password', 'kafka.sasl.password', 'schema_registry.password', 'target.token']);
+    expect(secrets.sort()).toEqual(['delivery.quota_store.password', 'kafka.sasl.password', 'schema_registry.password', 'target.auth_token', 'target.token']);
   });
 });

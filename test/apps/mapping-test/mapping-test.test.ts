@@ -31,11 +31,11 @@ mappings:
 const SWIPE = `{ eventId: 0b7e2f4a-5c1d-4e8f-9a2b-3c4d5e6f7a8b, swipedAt: "2026-01-05T08:00:00Z", card: { number: "6000", customerId: C-1, program: FAMILY },
       store: { id: S-1, name: Malmö & Co, city: Malmö, country: SE }, channel: POS, pointsDelta: 10, pointsBalance: 120 }`;
 
-/** A folder with a config, the mapping above and `cases` as its only test file. */
-async function project(cases: string): Promise<{ config: string; testFile: string }> {
+/** A folder with a config, the mapping above (or `mapping`) and `cases` as its only test file. */
+async function project(cases: string, mapping = MAPPING): Promise<{ config: string; testFile: string }> {
   const dir = await testTempDir('mapping-test');
   await writeFile(join(dir, 'config.yaml'), 'kafka: { brokers: [127.0.0.1:9092] }\ntarget: { client_code: acme }\nmapping_file: mapping.yaml\n');
-  await writeFile(join(dir, 'mapping.yaml'), MAPPING);
+  await writeFile(join(dir, 'mapping.yaml'), mapping);
   await writeFile(join(dir, 'swipes.test.yaml'), cases);
   return { config: join(dir, 'config.yaml'), testFile: join(dir, 'swipes.test.yaml') };
 }
@@ -61,6 +61,32 @@ describe('the test command', () => {
     expect(status).toBe(0);
     expect(parseXml(stdout).attributes).toMatchObject({ tests: '8', failures: '0' });
   }, 60_000);
+});
+
+describe('test with routes', () => {
+  const swipeCase = (route: string) => `cases:
+  - name: a realtime swipe
+    topic: loyalty.card.swiped
+    input: ${SWIPE}
+    updates:
+      - identity: { mbox3rdPartyId: C-1 }${route}
+        attributes: { lastStoreCity: Malmö, pointsBalance: "120", lastSwipeChannel: pos }
+`;
+  const realtimeMapping = MAPPING.replace('    identity:', '    route: realtime\n    identity:');
+
+  it('passes a case expecting route: realtime of a realtime mapping, and shows a route mismatch as a diff', async () => {
+    expect((await mappingTests({ config: (await project(swipeCase('\n        route: realtime'), realtimeMapping)).config })).code).toBe(0);
+    const single = await mappingTests({ config: (await project(swipeCase(''), realtimeMapping)).config });
+    expect(single.code).toBe(1);
+    expect(single.out).toContain(['    -   route: single', '    +   route: realtime'].join('\n'));
+  });
+
+  it('names an unknown route with its position', async () => {
+    const { config, testFile } = await project(swipeCase('\n        route: fast'), realtimeMapping);
+    const { code, out } = await mappingTests({ config });
+    expect(code).toBe(1);
+    expect(out).toContain(`${shown(testFile)}:8:16 route "fast" is not one of single, realtime`);
+  });
 });
 
 describe('test on broken input', () => {

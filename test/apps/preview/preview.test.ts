@@ -200,3 +200,35 @@ describe('preview --bulk', () => {
     expect(err).toContain('"skipped"');
   });
 });
+
+describe('preview of a route: realtime mapping', () => {
+  it('prints the exact Delivery API call of each realtime update, and single requests as before for the other mappings', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const schemas = fileURLToPath(new URL('../../../schemas/', import.meta.url));
+    const mapping = (await readFile(example('mapping.yaml'), 'utf8'))
+      .replaceAll('../schemas/', schemas)
+      .replace(`loyalty-card-swiped.avsc`, 'loyalty-card-swiped.avsc\n    route: realtime');
+    const mappingFile = await tempFile('mapping.yaml', mapping);
+    const config = await tempFile(
+      'config.yaml',
+      `kafka: { brokers: 127.0.0.1:9092 }\ntarget: { client_code: acme, base_url: "http://127.0.0.1:8080" }\nmapping_file: ${JSON.stringify(mappingFile)}\n`,
+    );
+    const swipes = (await readFile(example('events/loyalty-card-swiped.jsonl'), 'utf8')).split('\n')[0] as string;
+    const crm = (await readFile(example('events/crm-customer-updated.jsonl'), 'utf8')).split('\n')[0] as string;
+    const input = await tempFile('mixed.jsonl', `${swipes}\n${crm}\n`);
+    const { code, lines, err } = await preview({ config, input });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const { deliverySessionId } = await import('../../../connector/core/target-api/delivery-request.js');
+    expect(lines[0]).toEqual({
+      route: 'realtime',
+      method: 'POST',
+      url: `http://127.0.0.1:8080/rest/v1/delivery?client=acme&sessionId=${deliverySessionId({ kind: 'mbox3rdPartyId', value: 'C-000007' })}`,
+      contentType: 'application/json',
+      body:
+        '{"id":{"thirdPartyId":"C-000007"},"context":{"channel":"web"},"execute":{"mboxes":[{"index":0,"name":"target-profile-sink","profileParameters":' +
+        '{"loyaltyProgram":"family","lastStoreId":"S-004","lastStoreName":"Zürich HB","lastStoreCity":"Zürich","pointsBalance":"98727","lastSwipeChannel":"store","lastSwipeAt":"1767600003323"}}]}}',
+    });
+    expect(lines.slice(1).map((l) => [l.method, l.route])).toEqual([['GET', undefined]]);
+  });
+});

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AvroDate, Decimal } from '../../../connector/core/values.js';
 import { UnmappableEventError } from '../../../connector/core/errors.js';
 import type { CompiledMapping, MappingOutcome } from '../../../connector/core/mapping/index.js';
-import { compile } from './support.js';
+import { compile, problemsOf } from './support.js';
 
 const CRM = 'crm.customer.updated';
 
@@ -327,5 +327,26 @@ describe('long values', () => {
   it('counts characters, not UTF-16 units', async () => {
     const emoji = '😀'.repeat(200);
     expect(attributes(await compile(yaml(), { longValues: 'reject' }), crmEvent({ firstName: emoji })).name).toBe(emoji);
+  });
+});
+
+describe('route', () => {
+  it('is absent (single) by default and on route: single, and realtime on every update of a route: realtime entry', async () => {
+    const body = '      tier: customer.tier\n';
+    expect(only(await compile(header(body)), crmEvent())).toEqual({ kind: 'update', update: { identity: { kind: 'mbox3rdPartyId', value: 'C-1' }, attributes: { tier: 'GOLD' } } });
+    expect(only(await compile(header(body, '\n    route: single')), crmEvent())).toEqual({ kind: 'update', update: { identity: { kind: 'mbox3rdPartyId', value: 'C-1' }, attributes: { tier: 'GOLD' } } });
+    const realtime = await compile(header(body, '\n    route: realtime'));
+    for (const tier of ['GOLD', 'SILVER']) {
+      expect(only(realtime, crmEvent({ tier }))).toEqual({
+        kind: 'update',
+        update: { identity: { kind: 'mbox3rdPartyId', value: 'C-1' }, attributes: { tier }, route: 'realtime' },
+      });
+    }
+  });
+
+  it('any other value is refused at its line and column', async () => {
+    expect(await problemsOf(header('      tier: customer.tier\n', '\n    route: fast'))).toEqual([
+      expect.stringMatching(/^6:12 mappings\[0\]\.route: .*single, realtime/),
+    ]);
   });
 });

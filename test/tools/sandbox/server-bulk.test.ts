@@ -213,14 +213,14 @@ describe('bulk rows in the update log', () => {
     await call('GET', updateUrl(sandbox, 'c-1', '&profile.n=3'));
     const applied = new Date(T0 + 1000).toISOString();
     expect(sandbox.updates({ identity: { kind: 'mbox3rdPartyId', value: 'c-1' } })).toEqual([
-      { index: 0, identity: { kind: 'mbox3rdPartyId', value: 'c-1' }, attributes: { n: '1' }, method: 'GET', applied: true, receivedAt: new Date(T0).toISOString() },
-      { index: 1, identity: { kind: 'mbox3rdPartyId', value: 'c-1' }, attributes: { n: '2' }, method: 'BULK', batchId: 'batch-1', applied: true, receivedAt: applied },
-      { index: 3, identity: { kind: 'mbox3rdPartyId', value: 'c-1' }, attributes: { n: '3' }, method: 'GET', applied: true, receivedAt: applied },
+      { index: 0, identity: { kind: 'mbox3rdPartyId', value: 'c-1' }, attributes: { n: '1' }, method: 'GET', route: 'single', applied: true, receivedAt: new Date(T0).toISOString() },
+      { index: 1, identity: { kind: 'mbox3rdPartyId', value: 'c-1' }, attributes: { n: '2' }, method: 'BULK', route: 'bulk', batchId: 'batch-1', applied: true, receivedAt: applied },
+      { index: 3, identity: { kind: 'mbox3rdPartyId', value: 'c-1' }, attributes: { n: '3' }, method: 'GET', route: 'single', applied: true, receivedAt: applied },
     ]);
     const { json } = await getJson(`${sandbox.url}/_sandbox/updates?from=2&limit=1`);
     expect(json).toEqual({
       total: 4,
-      updates: [{ index: 2, identity: { kind: 'mbox3rdPartyId', value: 'c-2' }, attributes: { n: '2' }, method: 'BULK', batchId: 'batch-1', applied: true, receivedAt: applied }],
+      updates: [{ index: 2, identity: { kind: 'mbox3rdPartyId', value: 'c-2' }, attributes: { n: '2' }, method: 'BULK', route: 'bulk', batchId: 'batch-1', applied: true, receivedAt: applied }],
     });
   });
 });
@@ -408,6 +408,12 @@ describe('bulk inspection and stats', () => {
       bulkRowsFailed: 1,
       bulkBytes: Buffer.byteLength(`${file.join('\n')}\n`) + 2 * Buffer.byteLength('batch=thirdPartyId,a\nc-3,1\n'),
       bulkOrderViolations: 0,
+      deliveryRequests: 0,
+      deliveryByStatus: {},
+      deliveryResets: 0,
+      deliveryHangs: 0,
+      maxConcurrentPerSession: 0,
+      byRoute: { single: 0, bulk: 4, realtime: 0 },
     });
   });
 

@@ -65,6 +65,12 @@ describe('sandbox control endpoints', () => {
       bulkRowsFailed: 0,
       bulkBytes: 0,
       bulkOrderViolations: 0,
+      deliveryRequests: 0,
+      deliveryByStatus: {},
+      deliveryResets: 0,
+      deliveryHangs: 0,
+      maxConcurrentPerSession: 0,
+      byRoute: { single: 4, bulk: 0, realtime: 0 },
     });
   });
 

@@ -12,8 +12,8 @@ describe('UpdateLog', () => {
     expect(log.append(alice, attributes, 'GET', true, Date.UTC(2026, 0, 1))).toBe(0);
     expect(log.append(pc, {}, 'POST', false, Date.UTC(2026, 0, 2))).toBe(1);
     expect(log.list()).toEqual([
-      { index: 0, identity: alice, attributes, method: 'GET', applied: true, receivedAt: '2026-01-01T00:00:00.000Z' },
-      { index: 1, identity: pc, attributes: {}, method: 'POST', applied: false, receivedAt: '2026-01-02T00:00:00.000Z' },
+      { index: 0, identity: alice, attributes, method: 'GET', route: 'single', applied: true, receivedAt: '2026-01-01T00:00:00.000Z' },
+      { index: 1, identity: pc, attributes: {}, method: 'POST', route: 'single', applied: false, receivedAt: '2026-01-02T00:00:00.000Z' },
     ]);
   });
 
@@ -24,9 +24,9 @@ describe('UpdateLog', () => {
     log.appendBulkRow(pc, ['a'], ['3'], 2, 'batch-8');
     log.append(alice, { a: '4' }, 'POST', true, 3);
     expect(log.list({ identity: alice })).toEqual([
-      { index: 0, identity: alice, attributes: { a: '1' }, method: 'GET', applied: true, receivedAt: new Date(1).toISOString() },
-      { index: 1, identity: alice, attributes: { a: '2', b: 'två' }, method: 'BULK', batchId: 'batch-7', applied: true, receivedAt: new Date(2).toISOString() },
-      { index: 3, identity: alice, attributes: { a: '4' }, method: 'POST', applied: true, receivedAt: new Date(3).toISOString() },
+      { index: 0, identity: alice, attributes: { a: '1' }, method: 'GET', route: 'single', applied: true, receivedAt: new Date(1).toISOString() },
+      { index: 1, identity: alice, attributes: { a: '2', b: 'två' }, method: 'BULK', route: 'bulk', batchId: 'batch-7', applied: true, receivedAt: new Date(2).toISOString() },
+      { index: 3, identity: alice, attributes: { a: '4' }, method: 'POST', route: 'single', applied: true, receivedAt: new Date(3).toISOString() },
     ]);
     expect(log.list({ identity: pc })).toMatchObject([{ method: 'BULK', batchId: 'batch-8' }]);
     expect(log.list()[0]).not.toHaveProperty('batchId');

@@ -2,12 +2,17 @@
  * The lane scheduler: one lane per profile, keeping its updates in submit order with one thing in
  * flight per profile across every route. Updates that queue behind a busy lane are merged (later
  * value wins per attribute) and the merged job settles every update it covers; runs whose claim
- * ended are cancelled before anything of theirs is sent. The route decision picks the route per
- * job; the route sends it (single requests, or a row of a bulk batch) and settles it back here.
+ * ended are cancelled before anything of theirs is sent. An update's mapping picks its door
+ * (routeOf): realtime updates always go by the realtime route, and merge only with realtime
+ * updates; single updates go by single requests or bulk as the route decision says. Since a lane
+ * sends one job at a time whatever its route, a profile's updates keep their order across routes.
+ * The route sends the job (requests, or a row of a bulk batch) and settles it back here.
  */
-import { identityKey, type ProfileUpdate } from '../profile.js';
+import { ConnectorError } from '../errors.js';
+import { identityKey, routeOf, type ProfileUpdate, type UpdateRoute } from '../profile.js';
 import type { BudgetWaitsObserver } from './budget-waits.js';
 import type { BulkRoute } from './bulk-route.js';
+import type { RealtimeRoute } from './realtime-route.js';
 import type { Claim, Job, RouteHost } from './route.js';
 import type { RoutePolicy } from './route-policy.js';
 import type { SingleRoute, SingleRouteObserver } from './single-route.js';
@@ -25,6 +30,8 @@ export interface LanesOptions {
   single: SingleRoute<Lane>;
   /** The bulk route and when to take it; without it every update goes by single requests. */
   bulk?: { route: BulkRoute<Lane>; policy: RoutePolicy };
+  /** The Delivery API door, for updates of mappings with `route: realtime`; absent when no mapping routes there. */
+  realtime?: RealtimeRoute<Lane>;
   observer?: LanesObserver;
 }
 
@@ -38,6 +45,8 @@ const THIRD_PARTY_PREFIX = 'mbox3rdPartyId:';
  * profile's events costs a settle function each, not its attributes.
  */
 interface Run {
+  /** The door of every update in the run: runs of different routes are never merged. */
+  route: UpdateRoute;
   attributes: Record<string, string>;
   /** Whether `attributes` is the run's own copy; the first update's object is merged into only after copying it. */
   copied: boolean;
@@ -72,6 +81,7 @@ export class Lanes implements RouteHost<Lane> {
   constructor(private readonly options: LanesOptions) {
     options.single.attach(this);
     options.bulk?.route.attach(this);
+    options.realtime?.attach(this);
   }
 
   /**
@@ -86,24 +96,29 @@ export class Lanes implements RouteHost<Lane> {
       lane = { key };
       this.lanes.set(key, lane);
     }
+    const route = routeOf(update);
     if (lane.pending) {
       const last = lane.pending.runs[lane.pending.runs.length - 1] as Run;
-      if (last.claim === claim) {
+      if (last.claim === claim && last.route === route) {
         if (!last.copied) {
           last.attributes = { ...last.attributes };
           last.copied = true;
         }
         Object.assign(last.attributes, update.attributes);
         last.settles.push(settle);
-      } else lane.pending.runs.push({ attributes: update.attributes, copied: false, settles: [settle], claim });
+      } else lane.pending.runs.push({ route, attributes: update.attributes, copied: false, settles: [settle], claim });
       this.options.observer?.coalesced?.();
       return;
     }
-    lane.pending = { identity: update.identity, runs: [{ attributes: update.attributes, copied: false, settles: [settle], claim }] };
+    lane.pending = { identity: update.identity, runs: [{ route, attributes: update.attributes, copied: false, settles: [settle], claim }] };
     if (!lane.active) this.schedule(lane);
   }
 
-  /** True while sending waits: the quota is spent or an endpoint a route needs is down. Fetching should pause. */
+  /**
+   * True while sending waits: the quota is spent or an endpoint a route needs is down. Fetching
+   * should pause. The realtime route's waits do not count: they hold only realtime lanes, and
+   * single updates fetched meanwhile still flow (the pipeline's max_pending bounds what waits).
+   */
   get blocked(): boolean {
     return this.options.single.blocked || this.options.bulk?.route.blocked === true;
   }
@@ -131,26 +146,33 @@ export class Lanes implements RouteHost<Lane> {
    */
   cancelWaits(): void {
     this.options.single.cancelWaits();
+    this.options.realtime?.cancelWaits();
   }
 
   /** Cancels every timer; unsettled updates stay unsettled (their offsets are not committed). */
   stop(): void {
     this.options.bulk?.route.stop();
     this.options.single.stop();
+    this.options.realtime?.stop();
   }
 
   blockedChanged(): void {
     for (const listener of this.blockedListeners) listener();
   }
 
+  /** Takes the lane's leading runs of one route (the first run's): what follows on another route waits its turn. */
   take(lane: Lane): Job | undefined {
     const pending = lane.pending;
     if (!pending) return undefined;
-    lane.pending = undefined;
-    const live = pending.runs.filter((r) => r.claim?.owned !== false);
-    if (live.length < pending.runs.length) {
+    const route = (pending.runs[0] as Run).route;
+    let end = 1;
+    while (end < pending.runs.length && (pending.runs[end] as Run).route === route) end++;
+    const runs = end === pending.runs.length ? pending.runs : pending.runs.slice(0, end);
+    lane.pending = end === pending.runs.length ? undefined : { identity: pending.identity, runs: pending.runs.slice(end) };
+    const live = runs.filter((r) => r.claim?.owned !== false);
+    if (live.length < runs.length) {
       this.settleAll(
-        pending.runs.filter((r) => !live.includes(r)).flatMap((r) => r.settles),
+        runs.filter((r) => !live.includes(r)).flatMap((r) => r.settles),
         { status: 'cancelled' },
       );
     }
@@ -184,17 +206,27 @@ export class Lanes implements RouteHost<Lane> {
   }
 
   /**
-   * Hands the lane's queued updates to a route. Single requests are merged only once a
-   * concurrency slot is free; a bulk row takes no slot (it waits for its batch, not for an
-   * answer), so it is merged at once, and goes by single update when the bulk route cannot carry it.
+   * Hands the lane's queued updates to the route of its first run. Requests (single or realtime)
+   * are merged only once a concurrency slot is free; a bulk row takes no slot (it waits for its
+   * batch, not for an answer), so it is merged at once, and goes by single update when the bulk
+   * route cannot carry it.
    */
   private schedule(lane: Lane): void {
+    if (((lane.pending as Pending).runs[0] as Run).route === 'realtime') return this.scheduleRealtime(lane);
     const bulk = this.options.bulk;
     if (!bulk?.policy.bulk) return this.options.single.sendQueued(lane);
     const job = this.take(lane);
     if (!job) return;
     if (bulk.route.send(lane, job)) this.options.observer?.routed?.('bulk', lane.key);
     else this.options.single.send(lane, job);
+  }
+
+  private scheduleRealtime(lane: Lane): void {
+    const realtime = this.options.realtime;
+    if (realtime) return realtime.sendQueued(lane);
+    if (!this.take(lane)) return;
+    const error = new ConnectorError('CONFIG_INVALID', 'an update routed to the realtime route, but the connector was started without it', false);
+    this.finished(lane, { status: 'failed', error, attempts: 0 });
   }
 
   private afterLane(lane: Lane): void {

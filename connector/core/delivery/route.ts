@@ -1,5 +1,5 @@
 /**
- * A route is one of Target's doors (single updates, bulk batch files; the Delivery API next) as
+ * A route is one of Target's doors (single updates, bulk batch files, the Delivery API) as
  * the lane scheduler drives it: the scheduler keeps one thing in flight per profile across every
  * route and hands a route the lane's merged update; the route sends it through its endpoint's
  * outage gate, within its own budgets, and settles it back through the host.
@@ -16,7 +16,7 @@ export interface Claim {
   readonly owned: boolean;
 }
 
-export type RouteName = 'single' | 'bulk';
+export type RouteName = 'single' | 'bulk' | 'realtime';
 
 /** One profile's lane as a route sees it. */
 export interface LaneRef {

@@ -9,6 +9,8 @@
  * holding a slot. Failures with no success between them open the endpoint's outage gate: the
  * lanes are held there, one probe at a time tests the endpoint, and every held lane goes on when
  * it answers. An outage is therefore waited out, never dead-lettered.
+ *
+ * The realtime route (realtime-route.ts) is this route over the Delivery API's calls, gate and budget.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Clock } from '../clock.js';
@@ -32,7 +34,12 @@ export interface SingleRouteObserver {
   routed?(route: RouteName, profile: string): void;
 }
 
-export interface SingleRouteOptions {
+/** The routes that send a lane's update as requests of their own, one after another: the single and the realtime route. */
+export type RequestRouteName = Exclude<RouteName, 'bulk'>;
+
+export interface SingleRouteOptions<R extends TargetRequest = TargetRequest> {
+  /** The route's name in metrics and errors; `single` unless given. */
+  name?: RequestRouteName;
   concurrency: number;
   /** Backoff between attempts; its `maxAttempts` bounds the failures that are a request's own fault. */
   retry: RetryPolicy;
@@ -41,17 +48,17 @@ export interface SingleRouteOptions {
   /** The request quota, waited for before each request. */
   quota: BudgetWaits;
   clock: Clock;
-  buildRequests(update: ProfileUpdate): TargetRequest[];
+  buildRequests(update: ProfileUpdate): R[];
   /** Sends one request and says what became of it; never rejects. */
-  send(request: TargetRequest): Promise<SendResult>;
+  send(request: R): Promise<SendResult>;
   observer?: SingleRouteObserver;
 }
 
 /** The request(s) of one lane's job, sent one after another. */
-interface Sending<L> {
+interface Sending<L, R> {
   lane: L;
   job: Job;
-  requests: TargetRequest[];
+  requests: R[];
   next: number;
   /** Failures that were this request's own fault (the endpoint served others meanwhile). */
   attempts: number;
@@ -64,11 +71,11 @@ interface Sending<L> {
 const DELIVERED: UpdateResult = { status: 'delivered' };
 const CANCELLED: UpdateResult = { status: 'cancelled' };
 
-export class SingleRoute<L extends LaneRef> implements Route<L> {
-  readonly name = 'single';
+export class SingleRoute<L extends LaneRef, R extends TargetRequest = TargetRequest> implements Route<L> {
+  readonly name: RequestRouteName;
   private host: RouteHost<L> | undefined;
   private readonly limit: LimitFunction;
-  private readonly retries: RetryTimers<Sending<L>>;
+  private readonly retries: RetryTimers<Sending<L, R>>;
   private held = 0;
   private backlog = 0;
   /** Set by cancelWaits: nothing more waits for quota, a retry or the endpoint. */
@@ -76,7 +83,8 @@ export class SingleRoute<L extends LaneRef> implements Route<L> {
   /** Set by stop: what waits stays unsettled. */
   private stopped = false;
 
-  constructor(private readonly options: SingleRouteOptions) {
+  constructor(private readonly options: SingleRouteOptions<R>) {
+    this.name = options.name ?? 'single';
     this.limit = pLimit(options.concurrency);
     this.retries = new RetryTimers(options.clock);
   }
@@ -131,7 +139,7 @@ export class SingleRoute<L extends LaneRef> implements Route<L> {
   }
 
   private hostOf(): RouteHost<L> {
-    if (!this.host) throw new Error('the single route serves no lanes yet (attach it first)');
+    if (!this.host) throw new Error(`the ${this.name} route serves no lanes yet (attach it first)`);
     return this.host;
   }
 
@@ -142,8 +150,8 @@ export class SingleRoute<L extends LaneRef> implements Route<L> {
   }
 
   /** Turns the job into requests; undefined (the job settled) when there is nothing to send. */
-  private begin(lane: L, job: Job): Sending<L> | undefined {
-    let requests: TargetRequest[];
+  private begin(lane: L, job: Job): Sending<L, R> | undefined {
+    let requests: R[];
     try {
       requests = this.options.buildRequests(job);
     } catch (error) {
@@ -154,15 +162,15 @@ export class SingleRoute<L extends LaneRef> implements Route<L> {
       this.hostOf().finished(lane, DELIVERED);
       return undefined;
     }
-    this.options.observer?.routed?.('single', lane.key);
+    this.options.observer?.routed?.(this.name, lane.key);
     return { lane, job, requests, next: 0, attempts: 0, failures: 0, healthMark: 0 };
   }
 
-  private queue(sending: Sending<L>, probe: boolean): void {
+  private queue(sending: Sending<L, R>, probe: boolean): void {
     void this.limit(() => this.sendRequest(sending, probe));
   }
 
-  private async sendRequest(sending: Sending<L>, probe: boolean): Promise<void> {
+  private async sendRequest(sending: Sending<L, R>, probe: boolean): Promise<void> {
     const { gate, quota, observer, clock } = this.options;
     const host = this.hostOf();
     if (unclaimed(sending.job)) {
@@ -184,7 +192,7 @@ export class SingleRoute<L extends LaneRef> implements Route<L> {
       if (probe) gate.withdrawProbe();
       return host.finished(sending.lane, CANCELLED);
     }
-    const request = sending.requests[sending.next] as TargetRequest;
+    const request = sending.requests[sending.next] as R;
     if (sending.failures === 0) sending.healthMark = gate.successes;
     observer?.requestStarted?.(request);
     const started = clock.now();
@@ -205,7 +213,7 @@ export class SingleRoute<L extends LaneRef> implements Route<L> {
   }
 
   /** Decides what a failed request does next: retry later, wait for the endpoint, or fail for good. */
-  private failed(sending: Sending<L>, result: Exclude<SendResult, { kind: 'acknowledged' }>, probe: boolean): void {
+  private failed(sending: Sending<L, R>, result: Exclude<SendResult, { kind: 'acknowledged' }>, probe: boolean): void {
     const { gate, retry, observer } = this.options;
     const { error } = result;
     const retryAfterMs = result.kind === 'retryable' ? result.retryAfterMs : undefined;
@@ -227,7 +235,7 @@ export class SingleRoute<L extends LaneRef> implements Route<L> {
     }
   }
 
-  private retryLater(sending: Sending<L>, delayMs: number): void {
+  private retryLater(sending: Sending<L, R>, delayMs: number): void {
     if (this.stopping) return this.hostOf().abandon(sending.lane);
     this.retries.schedule(sending, delayMs, (due) => {
       this.backlogChanged();
@@ -237,7 +245,7 @@ export class SingleRoute<L extends LaneRef> implements Route<L> {
   }
 
   /** Holds the lane at the gate until the endpoint answers again, or it is picked as the probe. */
-  private hold(sending: Sending<L>): void {
+  private hold(sending: Sending<L, R>): void {
     if (this.stopping) return this.hostOf().abandon(sending.lane);
     this.held++;
     this.backlogChanged();

@@ -16,7 +16,7 @@ export const DEAD_LETTER_REASONS = [
 export const RETRY_REASONS = ['quota', 'http_4xx', 'http_5xx', 'connection'] as const;
 
 /** The endpoints that have a circuit breaker (the `endpoint` of tps_breaker_open). */
-export const BREAKER_ENDPOINTS = ['target', 'target_bulk', 'schema_registry'] as const;
+export const BREAKER_ENDPOINTS = ['target', 'target_bulk', 'target_delivery', 'schema_registry'] as const;
 
 /** What a run knows before its first event: the label values its series start from. */
 export interface KnownLabels {
@@ -51,8 +51,8 @@ export interface Metrics {
   retries: Counter<'reason'>;
   /** Requests sent to Target, by HTTP method and status (or `error` when none came back). */
   requests: Counter<'method' | 'status'>;
-  /** Time from sending a request to Target to its answer. */
-  requestDuration: Histogram;
+  /** Time from sending a request to Target to its answer, by route: single, bulk or realtime (Delivery API). */
+  requestDuration: Histogram<'route'>;
   requestsInFlight: Gauge;
   /** Events fetched and not yet committed, read at every scrape from the `readLiveFrom` source. */
   eventsPending: Gauge;
@@ -119,7 +119,7 @@ export function createMetrics(): Metrics {
         this.breakerOpen.set({ endpoint }, 0);
         this.breakerOpened.inc({ endpoint }, 0);
       }
-      for (const route of ['single', 'bulk']) this.updatesRouted.inc({ route }, 0);
+      for (const route of ['single', 'bulk', 'realtime']) this.updatesRouted.inc({ route }, 0);
       for (const state of ['submitted', 'complete']) this.bulkBatches.inc({ state }, 0);
       for (const status of ['success', 'error', 'timeout']) this.bulkRows.inc({ status }, 0);
     },
@@ -167,7 +167,8 @@ export function createMetrics(): Metrics {
     }),
     requestDuration: new Histogram({
       name: 'tps_request_duration_seconds',
-      help: 'Latency of requests to Target.',
+      help: 'Latency of requests to Target, by route (single, bulk, realtime).',
+      labelNames: ['route'] as const,
       // Up to the default 10 s timeout, with room for slow tails.
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
@@ -253,7 +254,7 @@ export function createMetrics(): Metrics {
     }),
     updatesRouted: new Counter({
       name: 'tps_updates_routed_total',
-      help: "Profiles' merged updates set off, by route (single or bulk).",
+      help: "Profiles' merged updates set off, by route (single, bulk or realtime).",
       labelNames: ['route'] as const,
       registers,
     }),

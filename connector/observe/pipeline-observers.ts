@@ -6,6 +6,7 @@ import type { LanesObserver } from '../core/delivery/lanes.js';
 import type { PipelineObserver } from '../core/pipeline/pipeline.js';
 import type { InboundEvent } from '../core/pipeline/source.js';
 import type { TargetClientObserver } from '../adapters/target-http/client.js';
+import type { DeliveryClientObserver } from '../adapters/target-http/delivery-client.js';
 import { describeError, type Misconfiguration } from '../core/errors.js';
 import type { LagObserver } from '../adapters/kafka/lag-refresher.js';
 import type { Metrics } from './metrics.js';
@@ -36,6 +37,8 @@ export interface RunObservers<M> {
   bulk: BulkObserver;
   routeChanged(bulk: boolean): void;
   client: TargetClientObserver;
+  bulkClient: TargetClientObserver;
+  realtimeClient: DeliveryClientObserver;
   pipeline: PipelineObserver<M>;
   lag: LagObserver;
   truncations: TruncationReport;
@@ -116,10 +119,12 @@ export function pipelineObservers<M>(metrics: Metrics, stats: RunStats, logger?:
       metrics.bulkActive.set(bulk ? 1 : 0);
       logger?.info({ bulk }, bulk ? 'the consumer is behind: updates go by the Bulk Profile Update API' : 'caught up: updates go by single requests again');
     },
-    client: {
-      replied(method, status, durationMs) {
-        metrics.requests.inc({ method, status: status === undefined ? 'error' : String(status) });
-        metrics.requestDuration.observe(durationMs / 1000);
+    client: clientObserver(metrics, 'single'),
+    bulkClient: clientObserver(metrics, 'bulk'),
+    realtimeClient: {
+      replied(status, durationMs) {
+        metrics.requests.inc({ method: 'POST', status: status === undefined ? 'error' : String(status) });
+        metrics.requestDuration.observe({ route: 'realtime' }, durationMs / 1000);
       },
     },
     pipeline: {
@@ -224,6 +229,16 @@ export function quotaObserver(metrics: Metrics, logger: Logger): FleetBudgetObse
     },
     fleetUsed(used) {
       metrics.quotaFleetUsed.set(used);
+    },
+  };
+}
+
+/** The replies of a Target API client (single or bulk) as metrics, labelled with its route. */
+function clientObserver(metrics: Metrics, route: 'single' | 'bulk'): TargetClientObserver {
+  return {
+    replied(method, status, durationMs) {
+      metrics.requests.inc({ method, status: status === undefined ? 'error' : String(status) });
+      metrics.requestDuration.observe({ route }, durationMs / 1000);
     },
   };
 }

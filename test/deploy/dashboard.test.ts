@@ -38,8 +38,8 @@ describe('the dashboard', () => {
     expect(unfilteredSelectorProblems(dashboard)).toEqual([]);
   });
 
-  it('is laid out in the rows Throughput, Delivery health, Quota, Bulk and Kafka', () => {
-    expect((dashboard.panels ?? []).filter((p) => p.type === 'row').map((p) => p.title)).toEqual(['Throughput', 'Delivery health', 'Quota', 'Bulk', 'Kafka']);
+  it('is laid out in the rows Throughput, Delivery health, Quota, Bulk, Kafka and Real-time', () => {
+    expect((dashboard.panels ?? []).filter((p) => p.type === 'row').map((p) => p.title)).toEqual(['Throughput', 'Delivery health', 'Quota', 'Bulk', 'Kafka', 'Real-time (Delivery API)']);
   });
 
   it('shows every connector metric (tps_*) somewhere', () => {

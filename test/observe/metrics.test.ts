@@ -36,7 +36,7 @@ describe('metrics.initialise', () => {
     const endpoints = new Map(BREAKER_ENDPOINTS.map((e) => [`endpoint=${e}`, 0]));
     expect(await seriesOf(metrics, 'tps_breaker_open')).toEqual(endpoints);
     expect(await seriesOf(metrics, 'tps_breaker_opened_total')).toEqual(endpoints);
-    expect([...(await seriesOf(metrics, 'tps_updates_routed_total')).keys()]).toEqual(['route=single', 'route=bulk']);
+    expect([...(await seriesOf(metrics, 'tps_updates_routed_total')).keys()]).toEqual(['route=single', 'route=bulk', 'route=realtime']);
     expect([...(await seriesOf(metrics, 'tps_bulk_batches_total')).keys()]).toEqual(['state=submitted', 'state=complete']);
     expect([...(await seriesOf(metrics, 'tps_bulk_rows_total')).keys()]).toEqual(['status=success', 'status=error', 'status=timeout']);
   });

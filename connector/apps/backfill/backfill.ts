@@ -130,6 +130,7 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
       mapping,
       breaker: breakerObserver(metrics, logger, 'target'),
       bulkBreaker: breakerObserver(metrics, logger, 'target_bulk'),
+      realtimeBreaker: breakerObserver(metrics, logger, 'target_delivery'),
       quota: quotaObserver(metrics, logger),
       lanes: {
         ...observers.lanes,

@@ -1,8 +1,10 @@
 /**
  * The delivery half every entry point shares, built from the config: request builder, Target
  * clients, quota, one outage gate per endpoint, the routes and the lane scheduler over them, plus
- * the connector's retry policy.
+ * the connector's retry policy. The realtime route (Delivery API) is built only when a mapping
+ * routes there: otherwise no client, gate or budget of it exists.
  */
+import { DeliveryClient, type DeliveryClientObserver } from '../../adapters/target-http/delivery-client.js';
 import { TargetBulkClient } from '../../adapters/target-http/bulk-client.js';
 import { TargetClient, type TargetClientObserver } from '../../adapters/target-http/client.js';
 import type { Config } from '../../core/config.js';
@@ -15,12 +17,15 @@ import { CircuitBreaker, type BreakerObserver } from '../../core/delivery/circui
 import { Lanes, type Lane, type LanesObserver } from '../../core/delivery/lanes.js';
 import type { Budget } from '../../core/delivery/budget.js';
 import { OutageGate } from '../../core/delivery/outage-gate.js';
+import { RealtimeRoute, unlimitedBudget } from '../../core/delivery/realtime-route.js';
 import { RollingQuota } from '../../core/delivery/rolling-quota.js';
 import { RoutePolicy } from '../../core/delivery/route-policy.js';
 import { SingleRoute } from '../../core/delivery/single-route.js';
 import type { OutageBudgetError } from '../../core/errors.js';
 import { RetryPolicy } from '../../core/retry.js';
+import { createDeliveryRequestBuilder, type DeliveryRequestBuilder } from '../../core/target-api/delivery-request.js';
 import { createRequestBuilder, type RequestBuilder } from '../../core/target-api/request-builder.js';
+import { realtimeCallBudgetOf } from './quota.js';
 
 /** The lanes and what they need, ready to deliver. */
 export interface DeliveryEngine {
@@ -33,7 +38,7 @@ export interface DeliveryEngine {
   maxPending(): number;
   /** Age of the oldest bulk batch waiting for its status (0 without bulk). */
   oldestBulkPendingMs(): number;
-  /** Calls `listener` once an endpoint (single or bulk) has been down longer than delivery.outage_budget_ms: the run must end uncommitted. */
+  /** Calls `listener` once an endpoint (single, bulk or Delivery) has been down longer than delivery.outage_budget_ms: the run must end uncommitted. */
   onOutageBudgetExhausted(listener: (error: OutageBudgetError) => void): void;
   /** Cancels the lanes' timers and closes Target's connections. */
   close(): Promise<void>;
@@ -44,7 +49,11 @@ export interface DeliveryObservers {
   lanes?: LanesObserver;
   breaker?: BreakerObserver;
   bulkBreaker?: BreakerObserver;
+  realtimeBreaker?: BreakerObserver;
   client?: TargetClientObserver;
+  /** The bulk API's replies; `client` hears them when absent. */
+  bulkClient?: TargetClientObserver;
+  realtimeClient?: DeliveryClientObserver;
   bulk?: BulkObserver;
   /** The route changed: true when updates go by bulk from now on. */
   routeChanged?(bulk: boolean): void;
@@ -61,22 +70,38 @@ export function requestBuilderFor(target: Pick<Config['target'], 'base_url' | 'p
   return createRequestBuilder({ baseUrl: target.base_url, pathTemplate: target.path, clientCode: target.client_code });
 }
 
-/** What the engine takes from: requests, and bulk rows when they have a quota. */
+/** The Delivery API call builder of the configured door. */
+export function deliveryRequestBuilderFor(target: Pick<Config['target'], 'base_url' | 'client_code' | 'realtime'>): DeliveryRequestBuilder {
+  const { path, mbox, channel } = target.realtime;
+  return createDeliveryRequestBuilder({ baseUrl: target.base_url, path, clientCode: target.client_code, mbox, channel });
+}
+
+/** What the engine takes from: requests, bulk rows and Delivery calls when they have a quota. */
 export interface EngineBudgets {
   requests: Budget;
   rows: Budget | undefined;
+  calls: Budget | undefined;
 }
 
-/** How warnings name the bulk row quota. */
+/** Which routes the mapping needs beyond the single one (and bulk, per its config). */
+export interface EngineRoutes {
+  /** Some mapping entry has `route: realtime` (see usesRealtimeRoute). */
+  realtime: boolean;
+}
+
+/** How warnings name the bulk row quota and the Delivery call budget. */
 const ROW_QUOTA = 'the bulk row quota (delivery.bulk.daily_row_quota)';
+const CALL_BUDGET = 'the Delivery API call budget (delivery.realtime.daily_call_budget)';
 
 /** The config's quotas as one process enforces them alone (write, preview: no fleet). */
 export function processBudgets(config: Config, clock: Clock = systemClock): EngineBudgets {
   const { delivery } = config;
   const rowQuota = delivery.bulk.daily_row_quota;
+  const callBudget = realtimeCallBudgetOf(config);
   return {
     requests: new RollingQuota(delivery.daily_quota, delivery.quota_window_ms, () => clock.now()),
     rows: rowQuota === undefined ? undefined : new RollingQuota(rowQuota, delivery.quota_window_ms, () => clock.now(), ROW_QUOTA),
+    calls: callBudget === undefined ? undefined : new RollingQuota(callBudget, delivery.quota_window_ms, () => clock.now(), CALL_BUDGET),
   };
 }
 
@@ -97,11 +122,11 @@ export function outageGateFor(
   return new OutageGate({ breaker, endpoint: endpoint.name, outageBudgetMs: delivery.outage_budget_ms, clock });
 }
 
-/** Builds request builder, Target clients, gates, routes and lanes from the config, taking from `budgets`. */
-export function createDeliveryEngine(config: Config, observers: DeliveryObservers = {}, budgets?: EngineBudgets): DeliveryEngine {
+/** Builds request builder, Target clients, gates, routes and lanes from the config, taking from `budgets`; the realtime route only when `routes` asks for it. */
+export function createDeliveryEngine(config: Config, observers: DeliveryObservers = {}, budgets?: EngineBudgets, routes: EngineRoutes = { realtime: false }): DeliveryEngine {
   const clock = observers.clock ?? systemClock;
   const { delivery, target } = config;
-  const { requests: quota, rows } = budgets ?? processBudgets(config, clock);
+  const { requests: quota, rows, calls } = budgets ?? processBudgets(config, clock);
   const builder = requestBuilderFor(target);
   const client = new TargetClient({ baseUrl: target.base_url, timeoutMs: target.timeout_ms, connections: delivery.concurrency, observer: observers.client });
   const gate = outageGateFor(config, { name: 'Target', breakerName: 'Target', observer: observers.breaker }, clock);
@@ -116,7 +141,8 @@ export function createDeliveryEngine(config: Config, observers: DeliveryObserver
     observer: observers.lanes,
   });
   const bulk = bulkRouteFor(config, clock, observers, rows);
-  const lanes = new Lanes({ single, bulk: bulk && { route: bulk.route, policy: bulk.policy }, observer: observers.lanes });
+  const realtime = routes.realtime ? realtimeRouteFor(config, clock, observers, calls) : undefined;
+  const lanes = new Lanes({ single, bulk: bulk && { route: bulk.route, policy: bulk.policy }, realtime: realtime?.route, observer: observers.lanes });
   return {
     lanes,
     quota,
@@ -127,10 +153,11 @@ export function createDeliveryEngine(config: Config, observers: DeliveryObserver
     onOutageBudgetExhausted(listener) {
       gate.onBudgetExhausted(listener);
       bulk?.route.gate.onBudgetExhausted(listener);
+      realtime?.route.gate.onBudgetExhausted(listener);
     },
     async close() {
       lanes.stop();
-      await Promise.all([client.close(), bulk?.close()]);
+      await Promise.all([client.close(), bulk?.close(), realtime?.client.close()]);
     },
   };
 }
@@ -144,7 +171,7 @@ function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers
     baseUrl: target.base_url,
     batchPath: target.bulk_path.replaceAll('{client_code}', encodeURIComponent(target.client_code)),
     timeoutMs: target.timeout_ms,
-    observer: observers.client,
+    observer: observers.bulkClient ?? observers.client,
   });
   const route = new BulkRoute<Lane>({
     api: client,
@@ -164,4 +191,28 @@ function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers
   const policy = new RoutePolicy({ mode: settings.mode, enterLag: settings.enter_lag, exitLag: settings.exit_lag });
   if (observers.routeChanged) policy.onChange(observers.routeChanged);
   return { route, policy, close: () => client.close() };
+}
+
+/** The realtime route over its own Delivery client, outage gate and call budget (unlimited without one). */
+function realtimeRouteFor(config: Config, clock: Clock, observers: DeliveryObservers, calls: Budget | undefined) {
+  const { delivery, target } = config;
+  const builder = deliveryRequestBuilderFor(target);
+  const client = new DeliveryClient({
+    baseUrl: target.base_url,
+    timeoutMs: target.timeout_ms,
+    connections: delivery.concurrency,
+    authToken: target.auth_token,
+    observer: observers.realtimeClient,
+  });
+  const route = new RealtimeRoute<Lane>({
+    concurrency: delivery.concurrency,
+    retry: retryPolicyOf(delivery, delivery.max_attempts),
+    gate: outageGateFor(config, { name: 'the Delivery API', breakerName: 'Target Delivery API', observer: observers.realtimeBreaker }, clock),
+    quota: new BudgetWaits(calls ?? unlimitedBudget(CALL_BUDGET), clock, observers.lanes),
+    clock,
+    buildRequests: (update) => builder.build(update),
+    send: (call) => client.send(call),
+    observer: observers.lanes,
+  });
+  return { route, client };
 }

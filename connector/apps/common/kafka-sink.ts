@@ -29,6 +29,7 @@ import { Backlog } from '../../core/pipeline/lag-signal.js';
 import { EventPipeline, type PipelineObserver } from '../../core/pipeline/pipeline.js';
 import type { SourcePartition } from '../../core/pipeline/source.js';
 import type { FleetBudgetObserver } from '../../core/delivery/fleet-budget.js';
+import { usesRealtimeRoute } from './realtime.js';
 import { createDeliveryEngine, outageGateFor, retryPolicyOf, type DeliveryEngine, type DeliveryObservers } from './delivery.js';
 import { fitBulkToHeap } from './bulk-heap.js';
 import { accountBudgets, type AccountBudgets } from './quota.js';
@@ -76,7 +77,7 @@ export async function startSink(configured: Config, logger: Logger, observers: S
   const control = new RunControl();
   // The account's quota is the fleet's: this member's part follows the partitions it owns.
   const budgets = accountBudgets(config, clock, observers.quota);
-  const engine = createDeliveryEngine(config, observers, budgets);
+  const engine = createDeliveryEngine(config, observers, budgets, { realtime: usesRealtimeRoute(mapping) });
   engine.onOutageBudgetExhausted((error) => control.fatal(error));
   // The decoder's client already retried its request: one failure means the registry is down.
   const registryGate = outageGateFor(config, { name: 'the schema registry', breakerName: 'schema registry', threshold: 1, observer: observers.registryBreaker }, clock);

@@ -1,7 +1,8 @@
 /**
  * The account's budgets as a fleet member holds them: its assignment share of the quota (local),
- * or one shared window in Redis with the share as fallback — for single requests, and for bulk
- * rows when `delivery.bulk.daily_row_quota` is set.
+ * or one shared window in Redis with the share as fallback — for single requests, for bulk rows
+ * when `delivery.bulk.daily_row_quota` is set, and for Delivery API calls when
+ * `delivery.realtime.daily_call_budget` is.
  */
 import { RedisSharedWindow } from '../../adapters/redis/shared-window.js';
 import type { Clock } from '../../core/clock.js';
@@ -16,6 +17,8 @@ export interface AccountBudgets {
   requests: Budget;
   /** Bulk rows; absent without a row quota. */
   rows: Budget | undefined;
+  /** Delivery API calls of the realtime route; absent (unlimited) without a call budget. */
+  calls: Budget | undefined;
   /** This member owns `owned` of the `total` partitions of the mapped topics from now on. */
   assign(owned: number, total: number): void;
   /** This member's limit on single requests now (its share, or the account's quota when shared). */
@@ -39,15 +42,19 @@ export function accountBudgets(config: Config, clock: Clock, observer: FleetBudg
   const rowQuota = delivery.bulk.daily_row_quota;
   const requestShare = new AssignmentShare(delivery.daily_quota, window, clock);
   const rowShare = rowQuota === undefined ? undefined : new AssignmentShare(rowQuota, window, clock);
+  const callBudget = realtimeCallBudgetOf(config);
+  const callShare = callBudget === undefined ? undefined : new AssignmentShare(callBudget, window, clock);
   const store = delivery.quota_store;
   const assign = (owned: number, total: number) => {
     requestShare.assign(owned, total);
     rowShare?.assign(owned, total);
+    callShare?.assign(owned, total);
   };
   if (store.kind === 'local') {
     return {
       requests: new RollingQuota(() => requestShare.limit(), window, () => clock.now(), "this replica's share of the single-update daily quota (delivery.daily_quota split by the partitions it owns)"),
       rows: rowShare && new RollingQuota(() => rowShare.limit(), window, () => clock.now(), "this replica's share of the bulk row quota (delivery.bulk.daily_row_quota split by the partitions it owns)"),
+      calls: callShare && new RollingQuota(() => callShare.limit(), window, () => clock.now(), "this replica's share of the Delivery API call budget (delivery.realtime.daily_call_budget split by the partitions it owns)"),
       assign,
       requestLimit: () => requestShare.limit(),
       close: async () => {},
@@ -68,19 +75,29 @@ export function accountBudgets(config: Config, clock: Clock, observer: FleetBudg
   const holdMs = target.timeout_ms + POOL_TTL_MS;
   const requestStore = windowStore('requests');
   const rowStore = rowQuota === undefined ? undefined : windowStore('bulk-rows');
+  const callStore = callBudget === undefined ? undefined : windowStore('delivery-calls');
   const fleet = (name: string, storeOf: RedisSharedWindow, limit: number, share: AssignmentShare, observer: FleetBudgetObserver) =>
     new FleetBudget({ name, store: storeOf, limit, windowMs: window, holdMs, poolTtlMs: POOL_TTL_MS, share, clock, maxBatch: Math.max(1, Math.floor(limit * BATCH_SHARE)), reconnectMs: RECONNECT_MS, observer });
   const requests = fleet('requests', requestStore, delivery.daily_quota, requestShare, observer);
   const rows = rowStore && rowShare && rowQuota !== undefined ? fleet('bulk rows', rowStore, rowQuota, rowShare, { fallback: observer.fallback }) : undefined;
+  const calls = callStore && callShare && callBudget !== undefined ? fleet('Delivery API calls', callStore, callBudget, callShare, { fallback: observer.fallback }) : undefined;
   return {
     requests,
     rows,
+    calls,
     assign,
     requestLimit: () => (requests.fallingBack ? requestShare.limit() : delivery.daily_quota),
     async close() {
       requests.stop();
       rows?.stop();
-      await Promise.all([requestStore.close(), rowStore?.close()]);
+      calls?.stop();
+      await Promise.all([requestStore.close(), rowStore?.close(), callStore?.close()]);
     },
   };
+}
+
+/** `delivery.realtime.daily_call_budget`, undefined when it sets no limit (absent or 0). */
+export function realtimeCallBudgetOf(config: Config): number | undefined {
+  const budget = config.delivery.realtime.daily_call_budget;
+  return budget === undefined || budget === 0 ? undefined : budget;
 }

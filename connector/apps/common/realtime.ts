@@ -1,6 +1,6 @@
 /**
- * The realtime route's door as the apps see it: the Delivery API call builder bound to the
- * config, and the `check` probe of the Delivery endpoint.
+ * The realtime route's door as the apps see it: which mappings route there, and the
+ * `check` probe of the Delivery endpoint.
  *
  * The probe sends one Delivery call for a dedicated check id with no profile parameter, judged by
  * the route's own rule (2xx with a JSON body). Unlike the single API, a Delivery call for an
@@ -11,7 +11,8 @@ import { Agent, request } from 'undici';
 import type { TargetConfig } from '../../core/config.js';
 import type { CompiledMapping } from '../../core/mapping/index.js';
 import { classifyDeliveryReply } from '../../core/target-api/delivery-reply.js';
-import { createDeliveryRequestBuilder, JSON_CONTENT_TYPE, type DeliveryRequestBuilder } from '../../core/target-api/delivery-request.js';
+import { JSON_CONTENT_TYPE } from '../../core/target-api/delivery-request.js';
+import { deliveryRequestBuilderFor } from './delivery.js';
 import { snippet } from '../../core/target-api/reply.js';
 import { noAnswerReason, withoutCredentials } from './http-probe.js';
 import { failed, passed, type ProbeResult } from './probe.js';
@@ -19,12 +20,6 @@ import { PROBE_IDENTITY, type TargetAnswer } from './target-probe.js';
 
 /** The part of the `target` config the Delivery door needs. */
 export type DeliveryDoorConfig = Pick<TargetConfig, 'base_url' | 'client_code' | 'realtime' | 'auth_token'>;
-
-/** The Delivery API call builder of the configured door. */
-export function deliveryRequestBuilderFor(target: Pick<TargetConfig, 'base_url' | 'client_code' | 'realtime'>): DeliveryRequestBuilder {
-  const { path, mbox, channel } = target.realtime;
-  return createDeliveryRequestBuilder({ baseUrl: target.base_url, path, clientCode: target.client_code, mbox, channel });
-}
 
 /** Whether some mapping entry of the file routes its updates through the Delivery API. */
 export function usesRealtimeRoute(mapping: Pick<CompiledMapping, 'routes'>): boolean {

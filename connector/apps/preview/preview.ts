@@ -24,8 +24,7 @@ import type { ProfileUpdate, TargetRequest } from '../../core/profile.js';
 import { JSON_CONTENT_TYPE, type DeliveryRequest, type DeliveryRequestBuilder } from '../../core/target-api/delivery-request.js';
 import { BatchFileBuilder, fitsAlone, type BatchFile } from '../../core/target-api/batch-file.js';
 import type { RequestBuilder } from '../../core/target-api/request-builder.js';
-import { requestBuilderFor, retryPolicyOf } from '../common/delivery.js';
-import { deliveryRequestBuilderFor } from '../common/realtime.js';
+import { deliveryRequestBuilderFor, requestBuilderFor, retryPolicyOf } from '../common/delivery.js';
 import { topicSchemas } from '../common/topic-schemas.js';
 
 export interface PreviewOptions {

@@ -77,6 +77,7 @@ export async function runConnector(options: RunOptions): Promise<number> {
       ...observers,
       breaker: breakerObserver(metrics, logger, 'target'),
       bulkBreaker: breakerObserver(metrics, logger, 'target_bulk'),
+      realtimeBreaker: breakerObserver(metrics, logger, 'target_delivery'),
       registryBreaker: breakerObserver(metrics, logger, 'schema_registry'),
       quota: quotaObserver(metrics, logger),
       mapping,

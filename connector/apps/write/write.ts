@@ -19,6 +19,7 @@ import { ConfigError, ConnectorError, describeError } from '../../core/errors.js
 import type { CompiledMapping } from '../../core/mapping/index.js';
 import { createLogger, type Logger } from '../../observe/logger.js';
 import { createDeliveryEngine, retryPolicyOf } from '../common/delivery.js';
+import { usesRealtimeRoute } from '../common/realtime.js';
 import { createKafka } from '../../adapters/kafka/client.js';
 import { DeadLetterWriter } from '../../adapters/kafka/dead-letter-writer.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
@@ -109,7 +110,7 @@ export async function runWrite(options: WriteOptions, io: Partial<WriteIo> = {})
     const failure = new AbortController();
     const control = new RunControl();
     control.onFatal((error) => failure.abort(error));
-    const engine = createDeliveryEngine(config);
+    const engine = createDeliveryEngine(config, {}, undefined, { realtime: usesRealtimeRoute(mapping) });
     engine.onOutageBudgetExhausted((error) => control.fatal(error));
     const deadLetters = await deadLetterSinkFor(config, logger, (error) => control.fatal(error));
     try {

@@ -115,8 +115,7 @@ try {
 
 const totalSeconds = (performance.now() - started) / 1000;
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-const conditions =
-  `load average ${loadBefore.toFixed(2)} before, ${loadAverage().toFixed(2)} after` + (args.note ? `; ${args.note}` : '');
+const conditions = `load average ${loadBefore.toFixed(2)} before, ${loadAverage().toFixed(2)} after` + (args.note ? `; ${args.note}` : '');
 const lines = [...outcomes].flatMap(([name, o]) => o.summary.map((r) => `${name.padEnd(12)} ${r.figure}: ${r.value}  [target ${r.target}: ${r.status}]`));
 if (args.dry) for (const [name, o] of outcomes) process.stdout.write(`\n## ${name}\n\n${o.markdown}\n`);
 process.stdout.write(`\n${lines.join('\n')}\n\ntotal ${Math.round(totalSeconds)} s\n`);

@@ -58,7 +58,11 @@ function defaultValue(schema: JsonSchema): string {
 
 /** Escapes what would break a table cell or vanish as an HTML tag. */
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\s*\n\s*/g, ' ');
+  return text
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\s*\n\s*/g, ' ');
 }
 
 // Hand-written: an example reads better than one generated from the defaults.
@@ -89,14 +93,9 @@ const EXAMPLE_CONFIG = [
 export function renderConfigDocs(spec: ConnectorSpec): string {
   const root = spec.connectionSpecification;
   const table = rows(root).map(({ key, schema, required }) =>
-    [
-      `\`${key}\``,
-      cell(types(schema)),
-      defaultValue(schema),
-      required ? 'yes' : '',
-      schema.airbyte_secret ? 'yes' : '',
-      cell(schema.description ?? ''),
-    ].join(' | '),
+    [`\`${key}\``, cell(types(schema)), defaultValue(schema), required ? 'yes' : '', schema.airbyte_secret ? 'yes' : '', cell(schema.description ?? '')].join(
+      ' | ',
+    ),
   );
   return [
     '<!-- Generated from spec.json by scripts/gen-config-docs.ts; edit spec.json and run `npx tsx scripts/gen-config-docs.ts`. -->',

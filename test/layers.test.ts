@@ -41,7 +41,8 @@ describe('the layering rules', () => {
 
   it('name every import that breaks a layer', async () => {
     const violations = await violationsIn({
-      'connector/core/pipeline.ts': "import { readFile } from 'node:fs';\nimport { Kafka } from 'kafkajs';\nimport { x } from '../adapters/kafka/consumer.js';\nexport const y = [readFile, Kafka, x];\n",
+      'connector/core/pipeline.ts':
+        "import { readFile } from 'node:fs';\nimport { Kafka } from 'kafkajs';\nimport { x } from '../adapters/kafka/consumer.js';\nexport const y = [readFile, Kafka, x];\n",
       'connector/core/retry.ts': "import { s } from '../tools/sandbox/server.js';\nexport const r = s;\n",
       'connector/adapters/kafka/consumer.ts': "import { c } from '../registry/client.js';\nexport const x = c;\n",
       'connector/adapters/registry/client.ts': 'export const c = 1;\n',
@@ -67,7 +68,8 @@ describe('the layering rules', () => {
 
   it('let the core import only its allow-listed npm packages, and keep observe and system in their place', async () => {
     const violations = await violationsIn({
-      'connector/core/mapping.ts': "import { parseDocument } from 'yaml';\nimport { Ajv } from 'ajv';\nimport type { Type } from 'avsc';\nimport pLimit from 'p-limit';\nimport { pino } from 'pino';\nexport const m = [parseDocument, Ajv, pLimit, pino] as unknown as Type;\n",
+      'connector/core/mapping.ts':
+        "import { parseDocument } from 'yaml';\nimport { Ajv } from 'ajv';\nimport type { Type } from 'avsc';\nimport pLimit from 'p-limit';\nimport { pino } from 'pino';\nexport const m = [parseDocument, Ajv, pLimit, pino] as unknown as Type;\n",
       'connector/observe/metrics.ts':
         "import type { C } from '../adapters/kafka/consumer.js';\nimport { secret } from '../adapters/config/redact.js';\nimport { c } from '../adapters/registry/client.js';\nimport { r } from '../apps/run/run.js';\nimport Redis from 'ioredis';\nexport const m: C = [secret, c, r, Redis];\n",
       'connector/system/clock.ts': "import { m } from '../core/mapping.js';\nimport { c } from '../adapters/registry/client.js';\nexport const now = [m, c];\n",

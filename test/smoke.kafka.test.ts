@@ -27,9 +27,7 @@ describe('real Kafka broker', () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     const received = await new Promise<unknown>((resolve, reject) => {
-      consumer
-        .run({ eachMessage: async ({ message }) => resolve(schema.fromBuffer(message.value as Buffer)) })
-        .catch(reject);
+      consumer.run({ eachMessage: async ({ message }) => resolve(schema.fromBuffer(message.value as Buffer)) }).catch(reject);
     });
     await consumer.disconnect();
     expect(received).toEqual(sent);

@@ -21,8 +21,7 @@ export interface SinkRunParams {
 }
 
 /** The run's counters (RunStats') plus what only this harness measures. */
-export interface SinkRunResult
-  extends Pick<RunSummary, 'delivered' | 'filtered' | 'deadLettered' | 'requests' | 'failedRequests' | 'retries' | 'coalesced'> {
+export interface SinkRunResult extends Pick<RunSummary, 'delivered' | 'filtered' | 'deadLettered' | 'requests' | 'failedRequests' | 'retries' | 'coalesced'> {
   complete: boolean;
   events: number;
   /** Process start → first event handed to delivery (module loading, connect, group join). */
@@ -134,10 +133,7 @@ serve<SinkRunParams, SinkRunResult>(async (params, ready) => {
   process.once('SIGTERM', () => void sink.stop(0).finally(() => process.exit(143)));
   ready();
   startDebug(() => sink.pipeline.pending);
-  const timedOut = await Promise.race([
-    done.then(() => false),
-    new Promise<boolean>((resolve) => setTimeout(() => resolve(true), params.timeoutMs).unref()),
-  ]);
+  const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), params.timeoutMs).unref())]);
   const endedAt = performance.now();
   mark('done');
   const cpu = process.cpuUsage(cpuAtFirst);

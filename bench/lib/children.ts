@@ -32,11 +32,7 @@ export interface ChildOptions {
   onMark?: (name: string) => void;
 }
 
-type Message =
-  | { type: 'ready' }
-  | { type: 'mark'; name: string }
-  | { type: 'result'; result: unknown }
-  | { type: 'error'; message: string };
+type Message = { type: 'ready' } | { type: 'mark'; name: string } | { type: 'result'; result: unknown } | { type: 'error'; message: string };
 
 export function startChild<P, R>(role: string, params: P, options: ChildOptions = {}): ChildHandle<R> {
   const child = fork(repoPath(`bench/child/${role}.ts`), [], {

@@ -106,8 +106,6 @@ export function summariseProfile(profile: CpuProfile, top = 15): ProfileSummary 
       .sort((a, b) => b.ms - a.ms)
       .slice(0, top)
       .map((f) => ({ ...f, share: f.ms / totalMs })),
-    components: [...components]
-      .map(([c, ms]) => ({ component: c, ms, share: ms / totalMs }))
-      .sort((a, b) => b.ms - a.ms),
+    components: [...components].map(([c, ms]) => ({ component: c, ms, share: ms / totalMs })).sort((a, b) => b.ms - a.ms),
   };
 }

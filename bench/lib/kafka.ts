@@ -84,9 +84,7 @@ export async function ensureTopic(spec: TopicSpec): Promise<{ produced: boolean;
     if (!existing.includes(spec.name)) return 'missing' as const;
     const offsets = await admin.fetchTopicOffsets(spec.name);
     const complete =
-      offsets.length === spec.partitions &&
-      offsets.every((o) => Number(o.low) === 0) &&
-      offsets.reduce((sum, o) => sum + Number(o.high), 0) === spec.count;
+      offsets.length === spec.partitions && offsets.every((o) => Number(o.low) === 0) && offsets.reduce((sum, o) => sum + Number(o.high), 0) === spec.count;
     if (complete) return 'complete' as const;
     await admin.deleteTopics({ topics: [spec.name], timeout: 30_000 });
     return 'deleted' as const;

@@ -58,14 +58,18 @@ export async function runSink(ctx: RunContext, run: SinkRun): Promise<SinkRunOut
   const timeoutMs = run.timeoutMs ?? 600_000;
   let stopCpu: (() => CpuWindow) | undefined;
   let cpu: CpuWindow | undefined;
-  const child = startChild<SinkRunParams, SinkRunResult>('sink-runner', { configPath, ends, timeoutMs }, {
-    nodeFlags: run.nodeFlags,
-    timeoutMs: timeoutMs + 60_000,
-    onMark(name) {
-      if (name === 'first-event') stopCpu = cpuWindow();
-      else if (name === 'done') cpu = stopCpu?.();
+  const child = startChild<SinkRunParams, SinkRunResult>(
+    'sink-runner',
+    { configPath, ends, timeoutMs },
+    {
+      nodeFlags: run.nodeFlags,
+      timeoutMs: timeoutMs + 60_000,
+      onMark(name) {
+        if (name === 'first-event') stopCpu = cpuWindow();
+        else if (name === 'done') cpu = stopCpu?.();
+      },
     },
-  });
+  );
   if (run.onReady) {
     await child.ready;
     await run.onReady(groupId);

@@ -139,7 +139,9 @@ export const bulk: Scenario = {
     const topic = await prepare(bulkBacklog);
     const t0 = performance.now();
     const expected = await expectedProfiles(bulkBacklog);
-    say(`  bulk: expected state of ${int(expected.profiles.size)} profiles from ${int(expected.updates)} updates in ${fixed((performance.now() - t0) / 1000, 1)} s`);
+    say(
+      `  bulk: expected state of ${int(expected.profiles.size)} profiles from ${int(expected.updates)} updates in ${fixed((performance.now() - t0) / 1000, 1)} s`,
+    );
     const a = await backfill(ctx, topic, bulkBacklog.count, expected);
     const capped = await backfill(ctx, topic, bulkBacklog.count, expected, ADVISED_HEAP_MB);
     const b = await singleOnly(ctx, topic, bulkBacklog.count, expected);
@@ -152,7 +154,8 @@ export const bulk: Scenario = {
     const rssMet = a.cli.peakMiB <= TARGET_MIB;
     const cappedStateOk = capped.differing === 0 && capped.stats.profiles === expected.profiles.size && capped.stats.bulkOrderViolations === 0;
     const cappedMet = capped.cli.seconds <= TARGET_SECONDS && capped.calls <= TARGET_CALLS && capped.cli.peakMiB <= TARGET_MIB && cappedStateOk;
-    const committedText = (r: CliRunResult) => (r.committedSeconds === undefined ? 'at the exit (committed before the last poll)' : `${fixed(r.committedSeconds, 1)} s`);
+    const committedText = (r: CliRunResult) =>
+      r.committedSeconds === undefined ? 'at the exit (committed before the last poll)' : `${fixed(r.committedSeconds, 1)} s`;
     const settings = Object.entries(BACKFILL_BULK)
       .map(([k, v]) => `\`${k}: ${v}\``)
       .join(', ');
@@ -183,13 +186,19 @@ export const bulk: Scenario = {
           [
             'HTTP calls to Target',
             ...[a, capped].map(
-              (r) => `**${int(r.calls)}** (${int(r.stats.bulkRequests)} submits + ${int(r.stats.bulkStatusPolls)} status polls + ${int(r.stats.requests)} single)`,
+              (r) =>
+                `**${int(r.calls)}** (${int(r.stats.bulkRequests)} submits + ${int(r.stats.bulkStatusPolls)} status polls + ${int(r.stats.requests)} single)`,
             ),
             `${int(b.requests)} single updates`,
           ],
           ['peak RSS of the connector', ...[a, capped].map((r) => `**${int(r.cli.peakMiB)} MiB**`), `${int(b.cli.peakMiB)} MiB`],
           ['single-update calls', int(a.stats.requests), int(capped.stats.requests), int(b.requests)],
-          ['updates the events make (one per mapped event)', int(expected.updates), int(expected.updates), `${int(expected.updates)} (merged into ${int(b.requests)} requests)`],
+          [
+            'updates the events make (one per mapped event)',
+            int(expected.updates),
+            int(expected.updates),
+            `${int(expected.updates)} (merged into ${int(b.requests)} requests)`,
+          ],
           [
             `share of a day’s ${int(DAY_QUOTA)} update quota`,
             percent(a.stats.requests / DAY_QUOTA),
@@ -202,10 +211,7 @@ export const bulk: Scenario = {
             ...[a, capped].map((r) => `${int(r.summary.batches)} / ${int(r.summary.rows)} / ${fixed(r.summary.bytes / 1e6, 1)} MB`),
             '—',
           ],
-          [
-            'profiles in the sandbox (expected)',
-            ...[a, capped, b].map((r) => `${int(r.stats.profiles)} (${int(expected.profiles.size)})`),
-          ],
+          ['profiles in the sandbox (expected)', ...[a, capped, b].map((r) => `${int(r.stats.profiles)} (${int(expected.profiles.size)})`)],
           ['profiles differing from the expected state', ...[a, capped, b].map((r) => `**${int(r.differing)}**`)],
           ['bulk order violations (sandbox)', int(a.stats.bulkOrderViolations), int(capped.stats.bulkOrderViolations), '—'],
         ],

@@ -60,7 +60,9 @@ export const ceiling: Scenario = {
         await child.exited;
         if (r.failures > 0) throw new Error(`${r.failures} raw requests failed`);
         http.push({ ...r, cpu });
-        say(`  ceiling http run ${i + 1}: ${int((r.requests * 1000) / r.runMs)} requests/s, client ${fixed((r.cpuSeconds * 1e6) / r.requests, 1)} µs CPU/request`);
+        say(
+          `  ceiling http run ${i + 1}: ${int((r.requests * 1000) / r.runMs)} requests/s, client ${fixed((r.cpuSeconds * 1e6) / r.requests, 1)} µs CPU/request`,
+        );
       }
     } finally {
       await sandbox.close();
@@ -84,8 +86,18 @@ export const ceiling: Scenario = {
       table(
         ['measure', 'median', 'runs (min–max)', 'client CPU'],
         [
-          ['(a) kafkajs consumption', `${int(kafkaRate)} records/s`, spread(kafkaRates), `${fixed(median(consume.map((r) => (r.cpuSeconds * 1000) / r.runMs)) * 100, 0)}% of a core`],
-          ['(b) undici → sandbox', `${int(httpRate)} requests/s`, spread(httpRates), `${fixed(median(http.map((r) => (r.cpuSeconds * 1000) / r.runMs)) * 100, 0)}% of a core`],
+          [
+            '(a) kafkajs consumption',
+            `${int(kafkaRate)} records/s`,
+            spread(kafkaRates),
+            `${fixed(median(consume.map((r) => (r.cpuSeconds * 1000) / r.runMs)) * 100, 0)}% of a core`,
+          ],
+          [
+            '(b) undici → sandbox',
+            `${int(httpRate)} requests/s`,
+            spread(httpRates),
+            `${fixed(median(http.map((r) => (r.cpuSeconds * 1000) / r.runMs)) * 100, 0)}% of a core`,
+          ],
           ['(b) as events (÷ ' + fixed(requestsPerEvent, 3) + ' requests/event)', `${int(httpEventRate)} events/s`, '—', '—'],
           ['**ceiling**', `**${int(ceilingRate)} events/s**`, `limited by ${limit}`, ''],
         ],

@@ -27,7 +27,9 @@ export const e2eFast: Scenario = {
           throw new Error(`e2e-fast run ${i + 1} incomplete or failing: ${JSON.stringify(r)}`);
         }
         results.push(r);
-        say(`  e2e-fast run ${i + 1}: ${int((r.events * 1000) / r.runMs)} events/s, CPU ${fixed(r.cpuSeconds / (r.runMs / 1000), 2)} cores, ${fixed((r.cpuSeconds * 1e6) / r.events, 1)} µs CPU/event`);
+        say(
+          `  e2e-fast run ${i + 1}: ${int((r.events * 1000) / r.runMs)} events/s, CPU ${fixed(r.cpuSeconds / (r.runMs / 1000), 2)} cores, ${fixed((r.cpuSeconds * 1e6) / r.events, 1)} µs CPU/event`,
+        );
       } finally {
         await sandbox.close();
       }
@@ -52,7 +54,14 @@ export const e2eFast: Scenario = {
         [
           ['events/s (fetch → all committed)', `**${int(rate)}**`, spread(rates)],
           ['requests/event (7% of CRM events are filtered by `when`)', fixed(requestsPerEvent, 3), '—'],
-          ['connector CPU while running', `${fixed(cpu, 2)} cores`, spread(results.map((r) => r.cpuSeconds / (r.runMs / 1000)), (n) => fixed(n, 2))],
+          [
+            'connector CPU while running',
+            `${fixed(cpu, 2)} cores`,
+            spread(
+              results.map((r) => r.cpuSeconds / (r.runMs / 1000)),
+              (n) => fixed(n, 2),
+            ),
+          ],
           ['connector CPU per event', `${fixed(median(results.map((r) => (r.cpuSeconds * 1e6) / r.events)), 0)} µs`, '—'],
           [
             'meanwhile: sandbox / broker / whole machine',

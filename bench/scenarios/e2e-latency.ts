@@ -127,11 +127,7 @@ export const e2eLatency: Scenario = {
           [`share of Little’s law (${int(LITTLE)}/s)`, `**${percent(ratio)}**`, `target ≥ ${percent(TARGET_RATIO)}: **${met ? 'met' : 'not met'}**`],
           ['events/s (fetch → all committed)', int(eventRate), spread(eventRates)],
           ['connector CPU', `${fixed(mid.cpuSeconds / (mid.runMs / 1000), 2)} cores`, '—'],
-          [
-            'fetch → ack under the backlog, p50 / p99',
-            `${int(mid.heldMs.p50)} / ${int(mid.heldMs.p99)} ms`,
-            'queueing: ≈ max_pending ÷ rate',
-          ],
+          ['fetch → ack under the backlog, p50 / p99', `${int(mid.heldMs.p50)} / ${int(mid.heldMs.p99)} ms`, 'queueing: ≈ max_pending ÷ rate'],
         ],
       ),
       '',
@@ -141,7 +137,15 @@ export const e2eLatency: Scenario = {
       '',
       table(
         ['p50', 'p90', 'p99', 'max', 'throughput'],
-        [[`**${fixed(paced.heldMs.p50)} ms**`, `${fixed(paced.heldMs.p90)} ms`, `**${fixed(paced.heldMs.p99)} ms**`, `${fixed(paced.heldMs.max)} ms`, `${int(pacedRate)} events/s`]],
+        [
+          [
+            `**${fixed(paced.heldMs.p50)} ms**`,
+            `${fixed(paced.heldMs.p90)} ms`,
+            `**${fixed(paced.heldMs.p99)} ms**`,
+            `${fixed(paced.heldMs.max)} ms`,
+            `${int(pacedRate)} events/s`,
+          ],
+        ],
       ),
     ].join('\n');
     return {

@@ -83,11 +83,7 @@ async function measure(
   // --trace-gc (one stdout line per collection) shows the live heap after each full collection.
   const args = ['--trace-gc', '--import', 'tsx', repoPath('connector/cli/main.ts'), 'run', '--config', configPath];
   if (stopAfter === undefined) args.push('--exit-when-idle');
-  const child = spawn(
-    process.execPath,
-    args,
-    { cwd: repoPath('.'), stdio: ['ignore', 'pipe', 'pipe'], env },
-  );
+  const child = spawn(process.execPath, args, { cwd: repoPath('.'), stdio: ['ignore', 'pipe', 'pipe'], env });
   const pid = child.pid as number;
   const fullGcs: Array<{ before: number; after: number }> = [];
   let gcBuffer = '';

@@ -18,7 +18,13 @@ function componentRows(components: ProfileSummary['components'], busyMs: number,
   const rest = busy.filter((c) => c.ms / busyMs < 0.005);
   const row = (name: string, ms: number) => [name, `${int(ms)} ms`, percent(ms / busyMs), fixed((ms * 1000) / events, 1)];
   const rows = shown.map((c) => row(c.component, c.ms));
-  if (rest.length > 0) rows.push(row(`${rest.length} smaller components`, rest.reduce((s, c) => s + c.ms, 0)));
+  if (rest.length > 0)
+    rows.push(
+      row(
+        `${rest.length} smaller components`,
+        rest.reduce((s, c) => s + c.ms, 0),
+      ),
+    );
   rows.push(row('**busy in all**', busyMs));
   const idle = components.find((c) => c.component.startsWith('idle'));
   if (idle) rows.push([idle.component, `${int(idle.ms)} ms`, '—', '—']);
@@ -61,10 +67,7 @@ export const profile: Scenario = {
       `Under the profiler: ${int(rate)} events/s, ${fixed(cpuCores, 2)} cores of CPU. Self time of the main thread; builtins`,
       'such as `hash` are charged to the component that calls them; µs per event = self time ÷ events (start-up included).',
       '',
-      table(
-        ['component', 'self time', 'share of busy', 'µs per event'],
-        componentRows(summary.components, busyMs, distinct.count),
-      ),
+      table(['component', 'self time', 'share of busy', 'µs per event'], componentRows(summary.components, busyMs, distinct.count)),
       '',
       'Top functions by self time:',
       '',
@@ -79,11 +82,12 @@ export const profile: Scenario = {
       summary: [
         {
           figure: 'profile of e2e-fast',
-          value: summary.components
-            .filter((c) => !c.component.startsWith('idle'))
-            .slice(0, 4)
-            .map((c) => `${c.component} ${percent(c.ms / busyMs)}`)
-            .join(', ') + ` of busy time; idle ${percent(idle)}`,
+          value:
+            summary.components
+              .filter((c) => !c.component.startsWith('idle'))
+              .slice(0, 4)
+              .map((c) => `${c.component} ${percent(c.ms / busyMs)}`)
+              .join(', ') + ` of busy time; idle ${percent(idle)}`,
           target: '—',
           status: 'info',
         },

@@ -53,7 +53,8 @@ export function firstConflict(reader: Type, writer: Type, field = ''): string | 
   if (w.name !== undefined && !readerNames.includes(w.name)) return `${differ} (a named type must keep its name, or list the old one in aliases)`;
   if (r.typeName === 'enum') {
     const missing = (w.symbols ?? []).filter((symbol) => !(r.symbols ?? []).includes(symbol));
-    if (missing.length > 0) return `${subject} can be ${missing.join(', ')} in the writer schema, which enum ${r.name ?? ''} of the reader schema does not have (and it has no default)`;
+    if (missing.length > 0)
+      return `${subject} can be ${missing.join(', ')} in the writer schema, which enum ${r.name ?? ''} of the reader schema does not have (and it has no default)`;
   }
   if (r.typeName !== 'record') return differ;
   for (const readerField of r.fields ?? []) {
@@ -68,4 +69,3 @@ export function firstConflict(reader: Type, writer: Type, field = ''): string | 
   }
   return undefined;
 }
-

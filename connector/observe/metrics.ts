@@ -206,7 +206,7 @@ export function createMetrics(): Metrics {
     }),
     quotaLimit: new Gauge({
       name: 'tps_quota_limit',
-      help: "The most requests this replica may send in one quota window now: its share of delivery.daily_quota (local store, or Redis unreachable), or all of it (shared in Redis).",
+      help: 'The most requests this replica may send in one quota window now: its share of delivery.daily_quota (local store, or Redis unreachable), or all of it (shared in Redis).',
       registers,
       collect() {
         const quota = live?.quota?.();

@@ -197,7 +197,13 @@ export function breakerObserver(metrics: Metrics, logger: Logger, metricLabel: s
     probeFailed({ endpoint, cause, nextProbeInMs, openForMs, misconfiguration }) {
       if (!stillDown.ready()) return;
       logger.warn(
-        { endpoint, cause: describeError(cause).message, downForSeconds: Math.round(openForMs / 1000), nextProbeAt: at(nextProbeInMs), ...misconfigurationFields(misconfiguration) },
+        {
+          endpoint,
+          cause: describeError(cause).message,
+          downForSeconds: Math.round(openForMs / 1000),
+          nextProbeAt: at(nextProbeInMs),
+          ...misconfigurationFields(misconfiguration),
+        },
         misconfiguration
           ? `${endpoint} still answers every request with HTTP ${misconfiguration.status}; likely a configuration error. ${settingsHint(misconfiguration)}`
           : `${endpoint} is still down; waiting`,

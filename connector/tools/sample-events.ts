@@ -101,7 +101,10 @@ function customerProfile(n: number): Customer {
   const first = pick(random, FIRST_NAMES);
   const last = pick(random, LAST_NAMES);
   const place = pick(random, PLACES);
-  const local = `${first}.${last}`.normalize('NFD').replace(/[^A-Za-z.]/g, '').toLowerCase();
+  const local = `${first}.${last}`
+    .normalize('NFD')
+    .replace(/[^A-Za-z.]/g, '')
+    .toLowerCase();
   return {
     id: `C-${String(n).padStart(6, '0')}`,
     first,
@@ -134,10 +137,7 @@ function crmEvent(random: Random, c: Customer, at: Date): Record<string, unknown
         mobile: random() < 0.3 ? null : `+46 70 ${int(random, 100, 999)} ${int(random, 1000, 9999)}`,
         preferredChannel: pick(random, CHANNELS),
       },
-      address:
-        random() < 0.1
-          ? null
-          : { street: `Storgatan ${int(random, 1, 120)}`, city: c.place.city, postalCode: c.place.postal, country: c.place.country },
+      address: random() < 0.1 ? null : { street: `Storgatan ${int(random, 1, 120)}`, city: c.place.city, postalCode: c.place.postal, country: c.place.country },
       consent: { email: random() < 0.7, sms: random() < 0.4, personalization: random() < 0.8 },
       lifetimeValue: random() < 0.2 ? null : new Decimal(BigInt(int(random, 0, 5_000_000)), 2),
     },

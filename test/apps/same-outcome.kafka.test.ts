@@ -160,7 +160,10 @@ describe('run, write and preview', () => {
 
     // write: the same data as RECORD messages; a record's position is its number in the input.
     const catalog = join(dir, 'catalog.json');
-    await writeFile(catalog, JSON.stringify({ streams: [{ stream: { name: topic, json_schema: {} }, sync_mode: 'incremental', destination_sync_mode: 'append' }] }));
+    await writeFile(
+      catalog,
+      JSON.stringify({ streams: [{ stream: { name: topic, json_schema: {} }, sync_mode: 'incremental', destination_sync_mode: 'append' }] }),
+    );
     const lines = EVENTS.map((e) => `${JSON.stringify({ type: 'RECORD', record: { stream: topic, data: e.value, emitted_at: 1 } })}\n`);
     const written = await runWrite(
       { config: writeConfig, catalog },
@@ -174,7 +177,10 @@ describe('run, write and preview', () => {
     await writeFile(input, EVENTS.map((e) => JSON.stringify({ topic, value: e.value })).join('\n'));
     let out = '';
     await runPreview({ config: runConfig, input }, { out: (t) => (out += t), err: () => {} });
-    const printed = out.trim().split('\n').map((l) => JSON.parse(l) as { method?: string; url?: string; body?: string; event?: number; error?: string });
+    const printed = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { method?: string; url?: string; body?: string; event?: number; error?: string });
     const previewLetters = new Map(printed.filter((p) => p.error !== undefined).map((p) => [(p.event as number) - 1, p.error as string]));
     const previewRequests = printed
       .filter((p) => p.method !== undefined)

@@ -20,17 +20,25 @@ const COMMANDS: Record<string, string[]> = {
 };
 
 describe('--log-level', () => {
-  it.each(Object.entries(COMMANDS))('%s rejects an unknown level with the valid ones and no stack trace', (command, required) => {
-    const { status, stdout, stderr } = cli(command, ...required, '--log-level', 'loud');
-    expect(status).not.toBe(0);
-    expect(stdout).toBe('');
-    expect(stderr).toContain(`argument 'loud' is invalid. Allowed choices are ${LOG_LEVELS.join(', ')}.`);
-    expect(stderr).not.toMatch(/^\s+at /m);
-  }, CLI_TEST_MS);
+  it.each(Object.entries(COMMANDS))(
+    '%s rejects an unknown level with the valid ones and no stack trace',
+    (command, required) => {
+      const { status, stdout, stderr } = cli(command, ...required, '--log-level', 'loud');
+      expect(status).not.toBe(0);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(`argument 'loud' is invalid. Allowed choices are ${LOG_LEVELS.join(', ')}.`);
+      expect(stderr).not.toMatch(/^\s+at /m);
+    },
+    CLI_TEST_MS,
+  );
 
-  it('accepts a valid level', () => {
-    const { status, stdout } = cli('check', '--config', '/nonexistent/config.yaml', '--log-level', 'debug');
-    expect(status).toBe(0);
-    expect(JSON.parse(stdout) as { type: string }).toMatchObject({ type: 'CONNECTION_STATUS' });
-  }, CLI_TEST_MS);
+  it(
+    'accepts a valid level',
+    () => {
+      const { status, stdout } = cli('check', '--config', '/nonexistent/config.yaml', '--log-level', 'debug');
+      expect(status).toBe(0);
+      expect(JSON.parse(stdout) as { type: string }).toMatchObject({ type: 'CONNECTION_STATUS' });
+    },
+    CLI_TEST_MS,
+  );
 });

@@ -12,7 +12,21 @@ const spawnCli = (...args: string[]) =>
 describe('the target-profile-sink binary', () => {
   it('offers every command of the contract', () => {
     const help = cli('--help');
-    for (const command of ['spec', 'check', 'discover', 'write', 'run', 'preview', 'test', 'init', 'simulate-target', 'demo', 'replay-dead-letters', 'backfill', 'produce']) {
+    for (const command of [
+      'spec',
+      'check',
+      'discover',
+      'write',
+      'run',
+      'preview',
+      'test',
+      'init',
+      'simulate-target',
+      'demo',
+      'replay-dead-letters',
+      'backfill',
+      'produce',
+    ]) {
       expect(help).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
   });
@@ -34,7 +48,10 @@ describe('the target-profile-sink binary', () => {
   });
 
   it('check follows Airbyte: exit 0 with a FAILED status, unless --exit-code asks for 1', () => {
-    for (const [flags, exitCode] of [[[], 0], [['--exit-code'], 1]] as const) {
+    for (const [flags, exitCode] of [
+      [[], 0],
+      [['--exit-code'], 1],
+    ] as const) {
       const { status, stdout } = spawnCli('check', '--config', '/nonexistent/config.yaml', ...flags);
       expect(status).toBe(exitCode);
       const lines = stdout.trim().split('\n');

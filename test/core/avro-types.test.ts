@@ -78,7 +78,7 @@ describe('decimal', () => {
     expect(roundTrip(DECIMAL_BYTES, new Decimal(-12_800n, 2))).toEqual(new Decimal(-12_800n, 2));
   });
 
-  it('reads the two\'s complement bytes other Avro libraries write', () => {
+  it("reads the two's complement bytes other Avro libraries write", () => {
     const bytes = parseAvroSchema({ type: 'record', name: 'R', fields: [{ name: 'v', type: 'bytes' }] });
     const reader = field(DECIMAL_BYTES);
     // 0xFF38 = -200 → -2.00; 0x00FF = 255 → 2.55; 8 bytes take the bigint path.

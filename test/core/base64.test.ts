@@ -12,6 +12,11 @@ describe('base64', () => {
   });
 
   it('pads the last group', () => {
-    expect([base64(new Uint8Array([])), base64(Uint8Array.of(0xff)), base64(Uint8Array.of(0xff, 0xee)), base64(Uint8Array.of(1, 2, 3))]).toEqual(['', '/w==', '/+4=', 'AQID']);
+    expect([base64(new Uint8Array([])), base64(Uint8Array.of(0xff)), base64(Uint8Array.of(0xff, 0xee)), base64(Uint8Array.of(1, 2, 3))]).toEqual([
+      '',
+      '/w==',
+      '/+4=',
+      'AQID',
+    ]);
   });
 });

@@ -68,9 +68,14 @@ describe('retrying', () => {
   it('stops waiting when aborted and rejects with the last error', async () => {
     const clock = new FakeClock();
     const abort = new AbortController();
-    const run = retrying(() => Promise.reject(new RegistryUnavailableError('down')), new RetryPolicy({ initialMs: 60_000, maxMs: 60_000, random: () => 1 }), clock, {
-      signal: abort.signal,
-    });
+    const run = retrying(
+      () => Promise.reject(new RegistryUnavailableError('down')),
+      new RetryPolicy({ initialMs: 60_000, maxMs: 60_000, random: () => 1 }),
+      clock,
+      {
+        signal: abort.signal,
+      },
+    );
     run.catch(() => {});
     await clock.advance(10);
     abort.abort();

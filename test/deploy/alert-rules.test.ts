@@ -56,11 +56,25 @@ describe('the alert rules', () => {
 
 describe('the checks catch a broken rule', () => {
   const broken: RuleFile = {
-    groups: [{ name: 'g', rules: [{ alert: 'TargetProfileSinkLagging', expr: 'max(tps_consumer_lags) > 1000 and tps_ready == 1', labels: { severity: 'page' }, annotations: { description: 'lag' } }] }],
+    groups: [
+      {
+        name: 'g',
+        rules: [
+          {
+            alert: 'TargetProfileSinkLagging',
+            expr: 'max(tps_consumer_lags) > 1000 and tps_ready == 1',
+            labels: { severity: 'page' },
+            annotations: { description: 'lag' },
+          },
+        ],
+      },
+    ],
   };
 
   it('names the alert and the metric that does not exist', () => {
-    expect(unknownMetricProblems(alertExpressions(broken), exported)).toEqual(['alert TargetProfileSinkLagging: tps_consumer_lags is not a metric the connector exports']);
+    expect(unknownMetricProblems(alertExpressions(broken), exported)).toEqual([
+      'alert TargetProfileSinkLagging: tps_consumer_lags is not a metric the connector exports',
+    ]);
   });
 
   it('names what the alert lacks for an operator', () => {

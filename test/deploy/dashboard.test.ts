@@ -39,7 +39,14 @@ describe('the dashboard', () => {
   });
 
   it('is laid out in the rows Throughput, Delivery health, Quota, Bulk, Kafka and Real-time', () => {
-    expect((dashboard.panels ?? []).filter((p) => p.type === 'row').map((p) => p.title)).toEqual(['Throughput', 'Delivery health', 'Quota', 'Bulk', 'Kafka', 'Real-time (Delivery API)']);
+    expect((dashboard.panels ?? []).filter((p) => p.type === 'row').map((p) => p.title)).toEqual([
+      'Throughput',
+      'Delivery health',
+      'Quota',
+      'Bulk',
+      'Kafka',
+      'Real-time (Delivery API)',
+    ]);
   });
 
   it('shows every connector metric (tps_*) somewhere', () => {
@@ -83,7 +90,11 @@ describe('the checks catch a broken dashboard', () => {
 
   it('names a panel without title, datasource or query, and one that ignores the chosen replica', () => {
     const broken = withPanel({ id: 7, type: 'stat', gridPos: { x: 0, y: 0, w: 6, h: 4 }, targets: [] });
-    expect(dashboardShapeProblems(broken)).toEqual(['panel 7 "": no title', 'panel 7 "": datasource must be ${datasource}, got undefined', 'panel 7 "": no query']);
+    expect(dashboardShapeProblems(broken)).toEqual([
+      'panel 7 "": no title',
+      'panel 7 "": datasource must be ${datasource}, got undefined',
+      'panel 7 "": no query',
+    ]);
     const unfiltered = withPanel({ id: 8, type: 'stat', title: 'Ready', targets: [{ refId: 'A', expr: 'sum(tps_ready{job=~"$job"})' }] });
     expect(unfilteredSelectorProblems(unfiltered)).toEqual(['panel "Ready" query A: tps_ready is not filtered by job=~"$job" and instance=~"$instance"']);
   });

@@ -185,7 +185,8 @@ export function alertRuleProblems(rules: RuleFile, readme: string): string[] {
     const name = rule.alert ?? '?';
     const problems: string[] = [];
     if (!rule.for) problems.push('no `for`');
-    if (!['warning', 'critical'].includes(rule.labels?.severity ?? '')) problems.push(`severity must be warning or critical, got ${String(rule.labels?.severity)}`);
+    if (!['warning', 'critical'].includes(rule.labels?.severity ?? ''))
+      problems.push(`severity must be warning or critical, got ${String(rule.labels?.severity)}`);
     if (!rule.annotations?.summary) problems.push('no summary annotation');
     const anchor = `deploy/README.md#${name.toLowerCase()}`;
     if (!rule.annotations?.description?.includes(anchor)) problems.push(`the description does not point at ${anchor}`);

@@ -48,7 +48,10 @@ function asPlainPromQL(expr: string): string {
 
 /** Runs `promtool check rules` on the queries written as recording rules, one group per query named after where it comes from. */
 async function checkAsRules(context: TestContext, queries: readonly Located[]): Promise<{ status: number | null; output: string }> {
-  const groups = queries.map(({ where, expr }, i) => ({ name: where.replaceAll('"', "'"), rules: [{ record: `dashboard:query_${i}`, expr: asPlainPromQL(expr) }] }));
+  const groups = queries.map(({ where, expr }, i) => ({
+    name: where.replaceAll('"', "'"),
+    rules: [{ record: `dashboard:query_${i}`, expr: asPlainPromQL(expr) }],
+  }));
   const file = join(await testTempDir('dashboard-rules'), 'dashboard-queries.yaml');
   await writeFile(file, stringify({ groups }));
   return runPromtool(context, ['check', 'rules', file]);
@@ -71,7 +74,12 @@ function recordName(panel: string, refId: string): string {
  * Runs `promtool test rules` on dashboard queries: each recorded as a rule over `series` (one sample
  * a minute, promtool's notation) and expected to give its samples at `at`.
  */
-async function evaluateQueries(context: TestContext, series: Record<string, string>, at: string, cases: readonly QueryCase[]): Promise<{ status: number | null; output: string }> {
+async function evaluateQueries(
+  context: TestContext,
+  series: Record<string, string>,
+  at: string,
+  cases: readonly QueryCase[],
+): Promise<{ status: number | null; output: string }> {
   const queries = panelQueries(loadDashboard());
   const rules = cases.map(({ panel, refId }) => {
     const where = `panel "${panel}" query ${refId}`;

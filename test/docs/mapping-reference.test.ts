@@ -26,7 +26,13 @@ function regions(text: string): Map<string, string> {
     if (end === -1) throw new Error(`region ${name} has no end marker`);
     const body = lines.slice(start + 1, end);
     const indent = Math.min(...body.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
-    found.set(name, body.map((l) => l.slice(indent)).join('\n').replace(/^\n+|\n+$/g, ''));
+    found.set(
+      name,
+      body
+        .map((l) => l.slice(indent))
+        .join('\n')
+        .replace(/^\n+|\n+$/g, ''),
+    );
   });
   return found;
 }
@@ -50,17 +56,34 @@ describe('docs/mapping.md', () => {
     }
     expect(doc.match(/<!-- snippet:/g)).toHaveLength(shown.size);
     for (const file of REFERENCE) {
-      for (const name of regions(await readFile(join(ROOT, file), 'utf8')).keys()) expect(shown, `${file}#${name} is not in the doc`).toContain(`${file}#${name}`);
+      for (const name of regions(await readFile(join(ROOT, file), 'utf8')).keys())
+        expect(shown, `${file}#${name} is not in the doc`).toContain(`${file}#${name}`);
     }
   });
 
   it('has an example of every transform of the contract', async () => {
-    const [entry] = parse(regions(await readFile(join(ROOT, REFERENCE[0] as string), 'utf8')).get('transforms') ?? '') as [{ attributes: Record<string, { transform?: unknown }> }];
+    const [entry] = parse(regions(await readFile(join(ROOT, REFERENCE[0] as string), 'utf8')).get('transforms') ?? '') as [
+      { attributes: Record<string, { transform?: unknown }> },
+    ];
     const used = new Set(
       Object.values(entry.attributes)
         .flatMap((a) => [a.transform ?? []].flat())
         .map((t) => (typeof t === 'string' ? t : Object.keys(t as object)[0])),
     );
-    expect([...used].sort()).toEqual(['date', 'epoch_millis', 'iso8601', 'join', 'json', 'lookup', 'lowercase', 'round', 'sha256', 'string', 'trim', 'truncate', 'uppercase']);
+    expect([...used].sort()).toEqual([
+      'date',
+      'epoch_millis',
+      'iso8601',
+      'join',
+      'json',
+      'lookup',
+      'lowercase',
+      'round',
+      'sha256',
+      'string',
+      'trim',
+      'truncate',
+      'uppercase',
+    ]);
   });
 });

@@ -15,7 +15,16 @@ const definitions = schema.definitions;
 
 // Compile-time lists of what the compiler reads: adding a key to EntrySpec or ConditionSpec
 // without listing it here is a type error, and the tests below then demand it in the schema.
-const ENTRY_KEYS: Record<keyof EntrySpec, true> = { topic: true, schema: true, identity: true, when: true, attributes: true, expand: true, long_values: true, route: true };
+const ENTRY_KEYS: Record<keyof EntrySpec, true> = {
+  topic: true,
+  schema: true,
+  identity: true,
+  when: true,
+  attributes: true,
+  expand: true,
+  long_values: true,
+  route: true,
+};
 const CONDITION_KEYS: Record<keyof ConditionSpec, true> = { path: true, in: true, not_in: true, equals: true, exists: true };
 
 /** Every subschema with where it is (a JSON pointer), following properties, if/then/else, items... */

@@ -115,8 +115,8 @@ describe('observe server', () => {
 
   it('rejects when the port is taken', async () => {
     const { server } = await start(() => true);
-    await expect(
-      startObserveServer({ host: '127.0.0.1', port: server.port, metrics: createMetrics(), isReady: () => true }),
-    ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(startObserveServer({ host: '127.0.0.1', port: server.port, metrics: createMetrics(), isReady: () => true })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
   });
 });

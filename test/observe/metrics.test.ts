@@ -6,7 +6,14 @@ import { BREAKER_ENDPOINTS, createMetrics, DEAD_LETTER_REASONS, RETRY_REASONS, t
 async function seriesOf(metrics: Metrics, name: string): Promise<Map<string, number>> {
   const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
   const values = (metric?.values ?? []) as Array<{ labels: Record<string, string | number>; value: number }>;
-  return new Map(values.map((v) => [Object.entries(v.labels).map(([k, l]) => `${k}=${l}`).join(','), v.value]));
+  return new Map(
+    values.map((v) => [
+      Object.entries(v.labels)
+        .map(([k, l]) => `${k}=${l}`)
+        .join(','),
+      v.value,
+    ]),
+  );
 }
 
 describe('metrics.initialise', () => {

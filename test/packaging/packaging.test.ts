@@ -106,7 +106,10 @@ describe('Dockerfile', () => {
           }
           // Docker lands a folder's contents in a `dest/` folder; the staged image and originOf would put the folder itself there.
           const folderIntoFolder = copy.intoFolder && statSync(repo(contextPath)).isDirectory();
-          expect(folderIntoFolder, `COPY ${source}: a folder copied into a folder lands only its contents there, not at ${copy.targets[i]}; copy it to ${copy.targets[i]} itself`).toBe(false);
+          expect(
+            folderIntoFolder,
+            `COPY ${source}: a folder copied into a folder lands only its contents there, not at ${copy.targets[i]}; copy it to ${copy.targets[i]} itself`,
+          ).toBe(false);
         });
       }
     }
@@ -204,7 +207,12 @@ describe('docker-compose.yml', () => {
   it('runs Kafka 4.1.1 as one combined KRaft node', () => {
     const kafka = env('kafka');
     expect(service('kafka').image).toBe('apache/kafka:4.1.1');
-    expect(asText(kafka.KAFKA_PROCESS_ROLES, 'roles').split(',').map((r) => r.trim()).sort()).toEqual(['broker', 'controller']);
+    expect(
+      asText(kafka.KAFKA_PROCESS_ROLES, 'roles')
+        .split(',')
+        .map((r) => r.trim())
+        .sort(),
+    ).toEqual(['broker', 'controller']);
     const nodeId = asText(kafka.KAFKA_NODE_ID, 'KAFKA_NODE_ID');
     const bound = listeners('KAFKA_LISTENERS');
     const controller = asText(kafka.KAFKA_CONTROLLER_LISTENER_NAMES, 'controller listener');
@@ -213,7 +221,11 @@ describe('docker-compose.yml', () => {
     expect(voterAddress).toBe(`kafka:${bound.get(controller)?.port}`);
     // The storage is formatted with this id: Kafka takes only a base64url-encoded 16-byte UUID.
     expect(Buffer.from(asText(kafka.CLUSTER_ID, 'CLUSTER_ID'), 'base64url')).toHaveLength(16);
-    const protocols = new Set(asText(kafka.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP, 'protocol map').split(',').map((p) => p.split(':')[0]));
+    const protocols = new Set(
+      asText(kafka.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP, 'protocol map')
+        .split(',')
+        .map((p) => p.split(':')[0]),
+    );
     for (const name of bound.keys()) expect(protocols, `no security protocol for listener ${name}`).toContain(name);
     expect(bound.has(asText(kafka.KAFKA_INTER_BROKER_LISTENER_NAME, 'inter-broker listener'))).toBe(true);
     expect(Number(kafka.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR)).toBe(1);
@@ -317,12 +329,15 @@ describe('deploy/kubernetes', () => {
   const replicas = Number(spec.replicas);
 
   /** The labels of a workload's pod template. */
-  const podLabels = (workload: Json): Json => asMapping(asMapping(asMapping(asMapping(workload.spec, 'spec').template, 'template').metadata, 'template.metadata').labels, 'template labels');
+  const podLabels = (workload: Json): Json =>
+    asMapping(asMapping(asMapping(asMapping(workload.spec, 'spec').template, 'template').metadata, 'template.metadata').labels, 'template labels');
   /** Whether `matchLabels` selects pods labelled `labels`. */
   const selects = (matchLabels: Json, labels: Json): boolean => Object.entries(matchLabels).every(([key, value]) => labels[key] === value);
   /** The names of the Deployments whose pods `matchLabels` selects. */
   const selectedWorkloads = (matchLabels: Json): string[] =>
-    documents.filter((d) => d.kind === 'Deployment' && selects(matchLabels, podLabels(d))).map((d) => asText(asMapping(d.metadata, 'metadata').name, 'metadata.name'));
+    documents
+      .filter((d) => d.kind === 'Deployment' && selects(matchLabels, podLabels(d)))
+      .map((d) => asText(asMapping(d.metadata, 'metadata').name, 'metadata.name'));
   /** The Secret and key an env entry of a container reads, checked to exist in the folder. */
   const secretKeyOf = (env: Json[], name: string): { secret: string; key: string } => {
     const entry = env.find((e) => e.name === name);
@@ -330,7 +345,9 @@ describe('deploy/kubernetes', () => {
     const secretName = asText(ref.name, 'secretKeyRef.name');
     const key = asText(ref.key, 'secretKeyRef.key');
     const secret = find('Secret', secretName);
-    expect(Object.keys({ ...asMapping(secret.stringData ?? {}, 'stringData'), ...asMapping(secret.data ?? {}, 'data') }), `Secret ${secretName}`).toContain(key);
+    expect(Object.keys({ ...asMapping(secret.stringData ?? {}, 'stringData'), ...asMapping(secret.data ?? {}, 'data') }), `Secret ${secretName}`).toContain(
+      key,
+    );
     return { secret: secretName, key };
   };
 
@@ -395,10 +412,16 @@ describe('deploy/kubernetes', () => {
     // Two Redis pods behind the Service would keep two windows, each allowing the whole quota.
     expect(Number(redisSpec.replicas)).toBe(1);
     expect(asMapping(redisSpec.strategy, 'Redis strategy').type).toBe('Recreate');
-    const redisContainer = asMapping(asList(asMapping(asMapping(redisSpec.template, 'template').spec, 'template.spec').containers, 'containers')[0], 'Redis container');
+    const redisContainer = asMapping(
+      asList(asMapping(asMapping(redisSpec.template, 'template').spec, 'template.spec').containers, 'containers')[0],
+      'Redis container',
+    );
     const target = servicePort?.targetPort ?? servicePort?.port;
     const containerPorts = asList(redisContainer.ports, 'Redis ports').map((p) => asMapping(p, 'Redis port'));
-    expect(containerPorts.some((p) => p.name === target || Number(p.containerPort) === Number(target)), `Service targetPort ${String(target)}`).toBe(true);
+    expect(
+      containerPorts.some((p) => p.name === target || Number(p.containerPort) === Number(target)),
+      `Service targetPort ${String(target)}`,
+    ).toBe(true);
     // The server's command reads the password from its environment; the connector's config from its own.
     expect(asList(redisContainer.args ?? [], 'Redis args').join(' ')).toContain('$REDIS_PASSWORD');
     const redisEnv = asList(redisContainer.env ?? [], 'Redis env').map((e) => asMapping(e, 'Redis env entry'));

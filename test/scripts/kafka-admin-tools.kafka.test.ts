@@ -34,14 +34,18 @@ describe('kafka.sh topics', () => {
     await waitFor(`${topic} deleted`, async () => !(await admin.listTopics()).includes(topic), 10_000);
   }, 60_000);
 
-  it.skipIf(process.env.KAFKA_BROKERS !== undefined)('talks to 127.0.0.1:$KAFKA_PORT when no --bootstrap-server is given', async () => {
-    const topic = uniqueTopic('tools-default');
-    await createTopics([topic]);
-    const port = (testBrokers()[0] as string).split(':')[1];
-    const listed = await runKafkaScript(['topics', '--list'], { ...process.env, KAFKA_PORT: port });
-    expect(listed, listed.stderr).toMatchObject({ code: 0 });
-    expect(listed.stdout.split('\n')).toContain(topic);
-  }, 30_000);
+  it.skipIf(process.env.KAFKA_BROKERS !== undefined)(
+    'talks to 127.0.0.1:$KAFKA_PORT when no --bootstrap-server is given',
+    async () => {
+      const topic = uniqueTopic('tools-default');
+      await createTopics([topic]);
+      const port = (testBrokers()[0] as string).split(':')[1];
+      const listed = await runKafkaScript(['topics', '--list'], { ...process.env, KAFKA_PORT: port });
+      expect(listed, listed.stderr).toMatchObject({ code: 0 });
+      expect(listed.stdout.split('\n')).toContain(topic);
+    },
+    30_000,
+  );
 });
 
 describe('kafka.sh groups', () => {

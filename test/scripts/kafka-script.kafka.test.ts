@@ -13,7 +13,8 @@ const STARTED = '[2026-01-05 08:00:00,000] INFO [KafkaRaftServer nodeId=1] Kafka
 /** About `lines` × 100 bytes of broker-like log lines. */
 function filler(lines: number): string {
   let text = '';
-  for (let i = 0; i < lines; i++) text += `[2026-01-05 08:00:01,000] INFO [Broker id=1] Leader filler-${i} starts at leader epoch 0 from offset 0 (state.change.logger)\n`;
+  for (let i = 0; i < lines; i++)
+    text += `[2026-01-05 08:00:01,000] INFO [Broker id=1] Leader filler-${i} starts at leader epoch 0 from offset 0 (state.change.logger)\n`;
   return text;
 }
 
@@ -81,7 +82,9 @@ describe('a start that cannot work fails at once, says why, and leaves nothing r
     const result = await runKafkaScript(['start'], broker.env);
     expect(result.code).toBe(1);
     expect(lastLine(result.stderr)).toMatch(
-      new RegExp(`^kafka\\.sh: error: the data folder ${broker.dataDir} cannot be used \\(.+\\); 'bash scripts/kafka\\.sh reset' with the same KAFKA_PORT wipes it$`),
+      new RegExp(
+        `^kafka\\.sh: error: the data folder ${broker.dataDir} cannot be used \\(.+\\); 'bash scripts/kafka\\.sh reset' with the same KAFKA_PORT wipes it$`,
+      ),
     );
     expectNothingLeft();
 

@@ -132,7 +132,9 @@ describe('scripts/redis.sh', () => {
     try {
       const run = start(context, port);
       expect(run.code).toBe(1);
-      expect(lastLine(run.stderr)).toMatch(new RegExp(`^redis\\.sh: error: port ${port} is already in use by another process.*; set REDIS_PORT to a free port$`));
+      expect(lastLine(run.stderr)).toMatch(
+        new RegExp(`^redis\\.sh: error: port ${port} is already in use by another process.*; set REDIS_PORT to a free port$`),
+      );
       expectNothingLeft(port);
     } finally {
       holder.close();

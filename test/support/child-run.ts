@@ -41,4 +41,3 @@ export async function deadLetterCount(topic: string): Promise<number> {
     await admin.disconnect();
   }
 }
-

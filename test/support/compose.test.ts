@@ -43,9 +43,7 @@ describe('interpolate', () => {
 
 describe('readCompose', () => {
   it('applies << merge keys before substituting', () => {
-    const compose = readCompose(
-      ['x-image: &image', '  image: app:${TAG:-local}', 'services:', '  a:', '    <<: *image', '    command: [run]'].join('\n'),
-    );
+    const compose = readCompose(['x-image: &image', '  image: app:${TAG:-local}', 'services:', '  a:', '    <<: *image', '    command: [run]'].join('\n'));
     expect(compose.services).toEqual({ a: { image: 'app:local', command: ['run'] } });
   });
 

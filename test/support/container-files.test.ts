@@ -69,7 +69,9 @@ describe('mappingForHost', () => {
   });
 
   it('names the mapping entry whose schema the container lacks', () => {
-    expect(() => mappingForHost(MAPPING, '/config/mapping.yaml', files)).toThrow('/config/mapping.yaml mappings[0].schema: /schemas/a.avsc is not in the container');
+    expect(() => mappingForHost(MAPPING, '/config/mapping.yaml', files)).toThrow(
+      '/config/mapping.yaml mappings[0].schema: /schemas/a.avsc is not in the container',
+    );
   });
 
   it('names the file when it has no mappings list', () => {
@@ -94,7 +96,11 @@ describe('loadMappingAsContainer', () => {
 
   it('fails when the container lacks the mapping or a schema it names', async () => {
     const elsewhere = containerFiles([{ target: '/srv/examples', host: join(repoRoot, 'examples') }], image);
-    await expect(loadMappingAsContainer('/app/examples/mapping.yaml', elsewhere, scratch)).rejects.toThrow('/app/examples/mapping.yaml is neither mounted nor in the image');
-    await expect(loadMappingAsContainer('/srv/examples/mapping.yaml', elsewhere, scratch)).rejects.toThrow(/mappings\[0\]\.schema: \/srv\/schemas\/\S+ is not in the container/);
+    await expect(loadMappingAsContainer('/app/examples/mapping.yaml', elsewhere, scratch)).rejects.toThrow(
+      '/app/examples/mapping.yaml is neither mounted nor in the image',
+    );
+    await expect(loadMappingAsContainer('/srv/examples/mapping.yaml', elsewhere, scratch)).rejects.toThrow(
+      /mappings\[0\]\.schema: \/srv\/schemas\/\S+ is not in the container/,
+    );
   });
 });

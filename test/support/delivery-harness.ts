@@ -201,9 +201,7 @@ export async function produceEvents(
         const [topic, partition] = k.split('|') as [string, string];
         const meta = results.find((r) => r.topicName === topic && r.partition === Number(partition));
         if (!meta?.baseOffset) throw new Error(`no offset for ${k}`);
-        list.forEach((event, i) =>
-          produced.push({ event, topic, partition: Number(partition), offset: Number(meta.baseOffset) + i }),
-        );
+        list.forEach((event, i) => produced.push({ event, topic, partition: Number(partition), offset: Number(meta.baseOffset) + i }));
       }
     }
     if (extra.length > 0) await producer.send({ topic: extra[0]!.topic, acks: -1, messages: extra.map((m) => ({ key: m.key, value: m.value, partition: 0 })) });
@@ -331,11 +329,7 @@ export function deliveriesPerEvent(updates: Array<{ attributes: Record<string, s
  * filtered, or its id (or, merged over it, the id of a later event for the same profile on the
  * same partition) reached the sandbox.
  */
-export function uncoveredBelowCommit(
-  produced: Produced[],
-  committed: Map<string, number>,
-  seenIds: Set<string>,
-): Produced[] {
+export function uncoveredBelowCommit(produced: Produced[], committed: Map<string, number>, seenIds: Set<string>): Produced[] {
   const byPartition = new Map<string, Produced[]>();
   for (const p of produced) {
     const k = `${p.topic}|${p.partition}`;

@@ -156,7 +156,10 @@ function copyOf(args: string, workdir: string, index: number): Copy {
   const { flags, rest } = flagsAndRest(args);
   const paths = jsonArgs(rest) ?? rest.split(/\s+/).filter((w) => w !== '');
   const dest = paths.pop() ?? '';
-  const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length).toLowerCase();
+  const from = flags
+    .find((f) => f.startsWith('--from='))
+    ?.slice('--from='.length)
+    .toLowerCase();
   const intoFolder = dest.endsWith('/') || paths.length > 1;
   const destination = posix.resolve(workdir, dest);
   return {

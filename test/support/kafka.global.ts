@@ -15,7 +15,10 @@ declare module 'vitest' {
 export default function setup(project: TestProject): () => void {
   const given = process.env.KAFKA_BROKERS;
   if (given) {
-    project.provide('kafkaBrokers', given.split(',').map((b) => b.trim()));
+    project.provide(
+      'kafkaBrokers',
+      given.split(',').map((b) => b.trim()),
+    );
     return () => {};
   }
   const port = process.env.KAFKA_PORT ?? '9092';

@@ -120,7 +120,11 @@ export class ReplayWorkspace {
 
   /** Produces CRM events to the source topic, keyed by customer; returns their offsets. */
   async produce(...events: CrmFacts[]): Promise<number[]> {
-    const producer = testKafka('replay-superseded-producer').producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = testKafka('replay-superseded-producer').producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     try {
       const offsets: number[] = [];

@@ -30,7 +30,19 @@ const PARALLEL_READS = 32;
 export async function startSandboxProcess(resources: TestResources): Promise<SandboxProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'connector/cli/main.ts'), 'simulate-target', '--port', '0', '--client-code', CLIENT_CODE, '--create-missing', '--seed', '42'],
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'connector/cli/main.ts'),
+      'simulate-target',
+      '--port',
+      '0',
+      '--client-code',
+      CLIENT_CODE,
+      '--create-missing',
+      '--seed',
+      '42',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } },
   );
   let stderr = '';

@@ -38,10 +38,7 @@ export function configuredStreams(text: string, file: string, topics: readonly s
     else names.push(name);
   });
   if (problems.length > 0) {
-    throw new ConfigError([
-      ...problems.map((message) => ({ file, message })),
-      { file, message: `valid streams (the mapping's topics): ${topics.join(', ')}` },
-    ]);
+    throw new ConfigError([...problems.map((message) => ({ file, message })), { file, message: `valid streams (the mapping's topics): ${topics.join(', ')}` }]);
   }
   return names;
 }

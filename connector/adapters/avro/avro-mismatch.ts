@@ -90,7 +90,9 @@ class Walk {
     for (let count = 0; ; count += 1) {
       this.need(1, what, field, start);
       if (count === MAX_VARINT_BYTES) {
-        throw new Stop(`expected ${what} for ${subject(field)} at byte ${this.at(start)}, but the bytes there do not end a number within ${MAX_VARINT_BYTES} bytes`);
+        throw new Stop(
+          `expected ${what} for ${subject(field)} at byte ${this.at(start)}, but the bytes there do not end a number within ${MAX_VARINT_BYTES} bytes`,
+        );
       }
       const byte = this.bytes[this.pos++] as number;
       result += (byte & 0x7f) * factor;
@@ -112,7 +114,8 @@ class Walk {
     const start = this.pos;
     const length = this.length(what, field);
     const bytes = this.bytes.subarray(this.pos, this.pos + length);
-    if (!isUtf8(bytes)) throw new Stop(`expected ${what} for ${subject(field)} at byte ${this.at(start)}, but its text (${bytesText(length)}) is not valid UTF-8`);
+    if (!isUtf8(bytes))
+      throw new Stop(`expected ${what} for ${subject(field)} at byte ${this.at(start)}, but its text (${bytesText(length)}) is not valid UTF-8`);
     this.pos += length;
     return bytes.toString('utf8');
   }
@@ -120,7 +123,7 @@ class Walk {
   private blocks(type: Shape, item: Shape, field: string, read: (index: number) => void): void {
     const least = leastSize(item);
     const what = type.typeName === 'map' ? 'a map block count' : 'an array block count';
-    for (let index = 0; ; ) {
+    for (let index = 0; ;) {
       const start = this.pos;
       let count = this.varint(what, field);
       if (count === 0) return;
@@ -130,7 +133,9 @@ class Walk {
       }
       const left = this.bytes.length - this.pos;
       if (least > 0 && count * least > left) {
-        throw new Stop(`${subject(field)} at byte ${this.at(start)} says ${count} entries follow, but only ${bytesText(left)} ${left === 1 ? 'is' : 'are'} left`);
+        throw new Stop(
+          `${subject(field)} at byte ${this.at(start)} says ${count} entries follow, but only ${bytesText(left)} ${left === 1 ? 'is' : 'are'} left`,
+        );
       }
       // Entries that take no bytes (nulls) cannot be misread: only their count matters.
       if (least === 0) continue;
@@ -185,7 +190,9 @@ class Walk {
         const index = this.varint('an enum index', field);
         const symbols = type.symbols ?? [];
         if (index < 0 || index >= symbols.length) {
-          throw new Stop(`${subject(field)} at byte ${this.at(start)} has enum index ${index}, but enum ${type.name ?? ''} has ${symbols.length} symbols (${symbols.join(', ')})`);
+          throw new Stop(
+            `${subject(field)} at byte ${this.at(start)} has enum index ${index}, but enum ${type.name ?? ''} has ${symbols.length} symbols (${symbols.join(', ')})`,
+          );
         }
         return;
       }

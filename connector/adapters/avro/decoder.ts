@@ -53,7 +53,11 @@ export function createDecoder(options: DecoderOptions): Decoder {
   const { readerSchemas } = options;
   const { registry } = options;
   const plainReaders = new Map<string, Reader>();
-  for (const [topic, type] of readerSchemas) plainReaders.set(topic, readWith(type, (payload) => plainFailure(type, payload)));
+  for (const [topic, type] of readerSchemas)
+    plainReaders.set(
+      topic,
+      readWith(type, (payload) => plainFailure(type, payload)),
+    );
   /** `topic` → schema id → reader; filled as writer schemas arrive. */
   const framedReaders = new Map<string, Map<number, Reader>>();
 

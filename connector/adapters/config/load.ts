@@ -149,9 +149,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const doc = parseDocument(masked.text, { lineCounter: lines, prettyErrors: false });
   const positions = new DocumentPositions(doc, lines);
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => ({ file, ...positions.at(e.pos[0]), message: `not valid YAML or JSON: ${e.message}` })),
-    );
+    throw new ConfigError(doc.errors.map((e) => ({ file, ...positions.at(e.pos[0]), message: `not valid YAML or JSON: ${e.message}` })));
   }
 
   const envProblems = substituteEnv(doc, masked.references, env);

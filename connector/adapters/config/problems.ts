@@ -55,12 +55,7 @@ function unknownKeyMessage(key: string, schema: JsonSchema): string {
 }
 
 /** One problem per distinct finding; ajv's `verbose` option must be on (it supplies data and parentSchema). */
-export function schemaProblems(
-  errors: readonly ErrorObject[],
-  file: string,
-  data: unknown,
-  positions: DocumentPositions,
-): SourceProblem[] {
+export function schemaProblems(errors: readonly ErrorObject[], file: string, data: unknown, positions: DocumentPositions): SourceProblem[] {
   const problems = new Map<string, SourceProblem>();
   for (const error of errors) {
     const segments = pointerSegments(error.instancePath);

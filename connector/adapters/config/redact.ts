@@ -8,9 +8,7 @@ function redact(value: unknown, schema: JsonSchema | undefined): unknown {
   if (schema?.airbyte_secret) return REDACTED;
   if (Array.isArray(value)) return value.map((item) => redact(item, schema?.items));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, child]) => [key, redact(child, schema?.properties?.[key])]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, redact(child, schema?.properties?.[key])]));
   }
   return value;
 }

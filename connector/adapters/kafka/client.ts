@@ -25,12 +25,10 @@ export function createKafka(config: KafkaConfig, logger: Logger, onBrokerTrouble
     ssl,
     sasl: config.sasl as SASLOptions | undefined,
     logLevel: logLevel.INFO,
-    logCreator:
-      () =>
-      (entry: LogEntry) => {
-        const mapped = mapKafkaLogEntry(entry);
-        if (mapped.brokerTrouble !== undefined) onBrokerTrouble?.(mapped.brokerTrouble);
-        log[mapped.level](mapped.fields, mapped.message);
-      },
+    logCreator: () => (entry: LogEntry) => {
+      const mapped = mapKafkaLogEntry(entry);
+      if (mapped.brokerTrouble !== undefined) onBrokerTrouble?.(mapped.brokerTrouble);
+      log[mapped.level](mapped.fields, mapped.message);
+    },
   });
 }

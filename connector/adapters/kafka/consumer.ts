@@ -130,9 +130,7 @@ export class KafkaSource implements Source<SourceRecord> {
     for (const healthy of [GROUP_JOIN, HEARTBEAT, FETCH, COMMIT_OFFSETS]) this.consumer.on(healthy, () => outage?.healthy());
     this.consumer.on(REQUEST_TIMEOUT, (e) => outage?.failure(`a request to ${e.payload.broker} timed out`));
     this.consumer.on(GROUP_JOIN, (e) => {
-      const owned = Object.entries(e.payload.memberAssignment).flatMap(([topic, partitions]) =>
-        partitions.map((partition) => ({ topic, partition })),
-      );
+      const owned = Object.entries(e.payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition })));
       this.intake?.assigned(owned.map((p) => ({ stream: p.topic, partition: p.partition })));
       this.joined = true;
       this.options.observer?.assigned?.(owned);
@@ -155,7 +153,10 @@ export class KafkaSource implements Source<SourceRecord> {
         // Part of a broker outage, which is reported as one.
         outage.failure(err.message, true);
       } else {
-        this.options.logger.warn({ err }, 'the consumer failed and kafkajs restarts it: it rejoins the group; nothing is lost, events not yet committed are fetched again');
+        this.options.logger.warn(
+          { err },
+          'the consumer failed and kafkajs restarts it: it rejoins the group; nothing is lost, events not yet committed are fetched again',
+        );
       }
     });
   }

@@ -38,7 +38,9 @@ export class DeadLetterWriter {
         try {
           await this.producer.send({ topic: this.topic, acks: -1, messages: [message] });
         } catch (cause) {
-          throw new DeadLetterError(`dead letter for ${letter.topic}[${letter.partition}]@${letter.offset} not written: ${describeError(cause).message}`, { cause });
+          throw new DeadLetterError(`dead letter for ${letter.topic}[${letter.partition}]@${letter.offset} not written: ${describeError(cause).message}`, {
+            cause,
+          });
         }
       },
       this.retry,

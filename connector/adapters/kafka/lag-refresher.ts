@@ -106,7 +106,8 @@ export class LagRefresher {
       if (this.owned.size > 0) {
         const lags = await this.options.read();
         // Owned is read after the answer: a partition revoked meanwhile must not come back.
-        if (!this.closed) for (const { topic, partition, lag } of lags) if (this.owned.has(keyOf(topic, partition))) this.options.observer.lag(topic, partition, lag);
+        if (!this.closed)
+          for (const { topic, partition, lag } of lags) if (this.owned.has(keyOf(topic, partition))) this.options.observer.lag(topic, partition, lag);
       }
     } catch (error) {
       // The gauge keeps its last figure; the next read tries again.

@@ -21,7 +21,8 @@ export interface MappedLogEntry {
 const TRANSIENT =
   /coordinator is loading|group is rebalancing|not the correct coordinator|coordinator is not available|not the leader|leader(ship)? (is )?not available|leader election|There is no leader|rebalanc|Restarting the consumer|member id|stale|metadata (is )?not loaded|not yet have the topic metadata/i;
 /** The broker cannot be reached, or dropped the connection: an outage when it lasts. */
-const UNREACHABLE = /Connection error|Connection timeout|Connection closed|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|ETIMEDOUT|Failed to connect|not connected|Request .*timed out|Broker not found|No broker available/i;
+const UNREACHABLE =
+  /Connection error|Connection timeout|Connection closed|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|ETIMEDOUT|Failed to connect|not connected|Request .*timed out|Broker not found|No broker available/i;
 
 /** True when an error's text says a broker cannot be reached. */
 export function isBrokerTrouble(text: string): boolean {

@@ -47,7 +47,7 @@ export async function requireTopics(admin: { listTopics(): Promise<string[]> }, 
 /** kafkajs' error chain, outermost first: retries wrap their last failure in `cause` (older versions in `originalError`). */
 function chainOf(err: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let e: unknown = err; e !== undefined && e !== null && chain.length < 8; ) {
+  for (let e: unknown = err; e !== undefined && e !== null && chain.length < 8;) {
     if (chain.includes(e)) break;
     chain.push(e);
     const next = e as { cause?: unknown; originalError?: unknown };

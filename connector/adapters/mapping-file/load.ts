@@ -40,7 +40,11 @@ async function loadReaderSchemas(
   });
   const loaded = new Map<string, Promise<Type | MappingError>>();
   for (const { file } of uses) {
-    if (!loaded.has(file)) loaded.set(file, loadAvroSchema(file).catch((err: MappingError) => err));
+    if (!loaded.has(file))
+      loaded.set(
+        file,
+        loadAvroSchema(file).catch((err: MappingError) => err),
+      );
   }
   const schemas = new Map<string, Type>();
   for (const { topic, file, field, written } of uses) {

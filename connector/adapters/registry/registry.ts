@@ -96,7 +96,12 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
         `${location}${path}`,
         json === undefined
           ? { method: 'GET', headers, dispatcher: agent }
-          : { method: 'POST', headers: { ...headers, 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify(json), dispatcher: agent },
+          : {
+              method: 'POST',
+              headers: { ...headers, 'content-type': 'application/vnd.schemaregistry.v1+json' },
+              body: JSON.stringify(json),
+              dispatcher: agent,
+            },
       );
       status = res.statusCode;
       body = await res.body.text();
@@ -169,7 +174,9 @@ export function createRegistryClient(config: SchemaRegistryConfig, options: Regi
     async register(subject, type) {
       // Registering the same schema again answers the id it already has, so this is also the look-up;
       // exportAttrs keeps logical types (and their precision, scale) in the registered text.
-      const reply = (await getJson(`/subjects/${encodeURIComponent(subject)}/versions`, { json: { schema: JSON.stringify(type.schema({ exportAttrs: true })) } })) as RegistrySchemaReply;
+      const reply = (await getJson(`/subjects/${encodeURIComponent(subject)}/versions`, {
+        json: { schema: JSON.stringify(type.schema({ exportAttrs: true })) },
+      })) as RegistrySchemaReply;
       if (typeof reply.id !== 'number') throw new RegistryRejectedError(`subject ${subject}: the registry's reply to registering has no id`);
       return reply.id;
     },

@@ -70,10 +70,7 @@ export class TargetBulkClient {
     const url = URL.canParse(statusUrl, this.origin) ? new URL(statusUrl, this.origin) : undefined;
     if (!url) return failureOf(new TargetError(`Target named a batchStatus URL that is not a URL: ${JSON.stringify(statusUrl)}`, false));
     const what = `status of batch ${url.searchParams.get('batchId') ?? url.pathname}`;
-    const reply =
-      url.origin === this.origin
-        ? await this.exchange('GET', url.pathname + url.search, undefined, what)
-        : await this.exchangeElsewhere(url, what);
+    const reply = url.origin === this.origin ? await this.exchange('GET', url.pathname + url.search, undefined, what) : await this.exchangeElsewhere(url, what);
     if (reply instanceof TargetError) return failureOf(reply);
     if (reply.status < 200 || reply.status >= 300) return failureOf(this.refusal(reply, what));
     try {
@@ -96,7 +93,11 @@ export class TargetBulkClient {
     const judged = classifyReply(reply.status, reply.retryAfter, reply.body, Date.now(), door) as TargetError;
     const message = refusalMessage(reply.body);
     const said = message === undefined ? judged.message : `Target answered ${reply.status}: ${message}`;
-    return new TargetError(`${what}: ${said}`, judged.retryable, { status: reply.status, retryAfterMs: judged.retryAfterMs, misconfiguration: judged.misconfiguration });
+    return new TargetError(`${what}: ${said}`, judged.retryable, {
+      status: reply.status,
+      retryAfterMs: judged.retryAfterMs,
+      misconfiguration: judged.misconfiguration,
+    });
   }
 
   /** One exchange on the pool; a TargetError (retryable) when no reply came back. */

@@ -56,8 +56,7 @@ export class TargetClient {
       const res = await this.pool.request({
         path,
         method: request.method,
-        headers:
-          request.body === undefined ? undefined : { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+        headers: request.body === undefined ? undefined : { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
         body: request.body,
         headersTimeout: this.options.timeoutMs,
         bodyTimeout: this.options.timeoutMs,

@@ -92,7 +92,11 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
   try {
     const loaded = await loadConfig(options.config);
     // Every thirdPartyId update goes by bulk; a new group starts at the earliest offsets.
-    config = { ...loaded, kafka: { ...loaded.kafka, from_beginning: true }, delivery: { ...loaded.delivery, bulk: { ...loaded.delivery.bulk, mode: 'always' } } };
+    config = {
+      ...loaded,
+      kafka: { ...loaded.kafka, from_beginning: true },
+      delivery: { ...loaded.delivery, bulk: { ...loaded.delivery.bulk, mode: 'always' } },
+    };
   } catch (err) {
     return reportStartupError(err, logger);
   }

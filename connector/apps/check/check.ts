@@ -134,4 +134,3 @@ export async function runCheck(options: CheckOptions, output: CommandOutput = PR
   output.out(`${protocolLine(message)}\n`);
   return options.exitCode === true && message.connectionStatus.status === 'FAILED' ? 1 : 0;
 }
-

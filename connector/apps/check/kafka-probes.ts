@@ -94,7 +94,12 @@ export async function probeKafka(
     // Inside the try: reading the TLS files named by the config can fail too.
     const admin = createKafka(config, logger).admin();
     try {
-      existing = new Set(await within(timeouts.adminMs, admin.connect().then(() => admin.listTopics())));
+      existing = new Set(
+        await within(
+          timeouts.adminMs,
+          admin.connect().then(() => admin.listTopics()),
+        ),
+      );
     } finally {
       // After a timeout, disconnect waits out kafkajs's 30 s request timeout; the result must not.
       await within(timeouts.connectMs, admin.disconnect()).catch(() => undefined);

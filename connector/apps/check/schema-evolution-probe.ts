@@ -85,9 +85,7 @@ async function candidatesOf(
     return { candidates: [], problems: ['--all-versions needs a schema_registry in the config'], compared: 'no registry' };
   }
   const allVersions = options.allVersions === true;
-  const found = await Promise.all(
-    mapping.topics.map((topic) => registryCandidates(registry, topic, mapping.readerSchema(topic) !== undefined, allVersions)),
-  );
+  const found = await Promise.all(mapping.topics.map((topic) => registryCandidates(registry, topic, mapping.readerSchema(topic) !== undefined, allVersions)));
   const candidates = found.flatMap((f) => (typeof f === 'string' ? [] : f));
   const subjects = new Set(candidates.map((c) => c.topic)).size;
   const which = allVersions ? 'registered version(s)' : 'latest version(s)';

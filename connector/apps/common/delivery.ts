@@ -123,7 +123,12 @@ export function outageGateFor(
 }
 
 /** Builds request builder, Target clients, gates, routes and lanes from the config, taking from `budgets`; the realtime route only when `routes` asks for it. */
-export function createDeliveryEngine(config: Config, observers: DeliveryObservers = {}, budgets?: EngineBudgets, routes: EngineRoutes = { realtime: false }): DeliveryEngine {
+export function createDeliveryEngine(
+  config: Config,
+  observers: DeliveryObservers = {},
+  budgets?: EngineBudgets,
+  routes: EngineRoutes = { realtime: false },
+): DeliveryEngine {
   const clock = observers.clock ?? systemClock;
   const { delivery, target } = config;
   const { requests: quota, rows, calls } = budgets ?? processBudgets(config, clock);

@@ -80,7 +80,11 @@ export async function startSink(configured: Config, logger: Logger, observers: S
   const engine = createDeliveryEngine(config, observers, budgets, { realtime: usesRealtimeRoute(mapping) });
   engine.onOutageBudgetExhausted((error) => control.fatal(error));
   // The decoder's client already retried its request: one failure means the registry is down.
-  const registryGate = outageGateFor(config, { name: 'the schema registry', breakerName: 'schema registry', threshold: 1, observer: observers.registryBreaker }, clock);
+  const registryGate = outageGateFor(
+    config,
+    { name: 'the schema registry', breakerName: 'schema registry', threshold: 1, observer: observers.registryBreaker },
+    clock,
+  );
   // The registry's outage, past its budget, names which registry (the core knows no URL).
   registryGate.onBudgetExhausted((error) =>
     control.fatal(config.schema_registry ? new OutageBudgetError(`${error.message}; the registry is ${registryLocation(config.schema_registry.url)}`) : error),

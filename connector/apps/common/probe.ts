@@ -2,7 +2,17 @@
 import type { ConnectionStatus } from '../../adapters/airbyte/messages.js';
 
 /** Every probe, in the order the status message lists them. */
-export const PROBES = ['config', 'brokers', 'topics', 'dead-letter topic', 'schema registry', 'mapping', 'Target endpoint', 'Target Delivery endpoint', 'quota store'] as const;
+export const PROBES = [
+  'config',
+  'brokers',
+  'topics',
+  'dead-letter topic',
+  'schema registry',
+  'mapping',
+  'Target endpoint',
+  'Target Delivery endpoint',
+  'quota store',
+] as const;
 
 /** The name of one probe, as the status message shows it. */
 export type ProbeName = (typeof PROBES)[number];

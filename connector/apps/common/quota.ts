@@ -52,9 +52,28 @@ export function accountBudgets(config: Config, clock: Clock, observer: FleetBudg
   };
   if (store.kind === 'local') {
     return {
-      requests: new RollingQuota(() => requestShare.limit(), window, () => clock.now(), "this replica's share of the single-update daily quota (delivery.daily_quota split by the partitions it owns)"),
-      rows: rowShare && new RollingQuota(() => rowShare.limit(), window, () => clock.now(), "this replica's share of the bulk row quota (delivery.bulk.daily_row_quota split by the partitions it owns)"),
-      calls: callShare && new RollingQuota(() => callShare.limit(), window, () => clock.now(), "this replica's share of the Delivery API call budget (delivery.realtime.daily_call_budget split by the partitions it owns)"),
+      requests: new RollingQuota(
+        () => requestShare.limit(),
+        window,
+        () => clock.now(),
+        "this replica's share of the single-update daily quota (delivery.daily_quota split by the partitions it owns)",
+      ),
+      rows:
+        rowShare &&
+        new RollingQuota(
+          () => rowShare.limit(),
+          window,
+          () => clock.now(),
+          "this replica's share of the bulk row quota (delivery.bulk.daily_row_quota split by the partitions it owns)",
+        ),
+      calls:
+        callShare &&
+        new RollingQuota(
+          () => callShare.limit(),
+          window,
+          () => clock.now(),
+          "this replica's share of the Delivery API call budget (delivery.realtime.daily_call_budget split by the partitions it owns)",
+        ),
       assign,
       requestLimit: () => requestShare.limit(),
       close: async () => {},
@@ -77,10 +96,25 @@ export function accountBudgets(config: Config, clock: Clock, observer: FleetBudg
   const rowStore = rowQuota === undefined ? undefined : windowStore('bulk-rows');
   const callStore = callBudget === undefined ? undefined : windowStore('delivery-calls');
   const fleet = (name: string, storeOf: RedisSharedWindow, limit: number, share: AssignmentShare, observer: FleetBudgetObserver) =>
-    new FleetBudget({ name, store: storeOf, limit, windowMs: window, holdMs, poolTtlMs: POOL_TTL_MS, share, clock, maxBatch: Math.max(1, Math.floor(limit * BATCH_SHARE)), reconnectMs: RECONNECT_MS, observer });
+    new FleetBudget({
+      name,
+      store: storeOf,
+      limit,
+      windowMs: window,
+      holdMs,
+      poolTtlMs: POOL_TTL_MS,
+      share,
+      clock,
+      maxBatch: Math.max(1, Math.floor(limit * BATCH_SHARE)),
+      reconnectMs: RECONNECT_MS,
+      observer,
+    });
   const requests = fleet('requests', requestStore, delivery.daily_quota, requestShare, observer);
   const rows = rowStore && rowShare && rowQuota !== undefined ? fleet('bulk rows', rowStore, rowQuota, rowShare, { fallback: observer.fallback }) : undefined;
-  const calls = callStore && callShare && callBudget !== undefined ? fleet('Delivery API calls', callStore, callBudget, callShare, { fallback: observer.fallback }) : undefined;
+  const calls =
+    callStore && callShare && callBudget !== undefined
+      ? fleet('Delivery API calls', callStore, callBudget, callShare, { fallback: observer.fallback })
+      : undefined;
   return {
     requests,
     rows,

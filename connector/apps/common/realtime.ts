@@ -43,10 +43,16 @@ export function judgeDeliveryAnswer(answer: TargetAnswer, endpoint: string, clie
     return failed(PROBE, `this does not look like Adobe Target's Delivery API: ${endpoint} answered ${answered} instead of JSON`);
   }
   if (status === 404) {
-    return failed(PROBE, `the Delivery path ${endpoint} does not exist: check target.client_code (${clientCode}) and target.realtime.path (answered ${answered})`);
+    return failed(
+      PROBE,
+      `the Delivery path ${endpoint} does not exist: check target.client_code (${clientCode}) and target.realtime.path (answered ${answered})`,
+    );
   }
   if (status === 401 || status === 403) {
-    return failed(PROBE, `${endpoint} refused the Delivery call as not authorized (answered ${answered}): set target.auth_token to the account's token, or renew it`);
+    return failed(
+      PROBE,
+      `${endpoint} refused the Delivery call as not authorized (answered ${answered}): set target.auth_token to the account's token, or renew it`,
+    );
   }
   const temporary = rejection.retryable ? ' (a temporary failure: `run` retries such answers; check again later)' : '';
   return failed(PROBE, `${endpoint} answered ${answered}${temporary}`);

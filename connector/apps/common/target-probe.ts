@@ -27,9 +27,7 @@ export type TargetEndpointConfig = Pick<TargetConfig, 'base_url' | 'path' | 'cli
 export const PROBE_IDENTITY = { kind: 'mbox3rdPartyId', value: 'target-profile-sink-check' } as const;
 
 /** What came back for the probe: status, the start of the body and any redirect, or why nothing came. */
-export type TargetAnswer =
-  | { answered: true; status: number; body: string; location?: string | undefined }
-  | { answered: false; reason: string };
+export type TargetAnswer = { answered: true; status: number; body: string; location?: string | undefined } | { answered: false; reason: string };
 
 // Enough to recognise `true…` and to quote an error page; the rest is not read.
 const MAX_BODY_BYTES = 4096;

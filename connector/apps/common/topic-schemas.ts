@@ -8,16 +8,10 @@ import { describeError, MappingError } from '../../core/errors.js';
 import type { CompiledMapping } from '../../core/mapping/index.js';
 
 /** One topic's schema and where it came from, or why there is none. */
-export type TopicSchema =
-  | { topic: string; type: Type; source: 'mapping' | 'registry' }
-  | { topic: string; error: string };
+export type TopicSchema = { topic: string; type: Type; source: 'mapping' | 'registry' } | { topic: string; error: string };
 
 /** Looks up every topic's schema concurrently; failures are per topic, never thrown. */
-export async function topicSchemas(
-  mapping: CompiledMapping,
-  registry: RegistryClient | undefined,
-  topics: readonly string[],
-): Promise<TopicSchema[]> {
+export async function topicSchemas(mapping: CompiledMapping, registry: RegistryClient | undefined, topics: readonly string[]): Promise<TopicSchema[]> {
   return Promise.all(
     topics.map(async (topic): Promise<TopicSchema> => {
       const local = mapping.readerSchema(topic);

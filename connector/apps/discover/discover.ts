@@ -39,4 +39,3 @@ export async function runDiscover(options: DiscoverOptions, output: CommandOutpu
     return reportFatal(err, output);
   }
 }
-

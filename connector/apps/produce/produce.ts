@@ -85,8 +85,15 @@ export async function runProduce(options: ProduceOptions, output: ProduceOutput 
     const { events, problems } = readEvents(text, inputName, options.topic, type, key);
     if (problems.length > 0) {
       const more = problems.length - MAX_LISTED;
-      output.err(problems.slice(0, MAX_LISTED).map((p) => `${p}\n`).join(''));
-      output.err(`${more > 0 ? `... and ${more} more; ` : ''}${problems.length} of ${problems.length + events.length} lines do not fit the schema of ${options.topic}: nothing was produced\n`);
+      output.err(
+        problems
+          .slice(0, MAX_LISTED)
+          .map((p) => `${p}\n`)
+          .join(''),
+      );
+      output.err(
+        `${more > 0 ? `... and ${more} more; ` : ''}${problems.length} of ${problems.length + events.length} lines do not fit the schema of ${options.topic}: nothing was produced\n`,
+      );
       return PRODUCE_EXIT.badLines;
     }
     // The mapping's schema is registered only now that every line fits it.
@@ -204,7 +211,12 @@ async function produce(kafka: Kafka, config: Config, topic: string, messages: Me
     return { ...message, partition };
   });
   // Idempotent with one request in flight: a retried request neither duplicates nor reorders events.
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   try {
     await kafkaStep(config, 'connect', () => producer.connect());
     for (let i = 0; i < placed.length; i += BATCH) {

@@ -43,5 +43,3 @@ export async function runReplayDeadLetters(
   out(`${JSON.stringify(summary)}\n`);
   return 0;
 }
-
-

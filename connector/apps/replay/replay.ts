@@ -5,15 +5,7 @@
  * letters and then their source partitions are read, each once, before anything is produced.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  Partitioners,
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type Kafka,
-  type KafkaMessage,
-  type TopicMessages,
-} from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
 import { deadLetterTopicOf, type Config } from '../../core/config.js';
 import { createDecoder, type Decoder } from '../../adapters/avro/decoder.js';
@@ -109,9 +101,7 @@ async function replayRanges(
   log: Logger,
 ): Promise<void> {
   const dlq = deadLetterTopicOf(config);
-  const producer = options.dryRun
-    ? undefined
-    : kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = options.dryRun ? undefined : kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   const planner = new LetterPlanner(dlq, options, finder, summary, log);
   const handle: RangeHandler = async (partition, letters, through, { commitOffsetsIfNecessary }) => {
     const outgoing = await planner.plan(letters, partition);
@@ -123,7 +113,13 @@ async function replayRanges(
   };
   try {
     await withKafkaErrors('cannot start the replay', async () => producer?.connect());
-    await readRanges(kafka, config, { topic: dlq, ranges, groupId: replayGroupId(config.kafka.group_id), seek: false, label: 'replay of', handle }, options, log);
+    await readRanges(
+      kafka,
+      config,
+      { topic: dlq, ranges, groupId: replayGroupId(config.kafka.group_id), seek: false, label: 'replay of', handle },
+      options,
+      log,
+    );
   } finally {
     await producer?.disconnect();
   }
@@ -206,7 +202,7 @@ class SupersededFinder {
     for (const { topic, partition, from } of this.index.reads()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, from }]);
     for (const [topic, reads] of byTopic) {
       const sourceRanges = await withKafkaErrors(`cannot read the offsets of ${topic}`, () => retryingKafka(() => sourceRangesOf(kafka, topic, reads)));
-      log.info({ topic, partitions: sourceRanges }, 'reading later events of the letters\' profiles');
+      log.info({ topic, partitions: sourceRanges }, "reading later events of the letters' profiles");
       await scanRanges(kafka, config, topic, sourceRanges, options, log, async (partition, events) => {
         for (const event of events) {
           const outcomes = await this.outcomesOf(topic, event, { topic, partition, offset: event.offset });
@@ -274,7 +270,10 @@ async function deleteGroup(kafka: Kafka, groupId: string, log: Logger): Promise<
   } catch (err) {
     const groups = (err as { groups?: Array<{ errorCode: number }> }).groups;
     if (groups?.every((g) => g.errorCode === GROUP_ID_NOT_FOUND)) return;
-    log.warn({ err: describeError(err), group: groupId }, 'could not delete the replay\'s temporary consumer group; delete it with kafka-consumer-groups.sh --delete');
+    log.warn(
+      { err: describeError(err), group: groupId },
+      "could not delete the replay's temporary consumer group; delete it with kafka-consumer-groups.sh --delete",
+    );
   } finally {
     await admin.disconnect();
   }
@@ -428,7 +427,11 @@ class RangeReader {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) return;
-      this.fail(new ConnectorError('KAFKA_UNAVAILABLE', `consumer reading ${this.read.topic} crashed: ${describeError(payload.error).message}`, true, { cause: payload.error }));
+      this.fail(
+        new ConnectorError('KAFKA_UNAVAILABLE', `consumer reading ${this.read.topic} crashed: ${describeError(payload.error).message}`, true, {
+          cause: payload.error,
+        }),
+      );
     });
   }
 
@@ -487,7 +490,13 @@ class RangeReader {
     const ms = this.stallTimeoutMs;
     this.stallTimer = setTimeout(() => {
       const behind = [...this.position.values()].map((r) => `${r.partition} (at ${r.from} of ${r.end})`).join(', ');
-      this.fail(new ConnectorError('KAFKA_UNAVAILABLE', `replay made no progress for ${ms} ms reading ${this.read.topic}; partitions still short of their end: ${behind}`, true));
+      this.fail(
+        new ConnectorError(
+          'KAFKA_UNAVAILABLE',
+          `replay made no progress for ${ms} ms reading ${this.read.topic}; partitions still short of their end: ${behind}`,
+          true,
+        ),
+      );
     }, ms);
   }
 }

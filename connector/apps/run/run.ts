@@ -87,7 +87,10 @@ export async function runConnector(options: RunOptions): Promise<number> {
     return reportStartupError(err, logger);
   }
   const running = sink;
-  const stopProgress = startProgress(runProgress(stats, { pending: () => running.pipeline.pending, quotaRemaining: () => running.engine.quota.remaining() }), logger);
+  const stopProgress = startProgress(
+    runProgress(stats, { pending: () => running.pipeline.pending, quotaRemaining: () => running.engine.quota.remaining() }),
+    logger,
+  );
   const stop = await waitForStop(running, options, logger);
   if (stop.fatal) logger.error({ err: describeError(stop.fatal) }, `stopping: ${stop.fatal.message}; what was not delivered stays uncommitted`);
   else logger.info({ reason: stop.reason }, 'stopping: no new fetches, draining in-flight events');
@@ -178,4 +181,3 @@ function watchForIdle(sink: RunningSink, onIdle: () => void): IdleWatch {
     },
   };
 }
-

@@ -50,11 +50,7 @@ async function readCatalog(path: string): Promise<string> {
 }
 
 /** The catalog's streams with their Avro schemas; throws a ConnectorError naming what is wrong. */
-async function streamSchemas(
-  mapping: CompiledMapping,
-  catalogPath: string,
-  registryConfig: SchemaRegistryConfig | undefined,
-): Promise<Map<string, Type>> {
+async function streamSchemas(mapping: CompiledMapping, catalogPath: string, registryConfig: SchemaRegistryConfig | undefined): Promise<Map<string, Type>> {
   const streams = configuredStreams(await readCatalog(catalogPath), catalogPath, mapping.topics);
   const registry = registryConfig && createRegistryClient(registryConfig);
   try {

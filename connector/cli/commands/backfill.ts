@@ -10,7 +10,9 @@ export function registerBackfill(program: Command): void {
     .description('deliver the mapped topics up to their current end through the Bulk Profile Update API v2, commit, print a summary and exit')
     .requiredOption('--config <file>', 'config file (YAML or JSON)')
     .addOption(
-      new Option('--from <where>', 'committed: from the group\'s committed offsets (earliest for a new group); earliest: from the start').choices(['committed', 'earliest']).default('committed'),
+      new Option('--from <where>', "committed: from the group's committed offsets (earliest for a new group); earliest: from the start")
+        .choices(['committed', 'earliest'])
+        .default('committed'),
     )
     .addOption(logLevelOption('info'))
     .action(async (options: BackfillOptions) => {

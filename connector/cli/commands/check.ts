@@ -7,7 +7,9 @@ import { type CheckOptions, runCheck } from '../../apps/check/check.js';
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('print a CONNECTION_STATUS: config, brokers, topics, registry, mapping paths (and what a new schema version breaks), Target update path (--offline: config and mapping only)')
+    .description(
+      'print a CONNECTION_STATUS: config, brokers, topics, registry, mapping paths (and what a new schema version breaks), Target update path (--offline: config and mapping only)',
+    )
     .requiredOption('--config <file>', 'config file (YAML or JSON)')
     .option('--exit-code', 'exit 1 when the status is FAILED (for scripts; Airbyte expects 0 whatever the status)')
     .option('--schema-file <file>', 'a candidate Avro schema (.avsc) for --topic: report what it breaks in the mapping before it is deployed')

@@ -24,7 +24,8 @@ export function registerInit(program: Command): void {
     .option('--force', 'overwrite existing files')
     .addOption(logLevelOption('warn'))
     .action(async (options: InitOptions, command: Command) => {
-      if ((options.schema === undefined) === (options.config === undefined)) command.error('error: give --schema F.avsc or --config F (to fetch the schema from its registry)');
+      if ((options.schema === undefined) === (options.config === undefined))
+        command.error('error: give --schema F.avsc or --config F (to fetch the schema from its registry)');
       if (options.subject !== undefined && options.config === undefined) command.error('error: --subject names a subject of the registry of --config');
       process.exitCode = await runInit(options);
     });

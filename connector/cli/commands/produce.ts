@@ -11,7 +11,10 @@ export function registerProduce(program: Command): void {
     .requiredOption('--config <file>', 'connector config (YAML or JSON): its brokers, schema_registry and mapping')
     .requiredOption('--topic <topic>', 'a mapped topic; its events must fit its schema')
     .requiredOption('--input <file>', 'JSON lines, one event each in Avro\'s JSON form (or preview\'s {"topic": ..., "value": {...}}); - reads stdin')
-    .option('--key <path>', "field path whose value keys each message (default: the mapping's identity path, so one profile's events share a partition and stay in order)")
+    .option(
+      '--key <path>',
+      "field path whose value keys each message (default: the mapping's identity path, so one profile's events share a partition and stay in order)",
+    )
     .addOption(logLevelOption('warn'))
     .addHelpText(
       'after',

@@ -53,7 +53,10 @@ export function registerSimulateTarget(program: Command): void {
     .option('--bulk-max-rows <n>', "most rows in one batch file (default Target's 500000)", integer)
     .option('--bulk-max-bytes <n>', "a batch file must be smaller than this (default Target's 52428800, 50 MB)", integer)
     .option('--bulk-row-quota <n>', 'bulk rows accepted per rolling --quota-window-ms (unlimited by default)', integer)
-    .option('--state-file <file>', 'keep profiles across restarts: read at start if it exists, rewritten (atomically) shortly after changes and on SIGTERM/SIGINT')
+    .option(
+      '--state-file <file>',
+      'keep profiles across restarts: read at start if it exists, rewritten (atomically) shortly after changes and on SIGTERM/SIGINT',
+    )
     .addOption(logLevelOption('info'))
     .action(async (flags: SimulateTargetFlags, command: Command) => {
       const { record, logLevel, ...settings } = flags;

@@ -185,7 +185,7 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     const name = `batch ${++this.batches}`;
     const { api, gate, retry, rowQuota, clock, observer } = this.options;
     let probe = false;
-    for (let failures = 0; ; ) {
+    for (let failures = 0; ;) {
       // Taken for every attempt: a budget shared by the fleet holds rows only for a while, and a
       // failed submit may still have counted at Target.
       if (rowQuota) {
@@ -255,7 +255,12 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
           succeeded++;
         } else if (status === 'error') {
           batch.rows.delete(id);
-          this.rowFailed(row, result.kind === 'report' ? (result.batchId ?? batch.name) : batch.name, 'error', result.kind === 'permanent' ? result.error : undefined);
+          this.rowFailed(
+            row,
+            result.kind === 'report' ? (result.batchId ?? batch.name) : batch.name,
+            'error',
+            result.kind === 'permanent' ? result.error : undefined,
+          );
           failed++;
         } else if (timedOut) {
           batch.rows.delete(id);

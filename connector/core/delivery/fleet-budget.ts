@@ -93,7 +93,11 @@ export class FleetBudget implements Budget {
 
   constructor(private readonly options: FleetBudgetOptions) {
     const { share, windowMs, clock } = options;
-    this.own = new RollingQuota(() => (this.keepsToShare(clock.now()) ? share.limit() : Number.MAX_SAFE_INTEGER), windowMs, () => clock.now());
+    this.own = new RollingQuota(
+      () => (this.keepsToShare(clock.now()) ? share.limit() : Number.MAX_SAFE_INTEGER),
+      windowMs,
+      () => clock.now(),
+    );
     this.demandSince = clock.now();
   }
 
@@ -170,7 +174,7 @@ export class FleetBudget implements Budget {
     while (this.pool.length > 0 && (this.pool[0] as { until: number }).until <= now) this.pooled -= (this.pool.shift() as { units: number }).units;
     if (this.pooled < n) return false;
     this.pooled -= n;
-    for (let left = n; left > 0; ) {
+    for (let left = n; left > 0;) {
       const lot = this.pool[0] as { units: number };
       const used = Math.min(left, lot.units);
       lot.units -= used;

@@ -196,7 +196,11 @@ export class Lanes implements RouteHost<Lane> {
   abandon(lane: Lane): void {
     const pending = lane.pending;
     lane.pending = undefined;
-    if (pending) this.settleAll(pending.runs.flatMap((r) => r.settles), { status: 'cancelled' });
+    if (pending)
+      this.settleAll(
+        pending.runs.flatMap((r) => r.settles),
+        { status: 'cancelled' },
+      );
     this.finished(lane, { status: 'cancelled' });
   }
 

@@ -34,10 +34,7 @@ export type BulkStatusResult =
  * How one submitted update ended. `cancelled`: its submitter declared it no longer live (its
  * partition was handed to another member) before it was sent, so it was dropped unsent.
  */
-export type UpdateResult =
-  | { status: 'delivered' }
-  | { status: 'failed'; error: unknown; attempts: number }
-  | { status: 'cancelled' };
+export type UpdateResult = { status: 'delivered' } | { status: 'failed'; error: unknown; attempts: number } | { status: 'cancelled' };
 
 export const ACKNOWLEDGED: SendResult = { kind: 'acknowledged' };
 

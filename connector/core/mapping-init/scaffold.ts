@@ -61,7 +61,14 @@ function attributeNames(leaves: readonly SchemaLeaf[]): Map<string, string> {
   const taken = new Set<string>();
   for (const leaf of leaves) {
     const segments = leaf.path.replace(/\[0\]/g, '').split('.');
-    const candidates = [lastName(leaf.path), segments.slice(-2).map((s, i) => (i === 0 ? s : capitalized(s))).join(''), segments.map((s, i) => (i === 0 ? s : capitalized(s))).join('')];
+    const candidates = [
+      lastName(leaf.path),
+      segments
+        .slice(-2)
+        .map((s, i) => (i === 0 ? s : capitalized(s)))
+        .join(''),
+      segments.map((s, i) => (i === 0 ? s : capitalized(s))).join(''),
+    ];
     let name = candidates.find((c, i) => (i > 0 || count.get(c) === 1) && !taken.has(c) && attributeNameProblem(c) === undefined);
     for (let n = 2; name === undefined; n += 1) if (!taken.has(`${candidates[2]}${n}`)) name = `${candidates[2]}${n}`;
     taken.add(name);
@@ -113,7 +120,11 @@ export function scaffoldMapping(type: Type, options: ScaffoldOptions): Scaffold 
   // dead-lettered); the event-type example stays a comment either way.
   const example =
     eventType &&
-    `- { path: ${eventType.path}, in: [${eventType.typeText.replace(/^enum [^(]*\((.*)\)$/, '$1').split(', ').slice(0, 2).join(', ')}] }  # only some kinds of event`;
+    `- { path: ${eventType.path}, in: [${eventType.typeText
+      .replace(/^enum [^(]*\((.*)\)$/, '$1')
+      .split(', ')
+      .slice(0, 2)
+      .join(', ')}] }  # only some kinds of event`;
   if (identity.optional) {
     lines.push('    when:', `      - { path: ${identity.path}, exists: true }  # the identity is optional: filter events without it`);
     if (example) lines.push(`      # ${example}`);
@@ -127,7 +138,10 @@ export function scaffoldMapping(type: Type, options: ScaffoldOptions): Scaffold 
     else if (leaf.use === 'expand') {
       expand ??= leaf;
       lines.push(`      # ${leaf.path}: ${comment(leaf, 'see expand below').slice(2)}`);
-    } else lines.push(`      # ${name}: ${leaf.inList ? `"${leaf.path}"` : leaf.path}  ${comment(leaf, leaf.inList ? 'the first list item only' : 'not one attribute value')}`);
+    } else
+      lines.push(
+        `      # ${name}: ${leaf.inList ? `"${leaf.path}"` : leaf.path}  ${comment(leaf, leaf.inList ? 'the first list item only' : 'not one attribute value')}`,
+      );
   }
   if (expand) lines.push(`    # expand: { path: ${expand.path}, prefix: ${lastName(expand.path)}_ }  # every key of the map becomes an attribute`);
   return { ok: true, text: `${lines.join('\n')}\n`, identity: identity.path, guessed };

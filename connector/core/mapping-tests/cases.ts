@@ -21,10 +21,7 @@ export interface CaseUpdate {
 }
 
 /** What a case expects, or what an event became: updates, a filter or a dead letter (reasons as substrings). */
-export type CaseOutcome =
-  | { kind: 'updates'; updates: CaseUpdate[] }
-  | { kind: 'filtered'; reason: string }
-  | { kind: 'dead_letter'; reason: string };
+export type CaseOutcome = { kind: 'updates'; updates: CaseUpdate[] } | { kind: 'filtered'; reason: string } | { kind: 'dead_letter'; reason: string };
 
 /** The event of a case: JSON in the Avro schema's JSON form (null for a tombstone), or an Avro file beside the case file. */
 export type CaseInput = { kind: 'json'; value: unknown } | { kind: 'file'; path: string };

@@ -83,9 +83,7 @@ function limitLength(policy: LongValuesPolicy, truncated: (name: string, text: s
       truncated(name, cut);
       return cut;
     }
-    throw new UnmappableEventError(
-      `attribute ${name} has ${length} characters; Target keeps at most ${MAX_ATTRIBUTE_VALUE_LENGTH} (long_values: reject)`,
-    );
+    throw new UnmappableEventError(`attribute ${name} has ${length} characters; Target keeps at most ${MAX_ATTRIBUTE_VALUE_LENGTH} (long_values: reject)`);
   };
 }
 
@@ -156,11 +154,7 @@ function identityReader(kind: IdentityKind, pathText: string, get: Getter, chain
  * usable only when no problem is reported for the whole file; `paths` are every path that could
  * be parsed, with their transforms and compared values, for the static check.
  */
-export function compileEntry(
-  ctx: CompileContext,
-  index: number,
-  spec: EntrySpec,
-): { entry?: CompiledEntry; paths: PathUse[]; problems: SourceProblem[] } {
+export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec): { entry?: CompiledEntry; paths: PathUse[]; problems: SourceProblem[] } {
   const { source } = ctx;
   const base: FieldPath = ['mappings', index];
   const problems: SourceProblem[] = [];

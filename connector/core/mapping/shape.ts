@@ -86,9 +86,7 @@ function explain(error: ErrorObject): Located {
       if (!keys) return { path, part: 'value', message: `${title}: ${error.message ?? 'invalid'}` };
       const present = keys.filter((k) => Object.hasOwn((error.data as object | null) ?? {}, k));
       const message =
-        present.length === 0
-          ? `${title} needs one of: ${keys.join(', ')}`
-          : `${title} takes only one of ${keys.join(', ')}, found ${present.join(' and ')}`;
+        present.length === 0 ? `${title} needs one of: ${keys.join(', ')}` : `${title} takes only one of ${keys.join(', ')}, found ${present.join(' and ')}`;
       return { path, part: 'value', message };
     }
     case 'minLength':

@@ -32,7 +32,7 @@ function civilDate(days: number): string | undefined {
 
 /** YYYY-MM-DD of an Avro date (days since the epoch); ±YYYYYY-MM-DD outside years 0000-9999, as ISO 8601 says. */
 export function formatDays(days: number): string {
-  return civilDate(days) ?? new Date(days * MS_PER_DAY).toISOString().split('T')[0] as string;
+  return civilDate(days) ?? (new Date(days * MS_PER_DAY).toISOString().split('T')[0] as string);
 }
 
 /** ISO 8601 UTC text of epoch milliseconds; same text as Date.prototype.toISOString. */

@@ -4,16 +4,7 @@
  */
 import { UnmappableEventError } from '../errors.js';
 import { AvroDate, Decimal } from '../values.js';
-import {
-  formatDays,
-  formatInstant,
-  roundDecimal,
-  roundDecimalText,
-  stringifyValue,
-  toDecimalText,
-  toJson,
-  truncateText,
-} from './stringify.js';
+import { formatDays, formatInstant, roundDecimal, roundDecimalText, stringifyValue, toDecimalText, toJson, truncateText } from './stringify.js';
 
 /** One transform applied to a present value; returns undefined/null when the result is missing. */
 export type Step = (value: unknown) => unknown;
@@ -70,8 +61,7 @@ const NAMED: Record<string, Step> = {
   sha256: (value) => value,
   iso8601: (value) => (value instanceof AvroDate ? formatDays(value.days) : formatInstant(requireInstant('iso8601', value))),
   epoch_millis: (value) => requireInstant('epoch_millis', value),
-  date: (value) =>
-    formatDays(value instanceof AvroDate ? value.days : Math.floor(requireInstant('date', value) / MS_PER_DAY)),
+  date: (value) => formatDays(value instanceof AvroDate ? value.days : Math.floor(requireInstant('date', value) / MS_PER_DAY)),
   string: (value) => stringifyValue(value),
   json: (value) => toJson(value),
 };

@@ -22,10 +22,7 @@ import { REPLAY_OMIT_HEADER } from './superseded.js';
 
 /** How one event ended. `cancelled` events were dropped unsent because their partition moved to another member. */
 export type EventOutcome =
-  | { kind: 'delivered'; updates: number }
-  | { kind: 'filtered'; reason: string }
-  | { kind: 'failed'; error: unknown; attempts: number }
-  | { kind: 'cancelled' };
+  { kind: 'delivered'; updates: number } | { kind: 'filtered'; reason: string } | { kind: 'failed'; error: unknown; attempts: number } | { kind: 'cancelled' };
 
 /** Turns a payload into the mapping's input; a promise only while something must be fetched (a writer schema). */
 export interface PayloadDecoder {

@@ -7,9 +7,7 @@ import type { ProfileUpdate } from '../profile.js';
 import { omitSuperseded } from './superseded.js';
 
 export type EventPlan =
-  | { kind: 'send'; updates: ProfileUpdate[]; truncated: string[] }
-  | { kind: 'filter'; reason: string }
-  | { kind: 'dead-letter'; error: unknown };
+  { kind: 'send'; updates: ProfileUpdate[]; truncated: string[] } | { kind: 'filter'; reason: string } | { kind: 'dead-letter'; error: unknown };
 
 /** Why an event nobody maps is filtered. */
 export const UNMAPPED_REASON = 'no mapping for topic';

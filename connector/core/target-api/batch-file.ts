@@ -164,15 +164,7 @@ export class BatchFileBuilder {
     const width = this.encodedNames.length + added;
     cells.length = width;
     // Percent-encoded text is ASCII, so string lengths are byte lengths.
-    const bytesAfter =
-      this.headerBytes +
-      sumEncodedNames(newEncodedNames) +
-      this.rowBytes +
-      this.ids.length * added +
-      id.length +
-      width +
-      cellBytes +
-      1;
+    const bytesAfter = this.headerBytes + sumEncodedNames(newEncodedNames) + this.rowBytes + this.ids.length * added + id.length + width + cellBytes + 1;
     const prepared: PreparedRow = { row, preparedAt: this.ids.length, id, cells, newNames, newEncodedNames, bytesAfter };
     this.prepared = prepared;
     return prepared;

@@ -38,7 +38,8 @@ export function deliveryMisconfigurationFor(status: number, door: Door): Misconf
     return {
       status,
       url,
-      reason: 'Target refused the Delivery API call as not authorized: the account requires a token (target.auth_token) and none, an expired or a wrong one was sent',
+      reason:
+        'Target refused the Delivery API call as not authorized: the account requires a token (target.auth_token) and none, an expired or a wrong one was sent',
       keys: ['target.auth_token', 'target.client_code'],
     };
   }

@@ -78,7 +78,9 @@ export function createDeliveryRequestBuilder(options: DeliveryRequestOptions): D
       wellFormed(identity.value, identity.kind);
       const envelopeBytes = utf8Length(headOf(identity)) + TAIL.length;
       if (envelopeBytes > maxBodyBytes) {
-        throw new UnmappableEventError(`the ${identity.kind} identity makes the Delivery call ${envelopeBytes} bytes, over the ${maxBodyBytes}-byte body limit`);
+        throw new UnmappableEventError(
+          `the ${identity.kind} identity makes the Delivery call ${envelopeBytes} bytes, over the ${maxBodyBytes}-byte body limit`,
+        );
       }
       const room = maxBodyBytes - envelopeBytes;
       const sessionId = deliverySessionId(identity);
@@ -93,7 +95,9 @@ export function createDeliveryRequestBuilder(options: DeliveryRequestOptions): D
         const bytes = utf8Length(member);
         if (bytes > room) {
           // Splitting one value across calls would store only its last part, so it cannot be sent.
-          throw new UnmappableEventError(`attribute "${name}" makes the Delivery call ${envelopeBytes + bytes} bytes, over the ${maxBodyBytes}-byte body limit`);
+          throw new UnmappableEventError(
+            `attribute "${name}" makes the Delivery call ${envelopeBytes + bytes} bytes, over the ${maxBodyBytes}-byte body limit`,
+          );
         }
         if (current === '') {
           current = member;

@@ -41,7 +41,8 @@ export function misconfigurationFor(status: number, door: Door): Misconfiguratio
     return {
       status,
       url,
-      reason: 'Target refused the update as not authorized: the connector sends updates without credentials, so the account must not require authentication for profile updates',
+      reason:
+        'Target refused the update as not authorized: the connector sends updates without credentials, so the account must not require authentication for profile updates',
       keys: ['target.base_url', 'target.client_code'],
     };
   }

@@ -65,9 +65,7 @@ export function createRequestBuilder(options: RequestBuilderOptions): RequestBui
       const getUrl = `${identityUrl}&${query}`;
       if (getUrl.length <= maxGetUrlBytes) return [{ method: 'GET', url: getUrl }];
       if (identityUrl.length > maxGetUrlBytes) {
-        throw new UnmappableEventError(
-          `the ${kind} identity makes the request URL ${identityUrl.length} bytes, over the ${maxGetUrlBytes}-byte limit`,
-        );
+        throw new UnmappableEventError(`the ${kind} identity makes the request URL ${identityUrl.length} bytes, over the ${maxGetUrlBytes}-byte limit`);
       }
       // Encoded pairs hold no raw `&`, so splitting the query gives them back, one per attribute.
       return packBodies(query.split('&'), names, maxPostBodyBytes).map((body) => ({
@@ -88,9 +86,7 @@ function packBodies(pairs: string[], names: string[], maxBytes: number): string[
   pairs.forEach((pair, i) => {
     if (pair.length > maxBytes) {
       // Splitting a value across requests would store only its last part, so it cannot be sent.
-      throw new UnmappableEventError(
-        `attribute "${names[i]}" encodes to ${pair.length} bytes, over the ${maxBytes}-byte POST body limit`,
-      );
+      throw new UnmappableEventError(`attribute "${names[i]}" encodes to ${pair.length} bytes, over the ${maxBytes}-byte POST body limit`);
     }
     if (current === '') current = pair;
     else if (current.length + 1 + pair.length <= maxBytes) current += `&${pair}`;

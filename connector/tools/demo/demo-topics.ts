@@ -42,10 +42,7 @@ export async function createDemoTopics(admin: Admin, topics: DemoTopics, partiti
   // Created up front rather than by auto-creation, which races with the consumer's first fetch.
   await admin.createTopics({
     waitForLeaders: true,
-    topics: [
-      ...sourceTopics(topics).map((topic) => ({ topic, numPartitions: partitions })),
-      { topic: topics.deadLetter, numPartitions: 1 },
-    ],
+    topics: [...sourceTopics(topics).map((topic) => ({ topic, numPartitions: partitions })), { topic: topics.deadLetter, numPartitions: 1 }],
   });
 }
 

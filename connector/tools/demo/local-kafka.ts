@@ -39,7 +39,10 @@ export async function provideKafka(options: ProvideKafkaOptions = {}): Promise<K
   const env = options.env ?? process.env;
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (options.brokers !== undefined && options.brokers.trim() !== '') {
-    const brokers = options.brokers.split(',').map((b) => b.trim()).filter((b) => b !== '');
+    const brokers = options.brokers
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b !== '');
     return { brokers, origin: 'given', stop: async () => {} };
   }
   const outcome = await runScript('start', env, progress);

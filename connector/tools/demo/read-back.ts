@@ -24,9 +24,7 @@ export async function readBackProfiles(baseUrl: string, clientCode: string, cand
     if (response.status === 404) continue;
     if (!response.ok) throw new DemoError(`reading profile ${id} back answered HTTP ${response.status}: ${await response.text()}`);
     const body = (await response.json()) as ReadBackBody;
-    const attributes = Object.fromEntries(
-      Object.entries(body.profileAttributes ?? {}).map(([name, attribute]) => [name, String(attribute.value)]),
-    );
+    const attributes = Object.fromEntries(Object.entries(body.profileAttributes ?? {}).map(([name, attribute]) => [name, String(attribute.value)]));
     shown.push({ id, attributes });
   }
   return shown;

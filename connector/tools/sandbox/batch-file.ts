@@ -94,9 +94,7 @@ export function parseBatchFile(upload: { size: number; bytes: Buffer | undefined
   return { ok: true, file: { kind, header: columns, names: columns.slice(1), ids, cells } };
 }
 
-function parseHeader(
-  line: string,
-): { ok: true; kind: IdentityKind; columns: string[] } | { ok: false; status: 400; message: string } {
+function parseHeader(line: string): { ok: true; kind: IdentityKind; columns: string[] } | { ok: false; status: 400; message: string } {
   if (!line.startsWith(HEADER_PREFIX)) {
     return refuse(400, `line 1: the batch file must start with the header ${HEADER_PREFIX}thirdPartyId,<name>,… or ${HEADER_PREFIX}pcId,<name>,…`);
   }

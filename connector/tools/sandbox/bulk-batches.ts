@@ -219,7 +219,11 @@ export class BulkBatches {
       patterns.set(pattern, rowNames);
       const identity: ProfileIdentity = { kind: batch.kind, value: ids[row] ?? '' };
       const earlier = this.lastBulkNames.get(key);
-      if (earlier && earlier !== rowNames) this.profiles.remove(identity, earlier.filter((name) => !rowNames.includes(name)));
+      if (earlier && earlier !== rowNames)
+        this.profiles.remove(
+          identity,
+          earlier.filter((name) => !rowNames.includes(name)),
+        );
       this.profiles.upsert(identity, rowNames, values, appliesAt);
       this.lastBulkNames.set(key, rowNames);
       this.log.appendBulkRow(identity, rowNames, values, appliesAt, batch.id);

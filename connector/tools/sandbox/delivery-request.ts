@@ -80,8 +80,7 @@ function identityOf(id: unknown): ProfileIdentity | string {
   const thirdPartyId = id['thirdPartyId'];
   const tntId = id['tntId'];
   if (thirdPartyId !== undefined && tntId !== undefined) return 'send either id.thirdPartyId or id.tntId, not both';
-  const [field, value, kind] =
-    thirdPartyId !== undefined ? ['thirdPartyId', thirdPartyId, 'mbox3rdPartyId' as const] : ['tntId', tntId, 'mboxPC' as const];
+  const [field, value, kind] = thirdPartyId !== undefined ? ['thirdPartyId', thirdPartyId, 'mbox3rdPartyId' as const] : ['tntId', tntId, 'mboxPC' as const];
   if (value === undefined) return 'id.thirdPartyId or id.tntId is required';
   if (typeof value !== 'string') return `id.${field} must be a string`;
   const problem = identityProblem(value);

@@ -71,10 +71,7 @@ const validatePartial = new Ajv({ allErrors: true }).compile<Partial<FaultSettin
  * or request-fault rates adding up to more than 1 (each request suffers at most one fault; the
  * bulk row error rate is drawn separately, per row).
  */
-export function mergeFaults(
-  current: FaultSettings,
-  change: unknown,
-): { ok: true; settings: FaultSettings } | { ok: false; problems: string[] } {
+export function mergeFaults(current: FaultSettings, change: unknown): { ok: true; settings: FaultSettings } | { ok: false; problems: string[] } {
   if (!validatePartial(change)) {
     const problems = (validatePartial.errors ?? []).map((e) => `${e.instancePath || 'faults'} ${e.message ?? 'is invalid'}`);
     return { ok: false, problems };

@@ -63,9 +63,7 @@ const DEFAULT_BULK_DELAY_MS = 2000;
 /** Applies defaults; throws ConfigError listing every invalid fault, quota or bulk setting. */
 export function resolveSandboxOptions(options: SandboxOptions): SandboxSettings {
   const faultChange = Object.fromEntries(
-    (Object.keys(NO_FAULTS) as (keyof FaultSettings)[])
-      .filter((key) => options[key] !== undefined)
-      .map((key) => [key, options[key]]),
+    (Object.keys(NO_FAULTS) as (keyof FaultSettings)[]).filter((key) => options[key] !== undefined).map((key) => [key, options[key]]),
   );
   const merged = mergeFaults(NO_FAULTS, faultChange);
   const problems = merged.ok ? [] : merged.problems;

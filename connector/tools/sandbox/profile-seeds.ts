@@ -38,9 +38,7 @@ export function parseProfileSeeds(json: unknown): { ok: true; seeds: ProfileUpda
       return;
     }
     const identity =
-      mbox3rdPartyId === undefined
-        ? { kind: 'mboxPC' as const, value: mboxPC ?? '' }
-        : { kind: 'mbox3rdPartyId' as const, value: mbox3rdPartyId };
+      mbox3rdPartyId === undefined ? { kind: 'mboxPC' as const, value: mboxPC ?? '' } : { kind: 'mbox3rdPartyId' as const, value: mbox3rdPartyId };
     const problem = identityProblem(identity.value);
     if (problem) problems.push(`/${i}/${identity.kind}: ${problem}`);
     seeds.push({ identity, attributes: entry.attributes ?? {} });

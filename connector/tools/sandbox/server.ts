@@ -87,7 +87,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const { port } = server.address() as AddressInfo;
   const url = `http://${isIPv6(settings.host) ? `[${settings.host}]` : settings.host}:${port}`;
   ctx.url = url;
-  ctx.log?.info({ url, clientCode: settings.clientCode, seed: settings.seed, ...(options.stateFile !== undefined && { stateFile: options.stateFile, profiles: saved.length }) }, 'sandbox listening');
+  ctx.log?.info(
+    {
+      url,
+      clientCode: settings.clientCode,
+      seed: settings.seed,
+      ...(options.stateFile !== undefined && { stateFile: options.stateFile, profiles: saved.length }),
+    },
+    'sandbox listening',
+  );
 
   return {
     url,
@@ -153,13 +161,7 @@ function decodeSegments(path: string): string[] | undefined {
   }
 }
 
-async function handleUpdate(
-  ctx: Context,
-  req: IncomingMessage,
-  res: ServerResponse,
-  clientSegment: string,
-  query: string,
-): Promise<void> {
+async function handleUpdate(ctx: Context, req: IncomingMessage, res: ServerResponse, clientSegment: string, query: string): Promise<void> {
   const { simulator, settings } = ctx;
   const method = req.method;
   if (!knownClient(ctx, clientSegment)) {
@@ -214,21 +216,14 @@ async function handleBatchUpdate(ctx: Context, req: IncomingMessage, res: Server
     contentType: req.headers['content-type'],
     size: body.size,
     bytes: body.bytes,
-    statusUrl: (batchId) =>
-      `${ctx.url}/m2/${encodeURIComponent(clientSegment)}/v2/profile/batchStatus?batchId=${encodeURIComponent(batchId)}`,
+    statusUrl: (batchId) => `${ctx.url}/m2/${encodeURIComponent(clientSegment)}/v2/profile/batchStatus?batchId=${encodeURIComponent(batchId)}`,
   });
   ctx.log?.debug({ bytes: body.size, outcome: action.type === 'reply' ? action.status : action.type }, 'batchUpdate request');
   await performAfterLatency(ctx, req, res, action);
 }
 
 /** `GET /m2/<client>/v2/profile/batchStatus?batchId=<id>`. */
-async function handleBatchStatus(
-  ctx: Context,
-  req: IncomingMessage,
-  res: ServerResponse,
-  clientSegment: string,
-  query: string,
-): Promise<void> {
+async function handleBatchStatus(ctx: Context, req: IncomingMessage, res: ServerResponse, clientSegment: string, query: string): Promise<void> {
   const { simulator } = ctx;
   if (!knownClient(ctx, clientSegment)) return perform(req, res, simulator.refuseBatchStatus(404, 'unknown client code'));
   if (req.method !== 'GET') return perform(req, res, simulator.refuseBatchStatus(405, 'use GET'));
@@ -268,32 +263,18 @@ function perform(req: IncomingMessage, res: ServerResponse, action: ReplyAction)
   }
 }
 
-function handleReadBack(
-  ctx: Context,
-  req: IncomingMessage,
-  res: ServerResponse,
-  identity: ProfileIdentity,
-  query: string,
-): void {
+function handleReadBack(ctx: Context, req: IncomingMessage, res: ServerResponse, identity: ProfileIdentity, query: string): void {
   if (req.method !== 'GET') return sendText(res, 405, 'use GET');
   const client = new URLSearchParams(query).get('client');
   if (client === null) return sendJson(res, 400, { error: 'the client query parameter is required' });
   if (client !== ctx.settings.clientCode) return sendJson(res, 404, { error: 'unknown client code' });
   const profile = ctx.simulator.profile(identity);
   if (!profile) return sendJson(res, 404, { error: 'profile not found' });
-  const profileAttributes = Object.fromEntries(
-    [...profile].map(([name, a]) => [name, { value: a.value, modifiedAt: new Date(a.modifiedAt).toISOString() }]),
-  );
+  const profileAttributes = Object.fromEntries([...profile].map(([name, a]) => [name, { value: a.value, modifiedAt: new Date(a.modifiedAt).toISOString() }]));
   sendJson(res, 200, { profileAttributes });
 }
 
-async function handleControl(
-  ctx: Context,
-  req: IncomingMessage,
-  res: ServerResponse,
-  name: string,
-  query: string,
-): Promise<void> {
+async function handleControl(ctx: Context, req: IncomingMessage, res: ServerResponse, name: string, query: string): Promise<void> {
   const { simulator } = ctx;
   const call = `${req.method ?? ''} ${name}`;
   switch (call) {

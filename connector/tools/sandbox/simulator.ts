@@ -36,10 +36,7 @@ export type SandboxStats = UpdateEndpointStats &
   };
 
 /** What the HTTP layer must do with one request to a simulated API endpoint. */
-export type ReplyAction =
-  | { type: 'reply'; status: number; body: string; headers?: Record<string, string> }
-  | { type: 'reset' }
-  | { type: 'hang' };
+export type ReplyAction = { type: 'reply'; status: number; body: string; headers?: Record<string, string> } | { type: 'reset' } | { type: 'hang' };
 
 export interface UpdateOutcome {
   /** Whose profile the request was for, when it named a valid identity. */
@@ -193,7 +190,8 @@ export class TargetSimulator {
     const rows = this.bulk.rowStatuses(batchId);
     if (!rows) return this.refuseBatchStatus(404, `unknown batchId ${JSON.stringify(batchId)}`);
     this.bulkCounters.polled();
-    if (this.pollRandom() < this.currentFaults.failRate && this.currentFaults.faultScope.includes('bulk')) return { type: 'reply', status: 503, body: 'Service Unavailable' };
+    if (this.pollRandom() < this.currentFaults.failRate && this.currentFaults.faultScope.includes('bulk'))
+      return { type: 'reply', status: 503, body: 'Service Unavailable' };
     return { type: 'reply', status: 200, body: batchStatusXml(batchId, rows.ids, rows.statusOf), headers: { 'content-type': XML_CONTENT_TYPE } };
   }
 
@@ -210,7 +208,12 @@ export class TargetSimulator {
     // One draw per valid call, whatever the rates, so a seed replays the same fault sequence.
     const fault = scopedFault(this.currentFaults, 'delivery', this.deliveryRandom());
     if (this.deliveryCounters.inFlight(sessionId) >= MAX_DELIVERY_CONCURRENT_PER_SESSION) {
-      return { action: this.deliveryReply(DELIVERY_SESSION_BUSY_STATUS, { status: DELIVERY_SESSION_BUSY_STATUS, message: 'too many requests with the same session id' }) };
+      return {
+        action: this.deliveryReply(DELIVERY_SESSION_BUSY_STATUS, {
+          status: DELIVERY_SESSION_BUSY_STATUS,
+          message: 'too many requests with the same session id',
+        }),
+      };
     }
     if (fault === 'reset' || fault === 'hang') {
       this.deliveryCounters.dropped(fault);
@@ -222,7 +225,10 @@ export class TargetSimulator {
       return { sessionId, action: { ...reply, headers: { ...reply.headers, 'retry-after': String(this.currentFaults.retryAfterSeconds) } } };
     }
     if (this.currentFaults.rejectIds.includes(identity.value)) {
-      return { sessionId, action: this.deliveryReply(400, { status: 400, message: `call refused for ${identity.kind}=${identity.value} (sandbox rejectIds)` }) };
+      return {
+        sessionId,
+        action: this.deliveryReply(400, { status: 400, message: `call refused for ${identity.kind}=${identity.value} (sandbox rejectIds)` }),
+      };
     }
     const applied = this.profiles.apply(identity, attributes, now, true);
     this.log.append(identity, attributes, 'DELIVERY', applied, now);

@@ -61,17 +61,17 @@ export class UpdateLog {
   constructor(private readonly record: boolean) {}
 
   /** Records one accepted single update and returns its arrival index. */
-  append(
-    identity: ProfileIdentity,
-    attributes: Record<string, string>,
-    method: 'GET' | 'POST' | 'DELIVERY',
-    applied: boolean,
-    receivedAt: number,
-  ): number {
+  append(identity: ProfileIdentity, attributes: Record<string, string>, method: 'GET' | 'POST' | 'DELIVERY', applied: boolean, receivedAt: number): number {
     if (!this.record) return this.appended++;
     const names = Object.keys(attributes);
     const flags = (method === 'POST' ? POST_BIT : method === 'DELIVERY' ? DELIVERY_BIT : 0) | (applied ? APPLIED_BIT : 0);
-    return this.push(identity, names, names.map((name) => attributes[name] ?? ''), flags, receivedAt);
+    return this.push(
+      identity,
+      names,
+      names.map((name) => attributes[name] ?? ''),
+      flags,
+      receivedAt,
+    );
   }
 
   /** Records one applied row of bulk batch `batchId`, `values[i]` being attribute `names[i]`, and returns its arrival index. */

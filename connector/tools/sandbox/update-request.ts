@@ -19,8 +19,7 @@ export interface RawUpdateRequest {
 }
 
 export type ParsedUpdate =
-  | { ok: true; identity: ProfileIdentity; attributes: Record<string, string> }
-  | { ok: false; status: 400 | 413 | 414 | 415; message: string };
+  { ok: true; identity: ProfileIdentity; attributes: Record<string, string> } | { ok: false; status: 400 | 413 | 414 | 415; message: string };
 
 /**
  * Checks limits and identity, then collects `profile.<name>` parameters from query and body

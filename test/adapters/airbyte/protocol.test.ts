@@ -3,13 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configuredStreams } from '../../../connector/adapters/airbyte/catalog.js';
 import { connectionStatus, failed, passed, skipped } from '../../../connector/apps/common/probe.js';
 import { parseInputLine } from '../../../connector/adapters/airbyte/input.js';
-import {
-  catalogMessage,
-  connectionStatusMessage,
-  logMessage,
-  protocolLine,
-  traceErrorMessage,
-} from '../../../connector/adapters/airbyte/messages.js';
+import { catalogMessage, connectionStatusMessage, logMessage, protocolLine, traceErrorMessage } from '../../../connector/adapters/airbyte/messages.js';
 import { toDecodedValue } from '../../../connector/adapters/avro/json-values.js';
 import { scrubSecrets, secretValues } from '../../../connector/adapters/config/secrets.js';
 import { specMessage } from '../../../connector/apps/spec/spec.js';

@@ -55,7 +55,11 @@ describe('findMismatch names the field and the byte where the bytes stop fitting
   it.each([
     ['an enum index out of range', patched(AT.kind, 6), 'field kind at byte 0 has enum index 3, but enum test.Kind has 2 symbols (A, B)'],
     ['a boolean byte other than 0 or 1', patched(AT.ok, 0x47), 'field ok at byte 1 is 0x47, not a boolean (0 or 1)'],
-    ['an int beyond 32 bits', Buffer.concat([good.subarray(0, 2), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x20])]), 'field count at byte 2 holds 4294967296, too large for an int'],
+    [
+      'an int beyond 32 bits',
+      Buffer.concat([good.subarray(0, 2), Buffer.from([0x80, 0x80, 0x80, 0x80, 0x20])]),
+      'field count at byte 2 holds 4294967296, too large for an int',
+    ],
     [
       'a long beyond 2^53',
       Buffer.concat([good.subarray(0, 3), Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])]),
@@ -77,7 +81,9 @@ describe('findMismatch names the field and the byte where the bytes stop fitting
 
   it('names map entries by key and record fields inside them, and counts bytes from `base`', () => {
     const cut = good.subarray(0, good.length - 3);
-    expect(detail(cut, 5)).toBe(`expected a string of 3 bytes for field extra["k1"].sku at byte ${5 + good.length - 5}, but the value has only ${5 + good.length - 3} bytes`);
+    expect(detail(cut, 5)).toBe(
+      `expected a string of 3 bytes for field extra["k1"].sku at byte ${5 + good.length - 5}, but the value has only ${5 + good.length - 3} bytes`,
+    );
   });
 
   it('reports bytes left over after a whole value', () => {
@@ -102,11 +108,13 @@ describe('decode failures are in the user terms, whatever the bytes', () => {
     const bytes = fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
       // Valid values with a few bytes changed or cut: the failures a wrong schema produces.
-      fc.tuple(fc.integer({ min: 0, max: sample.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: sample.length })).map(([at, byte, end]) => {
-        const copy = Uint8Array.from(sample);
-        copy[at] = byte;
-        return copy.subarray(0, end);
-      }),
+      fc
+        .tuple(fc.integer({ min: 0, max: sample.length - 1 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: sample.length }))
+        .map(([at, byte, end]) => {
+          const copy = Uint8Array.from(sample);
+          copy[at] = byte;
+          return copy.subarray(0, end);
+        }),
     );
     fc.assert(
       fc.property(bytes, (raw) => {
@@ -119,7 +127,9 @@ describe('decode failures are in the user terms, whatever the bytes', () => {
         if (error === undefined) return;
         expect(error).toBeInstanceOf(DecodeError);
         const message = (error as DecodeError).message;
-        expect(message).toMatch(/^cannot decode crm: (not Avro for schema com\.acme\.crm\.CustomerUpdated: |\d+ bytes? left after the record: |value (is JSON|looks Confluent-framed))/);
+        expect(message).toMatch(
+          /^cannot decode crm: (not Avro for schema com\.acme\.crm\.CustomerUpdated: |\d+ bytes? left after the record: |value (is JSON|looks Confluent-framed))/,
+        );
         expect(message).not.toMatch(AVSC_WORDS);
       }),
       { numRuns: 2000 },

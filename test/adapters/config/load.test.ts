@@ -82,11 +82,7 @@ describe('parseConfig', () => {
   });
 
   it('reads JSON the same as YAML', () => {
-    const json = JSON.stringify(
-      { kafka: { brokers: ['127.0.0.1:9092'] }, target: { client_code: 'acme' }, mapping_file: 'mapping.yaml' },
-      null,
-      '\t',
-    );
+    const json = JSON.stringify({ kafka: { brokers: ['127.0.0.1:9092'] }, target: { client_code: 'acme' }, mapping_file: 'mapping.yaml' }, null, '\t');
     expect(parseConfig(json, '/etc/tps/config.json', {})).toEqual({
       ...parseConfig(minimal, '/etc/tps/config.yaml', {}),
       source_file: '/etc/tps/config.json',
@@ -224,9 +220,7 @@ metrics:
 
   it('gives JSON files positions too', () => {
     const json = '{\n  "kafka": { "brokers": ["127.0.0.1:9092"] },\n  "target": { "client_code": "acme", "timeout_ms": -5 },\n  "mapping_file": "m.yaml"\n}\n';
-    expect(problemsOf(json)).toEqual([
-      { line: 3, column: 52, field: 'target.timeout_ms', message: 'must be an integer ≥ 1, got -5' },
-    ]);
+    expect(problemsOf(json)).toEqual([{ line: 3, column: 52, field: 'target.timeout_ms', message: 'must be an integer ≥ 1, got -5' }]);
   });
 
   it('checks that the first backoff does not exceed the longest', () => {

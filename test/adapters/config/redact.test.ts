@@ -44,9 +44,7 @@ describe('redactConfig', () => {
 
 describe('secrets in config errors', () => {
   it('never quotes the source line of a YAML syntax error', () => {
-    const message = messageOf(() =>
-      parseConfig('kafka:\n  sasl: { password: kafka-hunter2 ]\n', 'c.yaml', {}),
-    );
+    const message = messageOf(() => parseConfig('kafka:\n  sasl: { password: kafka-hunter2 ]\n', 'c.yaml', {}));
     expect(message).toMatch(/^c\.yaml:\d+:\d+ not valid YAML or JSON: /);
     expect(message).not.toContain('hunter2');
   });

@@ -50,7 +50,7 @@ describe('BrokerOutage', () => {
     expect(outage.down).toBe(false);
   });
 
-  it("a consumer crash kafkajs restarts is an outage at once", () => {
+  it('a consumer crash kafkajs restarts is an outage at once', () => {
     const { reports, outage } = tracker();
     outage.arm();
     outage.failure('Connection error: connect ECONNREFUSED', true);

@@ -41,12 +41,21 @@ function setup(options: { failing?: () => boolean; answer?: () => Promise<void> 
 describe('LagRefresher', () => {
   it("reads Kafka's lag at once on an assignment and then on its timer, whether or not anything is fetched", async () => {
     const t = setup();
-    t.kafkaSays([['a', 0, 10], ['a', 1, 0]]);
-    t.refresher.own([{ topic: 'a', partition: 0 }, { topic: 'a', partition: 1 }]);
+    t.kafkaSays([
+      ['a', 0, 10],
+      ['a', 1, 0],
+    ]);
+    t.refresher.own([
+      { topic: 'a', partition: 0 },
+      { topic: 'a', partition: 1 },
+    ]);
     await t.clock.advance(0);
     expect(Object.fromEntries(t.gauge)).toEqual({ 'a/0': 10, 'a/1': 0 });
     // An outage: nothing is fetched or committed, and the lag grows in Kafka.
-    t.kafkaSays([['a', 0, 4270], ['a', 1, 3]]);
+    t.kafkaSays([
+      ['a', 0, 4270],
+      ['a', 1, 3],
+    ]);
     await t.clock.advance(4999);
     expect(t.gauge.get('a/0')).toBe(10);
     await t.clock.advance(1);
@@ -74,16 +83,30 @@ describe('LagRefresher', () => {
   it('reports only the partitions this member owns and releases the ones it lost, even when a read in flight still carries them', async () => {
     let answer: (() => void) | undefined;
     const t = setup({ answer: () => (answer ? new Promise<void>((resolve) => (answer = resolve)) : Promise.resolve()) });
-    t.kafkaSays([['a', 0, 5], ['a', 1, 6], ['b', 0, 7]]);
-    t.refresher.own([{ topic: 'a', partition: 0 }, { topic: 'a', partition: 1 }]);
+    t.kafkaSays([
+      ['a', 0, 5],
+      ['a', 1, 6],
+      ['b', 0, 7],
+    ]);
+    t.refresher.own([
+      { topic: 'a', partition: 0 },
+      { topic: 'a', partition: 1 },
+    ]);
     await t.clock.advance(0);
     expect(Object.fromEntries(t.gauge)).toEqual({ 'a/0': 5, 'a/1': 6 });
     // The next read starts, then a rebalance takes a/1 away (and gives b/0) before Kafka answers.
     answer = () => {};
-    t.kafkaSays([['a', 0, 50], ['a', 1, 60], ['b', 0, 70]]);
+    t.kafkaSays([
+      ['a', 0, 50],
+      ['a', 1, 60],
+      ['b', 0, 70],
+    ]);
     await t.clock.advance(5000);
     expect(t.reads()).toBe(2);
-    t.refresher.own([{ topic: 'a', partition: 0 }, { topic: 'b', partition: 0 }]);
+    t.refresher.own([
+      { topic: 'a', partition: 0 },
+      { topic: 'b', partition: 0 },
+    ]);
     expect(Object.fromEntries(t.gauge)).toEqual({ 'a/0': 5 });
     answer();
     answer = undefined;

@@ -15,7 +15,8 @@ const context: KafkaStartupContext = { brokers: ['kafka-1:9093', 'kafka-2:9093']
 const withSasl: KafkaStartupContext = { ...context, ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'connector' } };
 
 /** kafkajs' own construction of its errors: the typings lag behind the runtime signatures. */
-const connectionError = (message: string, code: string) => new (KafkaJSConnectionError as unknown as new (m: string, o: object) => Error)(message, { broker: 'kafka-1:9093', code });
+const connectionError = (message: string, code: string) =>
+  new (KafkaJSConnectionError as unknown as new (m: string, o: object) => Error)(message, { broker: 'kafka-1:9093', code });
 const retriesExceeded = (cause: Error, retryCount: number) =>
   new (KafkaJSNumberOfRetriesExceeded as unknown as new (e: Error, o: object) => Error)(cause, { retryCount, retryTime: 4860 });
 const protocolError = (message: string, type: string, code: number, retriable: boolean) =>
@@ -32,7 +33,9 @@ describe('kafkaStartupError', () => {
   });
 
   it('a SASL refusal names the user and mechanism and the brokers, never the password; not retryable (exit 2)', () => {
-    const refusal = new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)('SASL SCRAM SHA512 authentication failed: Authentication failed');
+    const refusal = new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)(
+      'SASL SCRAM SHA512 authentication failed: Authentication failed',
+    );
     const err = kafkaStartupError(refusal, withSasl);
     expect(err.message).toBe(
       'Kafka at kafka-1:9093, kafka-2:9093 refused user connector (SASL SCRAM-SHA-512): SASL SCRAM SHA512 authentication failed: Authentication failed; ' +
@@ -42,7 +45,9 @@ describe('kafkaStartupError', () => {
   });
 
   it('a SASL refusal wrapped as the cause of a non-retriable error, and a listener without SASL (ILLEGAL_SASL_STATE), read the same', () => {
-    const wrapped = new (KafkaJSNonRetriableError as unknown as new (m: string, o: object) => Error)('nope', { cause: new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)('bad login') });
+    const wrapped = new (KafkaJSNonRetriableError as unknown as new (m: string, o: object) => Error)('nope', {
+      cause: new (KafkaJSSASLAuthenticationError as unknown as new (m: string) => Error)('bad login'),
+    });
     expect(kafkaStartupError(wrapped, withSasl).message).toMatch(/^Kafka at .* refused user connector \(SASL SCRAM-SHA-512\): bad login/);
     const plainListener = protocolError('Request is not valid given the current SASL state', 'ILLEGAL_SASL_STATE', 34, false);
     expect(kafkaStartupError(plainListener, withSasl)).toMatchObject({ code: 'KAFKA_REFUSED', retryable: false });
@@ -51,7 +56,9 @@ describe('kafkaStartupError', () => {
   it('a TLS failure says to check kafka.ssl', () => {
     const cert = retriesExceeded(connectionError('Connection error: self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN'), 5);
     const err = kafkaStartupError(cert, withSasl);
-    expect(err.message).toMatch(/^TLS with Kafka at kafka-1:9093, kafka-2:9093 failed: Connection error: self-signed certificate in certificate chain; check kafka\.ssl/);
+    expect(err.message).toMatch(
+      /^TLS with Kafka at kafka-1:9093, kafka-2:9093 failed: Connection error: self-signed certificate in certificate chain; check kafka\.ssl/,
+    );
     expect(err).toMatchObject({ code: 'KAFKA_REFUSED', retryable: false });
     const plain = connectionError('Connection error: Client network socket disconnected before secure TLS connection was established', 'ECONNRESET');
     expect(kafkaStartupError(plain, withSasl).message).toMatch(/^TLS with Kafka/);

@@ -129,9 +129,7 @@ describe('TargetBulkClient', () => {
     const text = 'batch=thirdPartyId,a\nc-1,1,2\n';
     const malformed = await client.submit({ text, bytes: text.length, ids: ['c-1'] });
     expect(malformed).toMatchObject({ kind: 'permanent', error: { status: 400, retryable: false } });
-    expect(errorOf(malformed).message).toBe(
-      `batch of 1 rows (${text.length} bytes): Target answered 400: line 2: row has 3 cells, the header has 2`,
-    );
+    expect(errorOf(malformed).message).toBe(`batch of 1 rows (${text.length} bytes): Target answered 400: line 2: row has 3 cells, the header has 2`);
 
     const tooMany = await client.submit(fileOf(ROWS));
     expect(tooMany).toMatchObject({ kind: 'permanent', error: { status: 413 } });
@@ -180,7 +178,12 @@ describe('TargetBulkClient', () => {
     const replies: Array<[string, number | undefined]> = [];
     const url = sandbox.url;
     await sandbox.close();
-    const client = new TargetBulkClient({ baseUrl: url, batchPath: BATCH_PATH, timeoutMs: 1000, observer: { replied: (method, status) => replies.push([method, status]) } });
+    const client = new TargetBulkClient({
+      baseUrl: url,
+      batchPath: BATCH_PATH,
+      timeoutMs: 1000,
+      observer: { replied: (method, status) => replies.push([method, status]) },
+    });
     open.push(client);
     const file = fileOf(ROWS);
     const submitted = await client.submit(file);

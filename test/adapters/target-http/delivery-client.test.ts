@@ -94,7 +94,10 @@ describe('DeliveryClient', () => {
   it('retries a 420 of a busy session', async () => {
     const { url } = await busyServer();
     const [call] = builderFor(url).build({ identity: { kind: 'mbox3rdPartyId', value: 'C' }, attributes: { a: '1' } });
-    expect(await clientFor(url).send(call!)).toMatchObject({ kind: 'retryable', error: { status: 420, message: "Target's Delivery API answered 420: too many requests with the same session id" } });
+    expect(await clientFor(url).send(call!)).toMatchObject({
+      kind: 'retryable',
+      error: { status: 420, message: "Target's Delivery API answered 420: too many requests with the same session id" },
+    });
   });
 
   it('turns a reset connection and a 404 path into retryable and misconfiguration results', async () => {
@@ -114,7 +117,9 @@ describe('DeliveryClient', () => {
 async function busyServer(): Promise<{ url: string }> {
   const server = createServer((req, res) => {
     req.resume();
-    req.on('end', () => res.writeHead(420, { 'content-type': 'application/json' }).end('{"status":420,"message":"too many requests with the same session id"}'));
+    req.on('end', () =>
+      res.writeHead(420, { 'content-type': 'application/json' }).end('{"status":420,"message":"too many requests with the same session id"}'),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   open.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });

@@ -122,7 +122,9 @@ describe('check --offline: the config and the mapping, for CI without Kafka or T
     const { code, failures } = await check({ config: space.config, offline: true });
     expect(code).toBe(1);
     expect(failures).toEqual([
-      expect.stringMatching(/^mapping: .*mapping\.yaml:\d+:\d+ mappings\[0\]\.attributes\.email\.path: path customer\.email no longer resolves .*\(registry subject crm\.customer\.updated-value version 1\)$/) as string,
+      expect.stringMatching(
+        /^mapping: .*mapping\.yaml:\d+:\d+ mappings\[0\]\.attributes\.email\.path: path customer\.email no longer resolves .*\(registry subject crm\.customer\.updated-value version 1\)$/,
+      ) as string,
     ]);
   });
 });

@@ -49,7 +49,10 @@ async function check(config: string) {
 
 /** The failed probes' lines of a FAILED message. */
 function failures(message: string): string[] {
-  return message.split('\n').slice(1).filter((l) => !l.startsWith('passed: ') && !l.startsWith('not checked: '));
+  return message
+    .split('\n')
+    .slice(1)
+    .filter((l) => !l.startsWith('passed: ') && !l.startsWith('not checked: '));
 }
 
 describe('check against a real broker and a sandbox', () => {
@@ -62,7 +65,9 @@ describe('check against a real broker and a sandbox', () => {
     expect(text).toContain(`dead-letter topic: ${topics.deadLetter} exists`);
     expect(text).toContain(`schema registry: ${registry.url}/ answered HTTP 404`);
     expect(text).toContain('mapping: 3 topic(s); every path exists in its schema (3 local, 0 from the registry)');
-    expect(text).toContain(`Target endpoint: ${sandbox.url}/m2/acme/profile/update accepted an update without attributes: "trueRequest successfully submitted"`);
+    expect(text).toContain(
+      `Target endpoint: ${sandbox.url}/m2/acme/profile/update accepted an update without attributes: "trueRequest successfully submitted"`,
+    );
   });
 
   it('names a missing topic, a missing dead-letter topic and an unreachable Target, all in one run', async () => {
@@ -91,7 +96,9 @@ describe('check against a real broker and a sandbox', () => {
     expect(status).toBe('FAILED');
     const [mappingLine, ...others] = failures(message);
     expect(others).toEqual([]);
-    expect(mappingLine).toMatch(/^mapping: .*mapping\.yaml:\d+:\d+ mappings\[0\]\.attributes\.nickname: path customer\.nickname is not in schema com\.acme\.crm\.CustomerUpdated/);
+    expect(mappingLine).toMatch(
+      /^mapping: .*mapping\.yaml:\d+:\d+ mappings\[0\]\.attributes\.nickname: path customer\.nickname is not in schema com\.acme\.crm\.CustomerUpdated/,
+    );
     expect(message).toContain('not checked: topics (the mapping did not load)');
     expect(message).toContain('passed: config, brokers, dead-letter topic, Target endpoint');
   });

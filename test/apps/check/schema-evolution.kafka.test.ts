@@ -53,7 +53,10 @@ async function check(options: Omit<CheckOptions, 'logLevel' | 'exitCode'>) {
   const code = await runCheck({ ...options, exitCode: true, logLevel: 'silent' }, output);
   expect(stdout.split('\n').filter(Boolean)).toHaveLength(1);
   const { connectionStatus } = protocolMessage(stdout.trim(), 'CONNECTION_STATUS') as { connectionStatus: { status: string; message: string } };
-  const failures = connectionStatus.message.split('\n').slice(1).filter((l) => !l.startsWith('passed: ') && !l.startsWith('not checked: '));
+  const failures = connectionStatus.message
+    .split('\n')
+    .slice(1)
+    .filter((l) => !l.startsWith('passed: ') && !l.startsWith('not checked: '));
   return { code, ...connectionStatus, failures };
 }
 
@@ -89,7 +92,9 @@ describe('check --schema-file --topic: a candidate schema before it is deployed'
     const { code, failures } = await check({ config: space.config, schemaFile, topic: crmTopic() });
     expect(code).toBe(1);
     expect(failures).toEqual([
-      expect.stringMatching(/^mapping: .*mapping\.yaml:\d+:\d+ mappings\[0\]\.when\[0\]\.in\[1\]: enum symbol "UPDATED" is gone from an enum com\.acme\.crm\.CustomerEventType/) as string,
+      expect.stringMatching(
+        /^mapping: .*mapping\.yaml:\d+:\d+ mappings\[0\]\.when\[0\]\.in\[1\]: enum symbol "UPDATED" is gone from an enum com\.acme\.crm\.CustomerEventType/,
+      ) as string,
     ]);
   });
 

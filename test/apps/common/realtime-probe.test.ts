@@ -42,7 +42,9 @@ describe('the Delivery door probe of check', () => {
   });
 
   it('says a 5xx or 420 may pass later, and names no answer', () => {
-    expect(judgeDeliveryAnswer({ answered: true, status: 420, body: '{"message":"busy"}' }, 'http://t/rest/v1/delivery', 'acme').detail).toContain('temporary failure');
+    expect(judgeDeliveryAnswer({ answered: true, status: 420, body: '{"message":"busy"}' }, 'http://t/rest/v1/delivery', 'acme').detail).toContain(
+      'temporary failure',
+    );
     expect(judgeDeliveryAnswer({ answered: true, status: 200, body: 'true' }, 'http://t/rest/v1/delivery', 'acme').detail).toContain('does not look like');
     expect(judgeDeliveryAnswer({ answered: false, reason: 'ECONNREFUSED' }, 'http://t/rest/v1/delivery', 'acme')).toMatchObject({ status: 'failed' });
   });

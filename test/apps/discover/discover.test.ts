@@ -50,7 +50,14 @@ describe('discover', () => {
 
   it("takes the registry's latest <topic>-value when the mapping names no schema", async () => {
     registry = await startFakeRegistry();
-    const avro = { type: 'record', name: 'Signup', fields: [{ name: 'id', type: 'string' }, { name: 'plan', type: ['null', 'string'], default: null }] };
+    const avro = {
+      type: 'record',
+      name: 'Signup',
+      fields: [
+        { name: 'id', type: 'string' },
+        { name: 'plan', type: ['null', 'string'], default: null },
+      ],
+    };
     registry.register('signups-value', 1, avro);
     const workspace = writeAirbyteWorkspace({
       targetUrl: 'http://127.0.0.1:9',

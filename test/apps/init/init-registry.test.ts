@@ -55,7 +55,9 @@ describe('init --config: the schema from the config’s registry', () => {
     const out = await testTempDir('init');
     const unknown = await init({ config: withRegistry.config, topic: TOPIC, subject: 'nobody-value', out });
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/^schema registry http:\/\/127\.0\.0\.1:\d+ answered HTTP 404 for \/subjects\/nobody-value\/versions\/latest: .*Subject not found/);
+    expect(unknown.err).toMatch(
+      /^schema registry http:\/\/127\.0\.0\.1:\d+ answered HTTP 404 for \/subjects\/nobody-value\/versions\/latest: .*Subject not found/,
+    );
 
     const without = writeAirbyteWorkspace({ targetUrl: 'http://127.0.0.1:9' });
     const none = await init({ config: without.config, topic: TOPIC, out });

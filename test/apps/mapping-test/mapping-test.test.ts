@@ -177,9 +177,7 @@ describe('test on broken input', () => {
         attributes: { x: "1" }
 `);
     const { out } = await mappingTests({ config });
-    expect(out).toContain(
-      ['expected filtered, got 1 update', '    - filtered: channel', '    + updates: 1 update (mbox3rdPartyId "C-1")'].join('\n'),
-    );
+    expect(out).toContain(['expected filtered, got 1 update', '    - filtered: channel', '    + updates: 1 update (mbox3rdPartyId "C-1")'].join('\n'));
     expect(out).toContain(
       [
         'expected 2 updates, got 1 update',

@@ -72,15 +72,24 @@ describe('preview of bad input', () => {
     const badIdentity = { topic: SAMPLE_TOPICS.loyalty, value: { ...good.value, card: { number: '1', customerId: 'a/b', program: 'STANDARD' } } };
     const input = await tempFile(
       'events.jsonl',
-      [good, '{not json', { topic: 'nobody.maps.this', value: {} }, badEnum, badIdentity, { value: {} }].map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('\n'),
+      [good, '{not json', { topic: 'nobody.maps.this', value: {} }, badEnum, badIdentity, { value: {} }]
+        .map((e) => (typeof e === 'string' ? e : JSON.stringify(e)))
+        .join('\n'),
     );
     const { code, lines } = await preview({ input });
     expect(code).toBe(1);
     expect(lines[0]).toMatchObject({ method: 'GET' });
     expect(lines.slice(1)).toEqual([
       { event: 2, error: expect.stringMatching(/^not JSON/) as string },
-      { event: 3, error: 'cannot decode nobody.maps.this[0]@3: topic nobody.maps.this has no schema: the mapping names none and no schema_registry is configured' },
-      { event: 4, error: 'cannot decode loyalty.card.swiped[0]@4: does not match schema com.acme.loyalty.LoyaltyCardSwiped: invalid channel = "FAX" (expected an enum com.acme.loyalty.SwipeChannel)' },
+      {
+        event: 3,
+        error: 'cannot decode nobody.maps.this[0]@3: topic nobody.maps.this has no schema: the mapping names none and no schema_registry is configured',
+      },
+      {
+        event: 4,
+        error:
+          'cannot decode loyalty.card.swiped[0]@4: does not match schema com.acme.loyalty.LoyaltyCardSwiped: invalid channel = "FAX" (expected an enum com.acme.loyalty.SwipeChannel)',
+      },
       { event: 5, error: 'mappings[1] (loyalty.card.swiped): identity mbox3rdPartyId (card.customerId): mbox3rdPartyId must not contain "+" or "/"' },
       { event: 6, error: 'expected {"topic": "...", "value": {...}}' },
     ]);
@@ -127,10 +136,17 @@ describe('preview of Avro input', () => {
     expect(lines.map((l) => new URL(l.url as string).searchParams.get('mbox3rdPartyId'))).toEqual(events.map((e) => e.key));
   });
 
-  it('with a registry: framed messages, and JSON events encoded with the subject\'s latest schema', async () => {
+  it("with a registry: framed messages, and JSON events encoded with the subject's latest schema", async () => {
     const registry = await startFakeRegistry();
     try {
-      const schema = { type: 'record', name: 'Ping', fields: [{ name: 'id', type: 'string' }, { name: 'n', type: 'int' }] };
+      const schema = {
+        type: 'record',
+        name: 'Ping',
+        fields: [
+          { name: 'id', type: 'string' },
+          { name: 'n', type: 'int' },
+        ],
+      };
       registry.register('ping-value', 7, schema);
       const dir = await testTempDir('preview');
       await writeFile(join(dir, 'mapping.yaml'), 'version: 1\nmappings:\n  - { topic: ping, identity: { mboxPC: id }, attributes: { n: n } }\n');
@@ -176,7 +192,10 @@ describe('preview --bulk', () => {
   it('prints the batch file the thirdPartyId updates would make, one row per profile merged in input order, Target-parseable', async () => {
     let out = '';
     let err = '';
-    const code = await runPreview({ config: CONFIG, input: example('events/crm-customer-updated.jsonl'), bulk: true }, { out: (t) => (out += t), err: (t) => (err += t) });
+    const code = await runPreview(
+      { config: CONFIG, input: example('events/crm-customer-updated.jsonl'), bulk: true },
+      { out: (t) => (out += t), err: (t) => (err += t) },
+    );
     expect(code).toBe(0);
     const bytes = Buffer.from(out);
     const parsed = parseBatchFile({ size: bytes.length, bytes }, { maxRows: 500_000, maxBytes: 50 * 1024 * 1024 });

@@ -225,15 +225,23 @@ describe('produce', () => {
     const topic = uniqueTopic('crm-stdin');
     await createTopics([topic]);
     const { config } = await setup(topic);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'connector/cli/main.ts'), 'produce', '--config', config, '--topic', topic, '--input', '-'], {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'connector/cli/main.ts'), 'produce', '--config', config, '--topic', topic, '--input', '-'],
+      {
+        cwd: ROOT,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.stdin.end(EVENTS.slice(0, 2).map((e) => JSON.stringify(e)).join('\n'));
+    child.stdin.end(
+      EVENTS.slice(0, 2)
+        .map((e) => JSON.stringify(e))
+        .join('\n'),
+    );
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(stderr).toBe('');
     expect(code).toBe(0);

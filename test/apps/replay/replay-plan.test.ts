@@ -96,7 +96,7 @@ describe('replayHeaders', () => {
     });
   });
 
-  it('drops the omit list of an earlier replay: the replay puts the copy\'s own list on', () => {
+  it("drops the omit list of an earlier replay: the replay puts the copy's own list on", () => {
     expect(replayHeaders({ trace: TRACE, [REPLAY_OMIT_HEADER]: '{"mbox3rdPartyId:C":["tier"]}' }, AT)).toEqual({
       trace: TRACE,
       [REPLAYED_FROM_HEADER]: 'tps.dlq[3]@41',

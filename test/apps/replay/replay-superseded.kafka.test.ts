@@ -57,7 +57,12 @@ describe('replay-dead-letters leaves out what later events set', () => {
 
   async function replay(ws: ReplayWorkspace, ...args: string[]): Promise<ReplaySummary> {
     let out = '';
-    const options = { config: ws.configPath, dryRun: args.includes('--dry-run'), includeSuperseded: args.includes('--include-superseded'), logLevel: process.env.TEST_LOG_LEVEL ?? 'silent' };
+    const options = {
+      config: ws.configPath,
+      dryRun: args.includes('--dry-run'),
+      includeSuperseded: args.includes('--include-superseded'),
+      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    };
     expect(await runReplayDeadLetters(options, (text) => (out += text))).toBe(0);
     return JSON.parse(out) as ReplaySummary;
   }
@@ -91,7 +96,12 @@ describe('replay-dead-letters leaves out what later events set', () => {
   it('a later event that set only some attributes: only those are left out, the others arrive', async () => {
     const ws = await create(['tier', 'email', 'city']);
     const letter: CrmFacts = { id: 'C-partial', tier: 'BRONZE', updatedAt: OLDER, email: 'bo@example.com', city: 'Lund' };
-    await deadLetterThenDeliver(ws, letter, { id: 'C-partial', tier: 'GOLD', updatedAt: NEWER }, { id: 'C-other', tier: 'SILVER', updatedAt: NEWER, email: 'x@example.com' });
+    await deadLetterThenDeliver(
+      ws,
+      letter,
+      { id: 'C-partial', tier: 'GOLD', updatedAt: NEWER },
+      { id: 'C-other', tier: 'SILVER', updatedAt: NEWER, email: 'x@example.com' },
+    );
     expect(target.profile('mbox3rdPartyId', 'C-partial')).toEqual({ tier: 'gold' });
 
     expect(await replay(ws)).toEqual(summary({ replayed: 1, trimmed: 1, byTopic: { [ws.source]: 1 } }));
@@ -130,7 +140,11 @@ describe('replay-dead-letters leaves out what later events set', () => {
 
   it('--dry-run reports what would be trimmed, and produces and commits nothing', async () => {
     const ws = await create(ALL);
-    await deadLetterThenDeliver(ws, { id: 'C-dry', tier: 'BRONZE', updatedAt: OLDER, city: 'Kiruna' }, { id: 'C-dry', tier: 'GOLD', updatedAt: NEWER, email: 'd@example.com' });
+    await deadLetterThenDeliver(
+      ws,
+      { id: 'C-dry', tier: 'BRONZE', updatedAt: OLDER, city: 'Kiruna' },
+      { id: 'C-dry', tier: 'GOLD', updatedAt: NEWER, email: 'd@example.com' },
+    );
     const end = await ws.sourceEnd();
     const expected = summary({ replayed: 1, trimmed: 1, byTopic: { [ws.source]: 1 } });
     expect(await replay(ws, '--dry-run')).toEqual(expected);

@@ -117,7 +117,13 @@ describe('replay-dead-letters against the broker', () => {
 
   // Values that are not valid UTF-8, so that any text round trip would show.
   const letters = [
-    { id: 'crm-rejected-1', topic: crm, error: new TargetError('HTTP 400', false), key: Buffer.from([0x00, 0xff, 0x01]), value: Buffer.from([0x02, 0xc3, 0x28, 0xfe, 0x00]) },
+    {
+      id: 'crm-rejected-1',
+      topic: crm,
+      error: new TargetError('HTTP 400', false),
+      key: Buffer.from([0x00, 0xff, 0x01]),
+      value: Buffer.from([0x02, 0xc3, 0x28, 0xfe, 0x00]),
+    },
     { id: 'crm-undecodable', topic: crm, error: new DecodeError({ topic: crm }, 'bad bytes'), key: Buffer.from('k2'), value: Buffer.from([0xff, 0xff]) },
     { id: 'crm-rejected-2', topic: crm, error: new TargetError('HTTP 403', false), key: null, value: Buffer.from([0x80, 0x81, 0x82]) },
     { id: 'loyalty-rejected', topic: loyalty, error: new TargetError('HTTP 400', false), key: Buffer.from([0x10]), value: Buffer.from([0x11, 0x12]) },
@@ -142,7 +148,13 @@ describe('replay-dead-letters against the broker', () => {
   }
 
   async function replay(...args: string[]): Promise<{ code: number; summary: ReplaySummary | undefined }> {
-    const options = { config, sourceTopic: [] as string[], errorCode: [] as string[], dryRun: args.includes('--dry-run'), logLevel: process.env.TEST_LOG_LEVEL ?? 'silent' };
+    const options = {
+      config,
+      sourceTopic: [] as string[],
+      errorCode: [] as string[],
+      dryRun: args.includes('--dry-run'),
+      logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    };
     for (let i = 0; i < args.length; i++) {
       if (args[i] === '--source-topic') options.sourceTopic.push(args[++i] as string);
       if (args[i] === '--error-code') options.errorCode.push(args[++i] as string);
@@ -160,7 +172,11 @@ describe('replay-dead-letters against the broker', () => {
     config = await writeConfig(groupId, dlq);
     for (const [i, l] of letters.entries()) await writeLetter(l, i);
     // Not written by the connector: no source topic, so it cannot go anywhere.
-    await producer.send({ topic: dlq, acks: -1, messages: [{ key: 'x', value: 'y', headers: { 'letter-id': 'orphan', [DLQ_HEADERS.errorCode]: 'TARGET_REJECTED' } }] });
+    await producer.send({
+      topic: dlq,
+      acks: -1,
+      messages: [{ key: 'x', value: 'y', headers: { 'letter-id': 'orphan', [DLQ_HEADERS.errorCode]: 'TARGET_REJECTED' } }],
+    });
   });
 
   afterAll(async () => {
@@ -262,7 +278,12 @@ describe('replay edge cases', () => {
     // Silent: the transaction coordinator's warm-up errors are retried by kafkajs and are no finding.
     const kafka = new Kafka({ clientId: 'replay-test-txn', brokers: testBrokers(), logLevel: logLevel.NOTHING });
     const plain = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    const transactional = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, transactionalId: uniqueTopic('replay-txn'), idempotent: true, maxInFlightRequests: 1 });
+    const transactional = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      transactionalId: uniqueTopic('replay-txn'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await plain.connect();
     await transactional.connect();
     const options = { filter: { sourceTopics: [], errorCodes: [] }, dryRun: false, stallTimeoutMs: 8_000 };
@@ -275,7 +296,14 @@ describe('replay edge cases', () => {
       // past the last stable offset, where a replay rightly stops.
       await untilStableEnd(dlq, 3);
       // The partition now ends with a commit marker: no letter will ever have the last offset.
-      expect(await replayDeadLetters(config, options, logger)).toEqual({ replayed: 2, trimmed: 0, superseded: 0, skipped: 0, unmatched: 0, byTopic: { [source]: 2 } });
+      expect(await replayDeadLetters(config, options, logger)).toEqual({
+        replayed: 2,
+        trimmed: 0,
+        superseded: 0,
+        skipped: 0,
+        unmatched: 0,
+        byTopic: { [source]: 2 },
+      });
 
       const aborted = await transactional.transaction();
       await aborted.send({ topic: dlq, messages: [letter('aborted')] });

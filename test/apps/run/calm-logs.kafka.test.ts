@@ -22,7 +22,12 @@ describe('calm logs', () => {
     await waitFor('the first member to deliver', () => target.stats().updates > 50, 30_000, 20);
     // The second member makes the group rebalance under the first one's heartbeats.
     const second = runChild(resources, config);
-    await waitFor('both members to join', () => first.lines().filter((l) => l.msg === 'joined consumer group').length >= 2 && second.lines().some((l) => l.msg === 'joined consumer group'), 30_000, 100);
+    await waitFor(
+      'both members to join',
+      () => first.lines().filter((l) => l.msg === 'joined consumer group').length >= 2 && second.lines().some((l) => l.msg === 'joined consumer group'),
+      30_000,
+      100,
+    );
     await waitFor('every event committed', () => allCommitted(groupId, produced), 60_000, 200);
     first.child.kill('SIGTERM');
     second.child.kill('SIGTERM');

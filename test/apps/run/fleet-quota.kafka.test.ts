@@ -111,7 +111,11 @@ async function quotaFleet(label: string, partitions: number, kind: 'redis' | 'lo
 /** Starts the replicas and waits until each owns its even part of the partitions: the group is formed. */
 async function formedFleet(fleet: QuotaFleet, names: string[]): Promise<Replica[]> {
   const replicas = names.map((name) => fleet.start(name));
-  await waitFor(`${names.join(', ')} sharing ${fleet.partitions} partitions`, () => replicas.every((r) => r.owned() === fleet.partitions / names.length), 90_000);
+  await waitFor(
+    `${names.join(', ')} sharing ${fleet.partitions} partitions`,
+    () => replicas.every((r) => r.owned() === fleet.partitions / names.length),
+    90_000,
+  );
   return replicas;
 }
 
@@ -286,7 +290,11 @@ describe('a fleet sharing one account quota', () => {
       if (i > 0) await sleep(WINDOW_MS + 1000);
       // Under full load: every member present is held back by its share (a slow machine takes longer to get there).
       const present = replicas.slice(i);
-      await waitFor(`${present.map((r) => r.name).join(', ')} each held back by its share`, () => present.every((r) => spentWithin(r, Date.now() - WINDOW_MS, Date.now())), 60_000);
+      await waitFor(
+        `${present.map((r) => r.name).join(', ')} each held back by its share`,
+        () => present.every((r) => spentWithin(r, Date.now() - WINDOW_MS, Date.now())),
+        60_000,
+      );
       kills.push(Date.now());
       leaver.child.kill('SIGTERM');
       expect((await exitOf(leaver.child)).code).toBe(0);
@@ -301,18 +309,28 @@ describe('a fleet sharing one account quota', () => {
     // A breach would come from a leaver's requests counted after the others took over its
     // partitions: their larger shares wait a window from their own assignment, not from the leaver's last send.
     const afterTakeover = kills.map((kill, i) => {
-      const takeover = Math.min(...replicas.slice(i + 1).map((r) => Number(r.lines().find((l) => l.msg === 'joined consumer group' && Number(l.time) > kill)?.time)));
+      const takeover = Math.min(
+        ...replicas.slice(i + 1).map((r) => Number(r.lines().find((l) => l.msg === 'joined consumer group' && Number(l.time) > kill)?.time)),
+      );
       return arrivals(updates, (replicas[i] as Replica).name).filter((t) => t >= takeover).length;
     });
     console.info(`local shares: each leaver's requests counted after the others took over its partitions: ${JSON.stringify(afterTakeover)}`);
     expectWithinQuota('local shares', updates, origin);
     // Each departure was a rebalance for the last member: 3 of 12 partitions, then 4, 6 and 12.
-    expect(last.lines().filter((l) => l.msg === 'joined consumer group').map((l) => l.partitions).slice(-4)).toEqual([3, 4, 6, 12]);
+    expect(
+      last
+        .lines()
+        .filter((l) => l.msg === 'joined consumer group')
+        .map((l) => l.partitions)
+        .slice(-4),
+    ).toEqual([3, 4, 6, 12]);
     // Each came under full load: every member then present was held back by its share in the
     // window before the SIGTERM. Said by the member itself (its share spent), so a slow machine,
     // which sends fewer requests per window, cannot fail this; a member without load would.
     const sentBefore = kills.map((k, i) => replicas.slice(i).map((r) => arrivals(updates, r.name).filter((t) => t >= k - WINDOW_MS && t < k).length));
-    console.info(`SIGTERMs at ${kills.map((k) => `+${((k - origin) / 1000).toFixed(1)} s`).join(', ')}; each member's requests in the window before: ${JSON.stringify(sentBefore)}`);
+    console.info(
+      `SIGTERMs at ${kills.map((k) => `+${((k - origin) / 1000).toFixed(1)} s`).join(', ')}; each member's requests in the window before: ${JSON.stringify(sentBefore)}`,
+    );
     expect(kills.map((k, i) => replicas.slice(i).map((r) => [r.name, spentWithin(r, k - WINDOW_MS, k)]))).toEqual(
       kills.map((_, i) => replicas.slice(i).map((r) => [r.name, true])),
     );

@@ -45,7 +45,12 @@ describe('tps_consumer_lag', () => {
     await waitFor('the connector consuming', () => scraped((s) => sumOf(s, 'tps_ready') === 1), 60_000, 200);
 
     const produced = await produceEvents(topics, sampleEvents(300, 100, 5), PARTITIONS);
-    await waitFor("Target's breaker open: delivery and fetching paused", () => scraped((s) => sumOf(s, 'tps_breaker_open', { endpoint: 'target' }) === 1), 60_000, 200);
+    await waitFor(
+      "Target's breaker open: delivery and fetching paused",
+      () => scraped((s) => sumOf(s, 'tps_breaker_open', { endpoint: 'target' }) === 1),
+      60_000,
+      200,
+    );
     // Produced while nothing is fetched: the fetch loop never sees these.
     produced.push(...(await produceEvents(topics, sampleEvents(300, 100, 6), PARTITIONS)));
     const behind = await uncommitted(groupId, topics.all, produced);
@@ -58,7 +63,12 @@ describe('tps_consumer_lag', () => {
 
     target.setFaults({ failRate: 0 });
     await waitFor('every partition committed', () => allCommitted(groupId, produced), 120_000, 250);
-    await waitFor('the lag at 0 on every partition', () => scraped((s) => s.some((x) => x.name === 'tps_consumer_lag') && sumOf(s, 'tps_consumer_lag') === 0), 30_000, 200);
+    await waitFor(
+      'the lag at 0 on every partition',
+      () => scraped((s) => s.some((x) => x.name === 'tps_consumer_lag') && sumOf(s, 'tps_consumer_lag') === 0),
+      30_000,
+      200,
+    );
     expect(samples.filter((s) => s.name === 'tps_consumer_lag')).toHaveLength(lagSeries.length);
 
     child.kill('SIGTERM');

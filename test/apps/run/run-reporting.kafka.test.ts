@@ -101,7 +101,11 @@ describe('run reports', () => {
     mapping.mappings[1]!.attributes.note = { value: 'n'.repeat(300) };
     const config = await loadConfig(writeWorkspace({ topics, targetUrl: target.url, groupId, mapping }));
     const logged: string[] = [];
-    const logger = createLogger({ level: 'warn', pretty: false, destination: new Writable({ write: (chunk, _e, done) => (logged.push(String(chunk)), done()) }) });
+    const logger = createLogger({
+      level: 'warn',
+      pretty: false,
+      destination: new Writable({ write: (chunk, _e, done) => (logged.push(String(chunk)), done()) }),
+    });
     const metrics = createMetrics();
     const observers = pipelineObservers(metrics, new RunStats(), logger);
     const running = await startSink(config, logger, observers);

@@ -54,7 +54,10 @@ describe('run start-up', () => {
     const { child } = runChild(resources, config);
     const stderr = stderrOf(child);
     expect((await exitOf(child)).code).toBe(RUN_EXIT.invalid);
-    const lines = stderr().trim().split('\n').filter((l) => !l.includes('metrics on /metrics'));
+    const lines = stderr()
+      .trim()
+      .split('\n')
+      .filter((l) => !l.includes('metrics on /metrics'));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`mapped topic(s) ${absent} do not exist`);
     expect(lines[0]).toContain(`bash scripts/kafka.sh topics --create --topic ${absent}`);
@@ -71,7 +74,9 @@ describe('run start-up', () => {
     const lines = stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      new RegExp(`^cannot reach Kafka at ${dead}: Connection error: connect ECONNREFUSED ${dead}; gave up after \\d+ attempts; check kafka\\.brokers and that the brokers run$`),
+      new RegExp(
+        `^cannot reach Kafka at ${dead}: Connection error: connect ECONNREFUSED ${dead}; gave up after \\d+ attempts; check kafka\\.brokers and that the brokers run$`,
+      ),
     );
   }, 60_000);
 
@@ -99,7 +104,13 @@ describe('run start-up', () => {
     registry.failNext(1_000_000, 503);
     const target = await resources.sandbox();
     const withCredentials = registry.url.replace('http://', 'http://svc:registry-secret@');
-    const config = writeWorkspace({ topics, targetUrl: target.url, groupId: `${topics.prefix}.g`, schemaRegistryUrl: withCredentials, delivery: { outage_budget_ms: 1500 } });
+    const config = writeWorkspace({
+      topics,
+      targetUrl: target.url,
+      groupId: `${topics.prefix}.g`,
+      schemaRegistryUrl: withCredentials,
+      delivery: { outage_budget_ms: 1500 },
+    });
     const { child, lines } = runChild(resources, config);
     const stderr = stderrOf(child);
     expect((await exitOf(child)).code).toBe(RUN_EXIT.failed);

@@ -60,7 +60,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe("run's Target probe before consuming", () => {
-  it('a wrong client code: run exits 2 before consuming, with check\'s hint to check target.client_code and target.path', async () => {
+  it("a wrong client code: run exits 2 before consuming, with check's hint to check target.client_code and target.path", async () => {
     const topics = await createTestTopics(uniqueTopic('preflight'), 1);
     await produceEvents(topics, sampleEvents(20, 5, 61), 1);
     const target = await resources.sandbox();
@@ -109,7 +109,8 @@ describe("run's Target probe before consuming", () => {
     const run = startRun(config);
     await waitFor('run to consume', () => run.stderr().includes('"consuming"') || run.child.exitCode !== null, 60_000, 50);
     expect(run.child.exitCode).toBeNull();
-    const warning = run.stderr()
+    const warning = run
+      .stderr()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>)

@@ -18,7 +18,11 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function sandboxAndWorkspace(sandboxOptions: Parameters<typeof startSandbox>[0] = {}, delivery: Record<string, unknown> = {}, kafka?: Record<string, unknown>) {
+async function sandboxAndWorkspace(
+  sandboxOptions: Parameters<typeof startSandbox>[0] = {},
+  delivery: Record<string, unknown> = {},
+  kafka?: Record<string, unknown>,
+) {
   sandbox = await startSandbox({ createMissing: true, ...sandboxOptions });
   return { sandbox, workspace: writeAirbyteWorkspace({ targetUrl: sandbox.url, delivery, kafka }) };
 }
@@ -146,7 +150,11 @@ describe('write delivers RECORD messages', () => {
   it('reads no further than delivery.max_pending records in flight', async () => {
     const { sandbox, workspace } = await sandboxAndWorkspace({ latencyMs: 150 }, { max_pending: 2 });
     const events = swipes(['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8']);
-    const { code } = await write(workspace, [SAMPLE_TOPICS.loyalty], events.map((e) => recordLine(e)));
+    const { code } = await write(
+      workspace,
+      [SAMPLE_TOPICS.loyalty],
+      events.map((e) => recordLine(e)),
+    );
     expect(code).toBe(0);
     expect(sandbox.stats().updates).toBe(8);
     // concurrency is 16: without backpressure all eight would be in flight together.
@@ -182,7 +190,7 @@ describe('write never loses a record', () => {
     expect(sandbox.updates().map((u) => u.identity.value)).toEqual(['ok-1']);
   });
 
-  it('with a dead-letter topic: a record that cannot be delivered goes there with run\'s reason headers, and the STATE after it follows', async () => {
+  it("with a dead-letter topic: a record that cannot be delivered goes there with run's reason headers, and the STATE after it follows", async () => {
     const deadLetter = uniqueTopic('write.dlq');
     await createTopics([deadLetter]);
     const { sandbox, workspace } = await sandboxAndWorkspace({}, { dead_letter_topic: deadLetter }, { brokers: testBrokers() });
@@ -196,7 +204,9 @@ describe('write never loses a record', () => {
     const logs = out.slice(0, -1).map((line) => protocolMessage<{ log: { level: string; message: string } }>(line, 'LOG').log);
     expect(logs.map((l) => l.level)).toEqual(['WARN', 'WARN', 'WARN', 'WARN']);
     expect(logs.map((l) => l.message).sort()).toEqual([
-      expect.stringMatching(/^line 1 \(stream orders\.unknown\): went to the dead-letter topic: .*unknown stream "orders\.unknown"; the catalog configures loyalty\.card\.swiped/),
+      expect.stringMatching(
+        /^line 1 \(stream orders\.unknown\): went to the dead-letter topic: .*unknown stream "orders\.unknown"; the catalog configures loyalty\.card\.swiped/,
+      ),
       expect.stringMatching(/^line 2 \(stream loyalty\.card\.swiped\): went to the dead-letter topic: .*does not match schema .*channel = "FAX"/),
       expect.stringMatching(/^line 3 \(stream loyalty\.card\.swiped\): went to the dead-letter topic: .*mbox3rdPartyId/),
       expect.stringMatching(/^line 4 \(stream loyalty\.card\.swiped\): went to the dead-letter topic: .*400/),
@@ -217,11 +227,17 @@ describe('write never loses a record', () => {
     const { sandbox, workspace } = await sandboxAndWorkspace();
     sandbox.setFaults({ rejectIds: ['refused'] });
     const [good, refused, later] = swipes(['ok-1', 'refused', 'ok-2']) as [SampleEvent, SampleEvent, SampleEvent];
-    const { code, out } = await write(workspace, [SAMPLE_TOPICS.loyalty], [recordLine(good), stateLine(1), recordLine(refused), recordLine(later), stateLine(2)]);
+    const { code, out } = await write(
+      workspace,
+      [SAMPLE_TOPICS.loyalty],
+      [recordLine(good), stateLine(1), recordLine(refused), recordLine(later), stateLine(2)],
+    );
     expect(code).not.toBe(0);
     expect(out.filter((l) => l.includes('"STATE"'))).toEqual([stateLine(1)]);
     const trace = protocolMessage<{ trace: { error: { message: string } } }>(out.at(-1), 'TRACE');
-    expect(trace.trace.error.message).toMatch(/^line 3 \(stream loyalty\.card\.swiped\) cannot be delivered and no delivery\.dead_letter_topic is configured: .*400/);
+    expect(trace.trace.error.message).toMatch(
+      /^line 3 \(stream loyalty\.card\.swiped\) cannot be delivered and no delivery\.dead_letter_topic is configured: .*400/,
+    );
   });
 });
 
@@ -264,7 +280,12 @@ describe('write waits out a Target outage', () => {
       // Target goes down for good once the first STATE came back.
       if (line.includes('"STATE"') && delivered++ === 0) {
         sandbox.setFaults({ failRate: 1 });
-        input.write(`${events.slice(1).map((e) => recordLine(e)).join('\n')}\n${stateLine(2)}\n`);
+        input.write(
+          `${events
+            .slice(1)
+            .map((e) => recordLine(e))
+            .join('\n')}\n${stateLine(2)}\n`,
+        );
       }
     });
     const { code, out } = await running;

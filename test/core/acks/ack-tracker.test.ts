@@ -59,7 +59,10 @@ describe('PartitionOffsets', () => {
 describe('AckTracker', () => {
   it('reports commits for owned partitions and only when they advance', () => {
     const t = new AckTracker();
-    t.assign([{ stream: 'a', partition: 0 }, { stream: 'a', partition: 1 }]);
+    t.assign([
+      { stream: 'a', partition: 0 },
+      { stream: 'a', partition: 1 },
+    ]);
     const x = t.track('a', 0, 0)!;
     const y = t.track('a', 1, 7)!;
     t.ack(x);
@@ -72,7 +75,10 @@ describe('AckTracker', () => {
 
   it('ignores acknowledgements from an earlier assignment and never commits revoked partitions', () => {
     const t = new AckTracker();
-    t.assign([{ stream: 'a', partition: 0 }, { stream: 'a', partition: 1 }]);
+    t.assign([
+      { stream: 'a', partition: 0 },
+      { stream: 'a', partition: 1 },
+    ]);
     const old0 = t.track('a', 0, 0)!;
     const old1 = t.track('a', 1, 0)!;
     // rebalance: partition 1 goes to another member, partition 0 is re-assigned to us
@@ -110,7 +116,10 @@ describe('AckTracker', () => {
 
   it('counts uncommitted events across partitions, and forgets them with the partitions', () => {
     const t = new AckTracker();
-    t.assign([{ stream: 'a', partition: 0 }, { stream: 'b', partition: 0 }]);
+    t.assign([
+      { stream: 'a', partition: 0 },
+      { stream: 'b', partition: 0 },
+    ]);
     t.track('a', 0, 0);
     const b = t.track('b', 0, 0)!;
     t.track('b', 0, 1);

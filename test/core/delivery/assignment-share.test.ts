@@ -48,7 +48,14 @@ describe('AssignmentShare', () => {
         let now = 0;
         const clock = { now: () => now, schedule: () => () => {} };
         const shares = [0, 1, 2].map(() => new AssignmentShare(quota, windowMs, clock));
-        const budgets = shares.map((s) => new RollingQuota(() => s.limit(), windowMs, () => now));
+        const budgets = shares.map(
+          (s) =>
+            new RollingQuota(
+              () => s.limit(),
+              windowMs,
+              () => now,
+            ),
+        );
         const assign = (owners: number[]) => shares.forEach((s, m) => s.assign(owners.filter((o) => o === m).length, owners.length));
         assign(firstOwners);
         const sends: number[] = [];

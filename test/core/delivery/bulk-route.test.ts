@@ -142,7 +142,7 @@ describe('BulkRoute', () => {
     expect(target.received).toHaveLength(2);
   });
 
-  it('waits out a failing endpoint without spending the rows\' attempts, blocked while its breaker is open', async () => {
+  it("waits out a failing endpoint without spending the rows' attempts, blocked while its breaker is open", async () => {
     const clock = new FakeClock();
     const target = fakeApi(clock);
     const r = route(clock, target.api);
@@ -164,7 +164,10 @@ describe('BulkRoute', () => {
   it('tells the age of its oldest unreported batch, growing while the status endpoint fails', async () => {
     const clock = new FakeClock();
     const target = fakeApi(clock, () => 'pending');
-    const statusDown = { ...target.api, status: async (): Promise<BulkStatusResult> => ({ kind: 'retryable', error: new TargetError('HTTP 503', true, { status: 503 }) }) };
+    const statusDown = {
+      ...target.api,
+      status: async (): Promise<BulkStatusResult> => ({ kind: 'retryable', error: new TargetError('HTTP 503', true, { status: 503 }) }),
+    };
     const r = route(clock, statusDown);
     const { done } = results();
     expect(r.oldestPendingMs()).toBe(0);

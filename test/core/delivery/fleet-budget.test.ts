@@ -50,7 +50,19 @@ const WINDOW = 10_000;
 const HOLD = 2_000;
 
 function budgetOn(store: SharedWindowStore, clock: FakeClock, share: AssignmentShare, observer?: FleetBudgetObserver, limit = 1000): FleetBudget {
-  return new FleetBudget({ name: 'requests', store, limit, windowMs: WINDOW, holdMs: HOLD, poolTtlMs: 1000, share, clock, maxBatch: 20, reconnectMs: 1000, observer });
+  return new FleetBudget({
+    name: 'requests',
+    store,
+    limit,
+    windowMs: WINDOW,
+    holdMs: HOLD,
+    poolTtlMs: 1000,
+    share,
+    clock,
+    maxBatch: 20,
+    reconnectMs: 1000,
+    observer,
+  });
 }
 
 /** Takes `n` units one by one as the lanes do, waiting as the budget says; returns the times of the takes. */

@@ -29,7 +29,8 @@ function setup(mode: BulkMode, bulkDelayMs = 5000) {
       const names = (header as string).slice('batch='.length).split(',').slice(1);
       const rows = lines.map((line) => {
         const [id, ...cells] = line.split(',').map(decodeURIComponent);
-        for (const other of batches) if (other.rows.some((r) => r.id === id) && other.appliesAt > clock.now()) violations.push(`${id} in two unfinished batches`);
+        for (const other of batches)
+          if (other.rows.some((r) => r.id === id) && other.appliesAt > clock.now()) violations.push(`${id} in two unfinished batches`);
         rowPending.add(id as string);
         return { id: id as string, attributes: Object.fromEntries(cells.flatMap((c, i) => (c === '' ? [] : [[names[i] as string, c]]))) };
       });
@@ -67,7 +68,11 @@ function setup(mode: BulkMode, bulkDelayMs = 5000) {
     pollIntervalMs: 1000,
     statusTimeoutMs: 3_600_000,
     retry,
-    gate: new OutageGate({ breaker: new CircuitBreaker({ endpoint: 'bulk', threshold: 3, probePolicy: retry, clock }), endpoint: 'the Target bulk API', clock }),
+    gate: new OutageGate({
+      breaker: new CircuitBreaker({ endpoint: 'bulk', threshold: 3, probePolicy: retry, clock }),
+      endpoint: 'the Target bulk API',
+      clock,
+    }),
     rememberProfiles: 1000,
   });
   const lanes = lanesOf({

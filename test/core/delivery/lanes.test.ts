@@ -24,10 +24,7 @@ interface Sent {
 }
 
 /** A Target stand-in on fake time, recording what arrived and how many requests overlapped. */
-function recordingTarget(
-  clock: FakeClock,
-  opts: { latencyMs?: (id: string) => number; fail?: (n: number, body: Sent) => Error | undefined } = {},
-) {
+function recordingTarget(clock: FakeClock, opts: { latencyMs?: (id: string) => number; fail?: (n: number, body: Sent) => Error | undefined } = {}) {
   const sent: Sent[] = [];
   const attemptsAt: Array<{ id: string; at: number; failed: boolean }> = [];
   const inFlightById = new Map<string, number>();
@@ -58,11 +55,7 @@ function recordingTarget(
   return { send, sent, attemptsAt, stats: () => ({ maxInFlight, maxPerProfile, attempts: n }) };
 }
 
-function dispatcher(
-  clock: FakeClock,
-  send: LanesSettings['send'],
-  over: Partial<LanesSettings> & { maxAttempts?: number; threshold?: number } = {},
-): Lanes {
+function dispatcher(clock: FakeClock, send: LanesSettings['send'], over: Partial<LanesSettings> & { maxAttempts?: number; threshold?: number } = {}): Lanes {
   const { maxAttempts = 5, threshold = 3, ...rest } = over;
   const random = () => 0.5;
   return lanesOf({
@@ -328,10 +321,28 @@ describe('Lanes', () => {
     const d = dispatcher(clock, target.send);
     let ownedOld = true;
     const results = new Map<string, UpdateResult>();
-    submitTo(d, results, '1', update('p', { v: '1' }), claimOf(() => ownedOld));
+    submitTo(
+      d,
+      results,
+      '1',
+      update('p', { v: '1' }),
+      claimOf(() => ownedOld),
+    );
     await clock.advance(2);
-    submitTo(d, results, '2', update('p', { v: '2' }), claimOf(() => ownedOld));
-    submitTo(d, results, '3', update('p', { w: 'fresh' }), claimOf(() => true));
+    submitTo(
+      d,
+      results,
+      '2',
+      update('p', { v: '2' }),
+      claimOf(() => ownedOld),
+    );
+    submitTo(
+      d,
+      results,
+      '3',
+      update('p', { w: 'fresh' }),
+      claimOf(() => true),
+    );
     ownedOld = false;
     await clock.until(() => results.size === 3);
     expect(Object.fromEntries([...results].map(([k, r]) => [k, r.status]))).toEqual({ 1: 'delivered', 2: 'cancelled', 3: 'delivered' });
@@ -348,7 +359,13 @@ describe('Lanes', () => {
     let owned = true;
     const results = new Map<string, UpdateResult>();
     submitTo(d, results, 'a', update('a', { x: '1' }));
-    submitTo(d, results, 'b', update('b', { x: 'stale' }), claimOf(() => owned));
+    submitTo(
+      d,
+      results,
+      'b',
+      update('b', { x: 'stale' }),
+      claimOf(() => owned),
+    );
     await clock.advance(20);
     expect(target.sent).toEqual([{ id: 'a', a: { x: '1' } }]);
     // b waits for quota; meanwhile its partition goes to another member, which sends b's newer values.
@@ -369,7 +386,13 @@ describe('Lanes', () => {
     });
     const d = dispatcher(clock, target.send, { maxAttempts: 10 });
     const results = new Map<string, UpdateResult>();
-    submitTo(d, results, 'a', update('a', { x: '1' }), claimOf(() => live));
+    submitTo(
+      d,
+      results,
+      'a',
+      update('a', { x: '1' }),
+      claimOf(() => live),
+    );
     await clock.until(() => results.has('a'));
     expect(results.get('a')).toEqual({ status: 'cancelled' });
     expect(target.stats().attempts).toBe(1);

@@ -227,7 +227,12 @@ describe('the realtime route under the lane scheduler', () => {
     const merged = Object.assign({}, ...target.arrivals.map((x) => x.a)) as Record<string, string>;
     expect(merged).toEqual(big);
     expect(target.arrivals.map((x) => Object.keys(x.a)[0])).toEqual(
-      deliveryBuilder.build(realtime('p', big)).map((call) => Object.keys((JSON.parse(call.body) as { execute: { mboxes: Array<{ profileParameters: object }> } }).execute.mboxes[0]!.profileParameters)[0]),
+      deliveryBuilder
+        .build(realtime('p', big))
+        .map(
+          (call) =>
+            Object.keys((JSON.parse(call.body) as { execute: { mboxes: Array<{ profileParameters: object }> } }).execute.mboxes[0]!.profileParameters)[0],
+        ),
     );
   });
 

@@ -52,7 +52,11 @@ describe('RollingQuota', () => {
   it('follows a limit that changes, counting what was already sent against the new one', () => {
     const now = 0;
     let limit = 5;
-    const q = new RollingQuota(() => limit, 1000, () => now);
+    const q = new RollingQuota(
+      () => limit,
+      1000,
+      () => now,
+    );
     for (let i = 0; i < 3; i++) {
       expect(q.tryTake()).toBe(true);
       q.finished();

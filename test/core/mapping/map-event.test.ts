@@ -333,8 +333,14 @@ describe('long values', () => {
 describe('route', () => {
   it('is absent (single) by default and on route: single, and realtime on every update of a route: realtime entry', async () => {
     const body = '      tier: customer.tier\n';
-    expect(only(await compile(header(body)), crmEvent())).toEqual({ kind: 'update', update: { identity: { kind: 'mbox3rdPartyId', value: 'C-1' }, attributes: { tier: 'GOLD' } } });
-    expect(only(await compile(header(body, '\n    route: single')), crmEvent())).toEqual({ kind: 'update', update: { identity: { kind: 'mbox3rdPartyId', value: 'C-1' }, attributes: { tier: 'GOLD' } } });
+    expect(only(await compile(header(body)), crmEvent())).toEqual({
+      kind: 'update',
+      update: { identity: { kind: 'mbox3rdPartyId', value: 'C-1' }, attributes: { tier: 'GOLD' } },
+    });
+    expect(only(await compile(header(body, '\n    route: single')), crmEvent())).toEqual({
+      kind: 'update',
+      update: { identity: { kind: 'mbox3rdPartyId', value: 'C-1' }, attributes: { tier: 'GOLD' } },
+    });
     const realtime = await compile(header(body, '\n    route: realtime'));
     for (const tier of ['GOLD', 'SILVER']) {
       expect(only(realtime, crmEvent({ tier }))).toEqual({

@@ -64,10 +64,9 @@ describe('schema evolution: compatible changes', () => {
   });
 
   it('an optional field added with a default, a promoted number and a symbol dropped that nothing uses break nothing', () => {
-    const fields = [
-      ...changed('total', { name: 'total', type: 'float' }),
-      { name: 'nickname', type: ['null', 'string'], default: null },
-    ].map((f) => (f.name === 'kind' ? { ...f, type: { ...KIND, symbols: ['CREATED', 'UPDATED'] } } : f));
+    const fields = [...changed('total', { name: 'total', type: 'float' }), { name: 'nickname', type: ['null', 'string'], default: null }].map((f) =>
+      f.name === 'kind' ? { ...f, type: { ...KIND, symbols: ['CREATED', 'UPDATED'] } } : f,
+    );
     expect(evolve(fields)).toEqual([]);
   });
 });
@@ -145,7 +144,12 @@ describe('schema evolution: reading the new writer schema with the reader schema
   it('a renamed record type is unreadable unless the reader lists the old name in aliases', () => {
     const mapping = mappingOf(MAPPING);
     const writer = { ...record(READER_FIELDS), name: 'Client' };
-    const problems = evolutionProblems({ file: 'mapping.yaml', uses: mapping.pathUses('t'), writer: parseAvroSchema(writer), reader: mapping.readerSchema('t') });
+    const problems = evolutionProblems({
+      file: 'mapping.yaml',
+      uses: mapping.pathUses('t'),
+      writer: parseAvroSchema(writer),
+      reader: mapping.readerSchema('t'),
+    });
     expect(problems.map((p) => p.kind)).toEqual(['unreadable']);
     expect(problems[0]?.message).toContain('a named type must keep its name, or list the old one in aliases');
   });

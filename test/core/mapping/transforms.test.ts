@@ -104,18 +104,14 @@ describe('stringification', () => {
 
 describe('transforms', () => {
   it('lists every named transform of the mapping syntax', () => {
-    expect([...TRANSFORM_NAMES].sort()).toEqual(
-      ['date', 'epoch_millis', 'iso8601', 'json', 'lowercase', 'sha256', 'string', 'trim', 'uppercase'].sort(),
-    );
+    expect([...TRANSFORM_NAMES].sort()).toEqual(['date', 'epoch_millis', 'iso8601', 'json', 'lowercase', 'sha256', 'string', 'trim', 'uppercase'].sort());
   });
 
   it('text transforms: trim, lowercase, uppercase, sha256 (hex of UTF-8)', () => {
     expect(apply('trim', '  Åsa \n')).toBe('Åsa');
     expect(apply('lowercase', 'MALMÖ')).toBe('malmö');
     expect(apply('uppercase', 'göteborg')).toBe('GÖTEBORG');
-    expect(apply(['trim', 'lowercase', 'sha256'], ' Ann@Example.COM ')).toBe(
-      createHash('sha256').update('ann@example.com').digest('hex'),
-    );
+    expect(apply(['trim', 'lowercase', 'sha256'], ' Ann@Example.COM ')).toBe(createHash('sha256').update('ann@example.com').digest('hex'));
     expect(apply('sha256', 'ö')).toBe(createHash('sha256').update(Buffer.from('ö', 'utf8')).digest('hex'));
     expect(apply('uppercase', true)).toBe('TRUE');
   });

@@ -79,7 +79,14 @@ mappings:
       n: { path: n, transform: { round: 1 } }
 `);
     const type = (branches: unknown[]) =>
-      parseAvroSchema({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'string' }, { name: 'n', type: branches }] });
+      parseAvroSchema({
+        type: 'record',
+        name: 'R',
+        fields: [
+          { name: 'id', type: 'string' },
+          { name: 'n', type: branches },
+        ],
+      });
     expect(mapping.checkPaths('t', type(['null', 'string', 'double']))).toEqual([]);
     expect(mapping.checkPaths('t', type(['null', 'string', 'boolean'])).map((p) => p.message)).toEqual([
       'round needs a number or decimal, but n is a string or a boolean',

@@ -54,6 +54,9 @@ export class FakeSource<M> implements Source<M> {
 
   /** The last offset committed for `stream` partition `partition`, if any. */
   lastCommit(stream: string, partition = 0): string | undefined {
-    return this.committed.flat().filter((c) => c.stream === stream && c.partition === partition).at(-1)?.offset;
+    return this.committed
+      .flat()
+      .filter((c) => c.stream === stream && c.partition === partition)
+      .at(-1)?.offset;
   }
 }

@@ -165,7 +165,13 @@ describe('EventPipeline', () => {
   });
 
   it('dead-letters what cannot be decoded, and an update that fails for good, with its attempts', async () => {
-    const t = await setup({ decoder: { decode: (_t, _p, origin) => { throw new DecodeError(origin, 'not Avro'); } } });
+    const t = await setup({
+      decoder: {
+        decode: (_t, _p, origin) => {
+          throw new DecodeError(origin, 'not Avro');
+        },
+      },
+    });
     t.pipeline.accept(new Event(0, { id: 'a' }));
     await t.clock.advance(0);
     expect(t.letters).toEqual([{ message: 'm0', code: 'DECODE_FAILED' }]);
@@ -203,8 +209,7 @@ describe('EventPipeline', () => {
     let down = true;
     let keptAlive = 0;
     const decoder: PayloadDecoder = {
-      decode: (topic, payload, origin) =>
-        down ? Promise.reject(new RegistryUnavailableError('registry down')) : jsonDecoder.decode(topic, payload, origin),
+      decode: (topic, payload, origin) => (down ? Promise.reject(new RegistryUnavailableError('registry down')) : jsonDecoder.decode(topic, payload, origin)),
     };
     const t = await setup({ decoder });
     const waiting = t.pipeline.accept(new Event(0, { id: 'a', attrs: { x: '1' } }), async () => {

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decodeOmitList,
-  encodeOmitList,
-  omitSuperseded,
-  SUPERSEDED_REASON,
-  SupersededIndex,
-} from '../../../connector/core/pipeline/superseded.js';
+import { decodeOmitList, encodeOmitList, omitSuperseded, SUPERSEDED_REASON, SupersededIndex } from '../../../connector/core/pipeline/superseded.js';
 import type { MappingOutcome } from '../../../connector/core/mapping/index.js';
 import { UnmappableEventError } from '../../../connector/core/errors.js';
 import type { IdentityKind } from '../../../connector/core/profile.js';
@@ -58,12 +52,23 @@ describe('the tps.replay.omit header', () => {
 
   it('reads as absent when missing or malformed', () => {
     expect(decodeOmitList(undefined)).toBeUndefined();
-    for (const bad of ['', 'not json', '[]', 'null', '42', '"x"', '{"k":"tier"}', '{"k":[1]}', '{"k":["tier",null]}', '{"k":{"tier":true}}', '{"a":["x"],"b":5}']) {
+    for (const bad of [
+      '',
+      'not json',
+      '[]',
+      'null',
+      '42',
+      '"x"',
+      '{"k":"tier"}',
+      '{"k":[1]}',
+      '{"k":["tier",null]}',
+      '{"k":{"tier":true}}',
+      '{"a":["x"],"b":5}',
+    ]) {
       expect(decodeOmitList(bad), bad).toBeUndefined();
     }
     expect(decodeOmitList('{}')).toEqual(new Map());
   });
-
 });
 
 describe('omitSuperseded', () => {
@@ -122,10 +127,13 @@ describe('SupersededIndex', () => {
   });
 
   it('skips a letter every attribute of which a later event set', () => {
-    const index = indexOf([[3, bronze]], [
-      [4, [update('C', { tier: 'gold' })]],
-      [9, [update('C', { lastUpdated: '2026-02-01', email: 'new@example.com', city: 'Lund' })]],
-    ]);
+    const index = indexOf(
+      [[3, bronze]],
+      [
+        [4, [update('C', { tier: 'gold' })]],
+        [9, [update('C', { lastUpdated: '2026-02-01', email: 'new@example.com', city: 'Lund' })]],
+      ],
+    );
     expect(index.decide(at(3), bronze, undefined)).toEqual({ action: 'superseded' });
   });
 
@@ -148,18 +156,27 @@ describe('SupersededIndex', () => {
 
   it('a later event that is a dead letter itself sets nothing (it is replayed after this one)', () => {
     const platinum = [update('C', { tier: 'platinum', lastUpdated: '2026-01-06', email: 'b@example.com' })];
-    const index = indexOf([[3, bronze], [5, platinum]], [[5, platinum]]);
+    const index = indexOf(
+      [
+        [3, bronze],
+        [5, platinum],
+      ],
+      [[5, platinum]],
+    );
     expect(index.decide(at(3), bronze, undefined)).toEqual({ action: 'replay', omit: undefined });
     const unmatched = indexOf([[3, bronze]], [[5, platinum]], [5]);
     expect(unmatched.decide(at(3), bronze, undefined)).toEqual({ action: 'replay', omit: undefined });
   });
 
   it('events that fail to map, and filtered ones, set nothing', () => {
-    const index = indexOf([[3, bronze]], [
-      [4, [update('C', { tier: 'gold' }), FAILED]],
-      [5, [FILTERED]],
-      [6, [{ kind: 'filtered', reason: SUPERSEDED_REASON }]],
-    ]);
+    const index = indexOf(
+      [[3, bronze]],
+      [
+        [4, [update('C', { tier: 'gold' }), FAILED]],
+        [5, [FILTERED]],
+        [6, [{ kind: 'filtered', reason: SUPERSEDED_REASON }]],
+      ],
+    );
     expect(index.decide(at(3), bronze, undefined)).toEqual({ action: 'replay', omit: undefined });
   });
 
@@ -210,10 +227,16 @@ describe('SupersededIndex', () => {
   });
 
   it('remembers the last offset an attribute was set at, whatever order events are noted in', () => {
-    const index = indexOf([[3, bronze], [10, bronze]], [
-      [12, [update('C', { tier: 'gold' })]],
-      [5, [update('C', { tier: 'silver' })]],
-    ]);
+    const index = indexOf(
+      [
+        [3, bronze],
+        [10, bronze],
+      ],
+      [
+        [12, [update('C', { tier: 'gold' })]],
+        [5, [update('C', { tier: 'silver' })]],
+      ],
+    );
     expect(index.decide(at(10), bronze, undefined)).toEqual({ action: 'replay', omit: '{"mbox3rdPartyId:C":["tier"]}' });
   });
 });

@@ -215,17 +215,22 @@ describe('fitsAlone', () => {
   it('says what encoding the row says, at any limit: the quick estimate never accepts a row that does not fit', () => {
     const text = fc.string({ unit: fc.constantFrom('a', ',', '%', 'é', '€', '🎉', '\ud800'), maxLength: 12 });
     fc.assert(
-      fc.property(fc.stringMatching(/^[a-z0-9@.-]{1,20}$/), fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), text, { maxKeys: 4 }), fc.integer({ min: 1, max: 400 }), (id, attributes, maxBytes) => {
-        const row = { id, attributes };
-        let exact: boolean;
-        try {
-          exact = new BatchFileBuilder({ maxBytes }).fits(row);
-        } catch (error) {
-          if (!(error instanceof UnmappableEventError)) throw error;
-          exact = false;
-        }
-        expect(fitsAlone(row, { maxBytes })).toBe(exact);
-      }),
+      fc.property(
+        fc.stringMatching(/^[a-z0-9@.-]{1,20}$/),
+        fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), text, { maxKeys: 4 }),
+        fc.integer({ min: 1, max: 400 }),
+        (id, attributes, maxBytes) => {
+          const row = { id, attributes };
+          let exact: boolean;
+          try {
+            exact = new BatchFileBuilder({ maxBytes }).fits(row);
+          } catch (error) {
+            if (!(error instanceof UnmappableEventError)) throw error;
+            exact = false;
+          }
+          expect(fitsAlone(row, { maxBytes })).toBe(exact);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

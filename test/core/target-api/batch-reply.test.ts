@@ -50,7 +50,14 @@ describe('parseSubmitReply', () => {
   });
 
   it('throws a permanent TargetError quoting the body for anything that is not such a reply', () => {
-    for (const body of ['Service Unavailable', '<html><body><h1>502 Bad Gateway</h1></body></html>', '', '<response><message>hi</message></response>', '<response><success>maybe</success></response>', '<responses><success>true</success></responses>']) {
+    for (const body of [
+      'Service Unavailable',
+      '<html><body><h1>502 Bad Gateway</h1></body></html>',
+      '',
+      '<response><message>hi</message></response>',
+      '<response><success>maybe</success></response>',
+      '<responses><success>true</success></responses>',
+    ]) {
       const error = failureOf(() => parseSubmitReply(body));
       expect(error.retryable).toBe(false);
       expect(error.message).toContain('not a batchUpdate response');

@@ -39,7 +39,10 @@ describe('classifyDeliveryReply', () => {
       keys: ['target.client_code', 'target.realtime.path', 'target.base_url'],
     });
     for (const status of [401, 403]) {
-      expect(classifyDeliveryReply(status, undefined, '', 0, door)?.misconfiguration).toMatchObject({ status, keys: ['target.auth_token', 'target.client_code'] });
+      expect(classifyDeliveryReply(status, undefined, '', 0, door)?.misconfiguration).toMatchObject({
+        status,
+        keys: ['target.auth_token', 'target.client_code'],
+      });
     }
     expect(classifyDeliveryReply(400, undefined, '', 0, door)?.misconfiguration).toBeUndefined();
     expect(classifyDeliveryReply(404, undefined, '', NOW)?.misconfiguration).toBeUndefined();

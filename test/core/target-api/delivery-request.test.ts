@@ -57,7 +57,7 @@ describe('createDeliveryRequestBuilder', () => {
       'quote"s': 'say "hi" \'there\'',
       back: 'C:\\path\\',
       lines: 'one\ntwo\r\nthree\t',
-      'ört': 'blåbär ä ö Å Ä Ö',
+      ört: 'blåbär ä ö Å Ä Ö',
       emoji: '🦄👍🏽',
       empty: '',
       control: '\u0000\u001f',

@@ -47,8 +47,7 @@ function decode(requests: TargetRequest[], endpoint: string): ProfileUpdate {
   return { identity: identity as ProfileIdentity, attributes: Object.fromEntries(attributes) };
 }
 
-const unicode = (constraints: { minLength?: number; maxLength?: number; size?: fc.SizeForArbitrary } = {}) =>
-  fc.string({ unit: 'binary', ...constraints });
+const unicode = (constraints: { minLength?: number; maxLength?: number; size?: fc.SizeForArbitrary } = {}) => fc.string({ unit: 'binary', ...constraints });
 const identityArb = (maxLength: number) =>
   fc.record({
     kind: fc.constantFrom<IdentityKind>('mbox3rdPartyId', 'mboxPC'),
@@ -70,9 +69,7 @@ function shapeOf(requests: TargetRequest[]): string {
 describe('createRequestBuilder', () => {
   it('fills the client code into the path template', () => {
     expect(createRequestBuilder(target).endpoint).toBe(ENDPOINT);
-    expect(createRequestBuilder({ ...target, pathTemplate: '/m2/client/profile/update' }).endpoint).toBe(
-      'https://acme.tt.omtrdc.net/m2/client/profile/update',
-    );
+    expect(createRequestBuilder({ ...target, pathTemplate: '/m2/client/profile/update' }).endpoint).toBe('https://acme.tt.omtrdc.net/m2/client/profile/update');
   });
 
   it('builds one GET with every name and value percent-encoded and profile. added once', () => {
@@ -103,9 +100,7 @@ describe('createRequestBuilder', () => {
     const fits = { identity: { kind: 'mbox3rdPartyId' as const, value: 'c' }, attributes: { v: 'x'.repeat(8192 - prefix.length) } };
     expect(builder.build(fits)).toEqual([{ method: 'GET', url: prefix + fits.attributes.v }]);
     const over = { ...fits, attributes: { v: `${fits.attributes.v}x` } };
-    expect(builder.build(over)).toEqual([
-      { method: 'POST', url: `${ENDPOINT}?mbox3rdPartyId=c`, body: `profile.v=${over.attributes.v}` },
-    ]);
+    expect(builder.build(over)).toEqual([{ method: 'POST', url: `${ENDPOINT}?mbox3rdPartyId=c`, body: `profile.v=${over.attributes.v}` }]);
   });
 
   it('packs POST bodies greedily in attribute order', () => {
@@ -140,17 +135,14 @@ describe('createRequestBuilder', () => {
   });
 
   it('refuses text that is not well-formed Unicode with a typed error', () => {
-    const build = () =>
-      createRequestBuilder(target).build({ identity: { kind: 'mboxPC', value: 'p' }, attributes: { broken: 'a\uD800b' } });
+    const build = () => createRequestBuilder(target).build({ identity: { kind: 'mboxPC', value: 'p' }, attributes: { broken: 'a\uD800b' } });
     expect(build).toThrow(UnmappableEventError);
     expect(build).toThrow(/"broken" is not well-formed Unicode/);
   });
 
   it('refuses an identity that alone overflows the URL', () => {
     const builder = createRequestBuilder({ ...target, maxGetUrlBytes: 80 });
-    expect(() => builder.build({ identity: { kind: 'mboxPC', value: 'p'.repeat(40) }, attributes: { a: '1' } })).toThrow(
-      UnmappableEventError,
-    );
+    expect(() => builder.build({ identity: { kind: 'mboxPC', value: 'p'.repeat(40) }, attributes: { a: '1' } })).toThrow(UnmappableEventError);
   });
 
   it('property: default limits, any Unicode — within limits and decodes to exactly the input', () => {
@@ -185,10 +177,7 @@ describe('createRequestBuilder', () => {
         const pairs = Object.entries(attributes).map(([n, v]) => `profile.${encodeURIComponent(n)}=${encodeURIComponent(v)}`);
         const identityUrl = `${ENDPOINT}?${identity.kind}=${encodeURIComponent(identity.value)}`;
         const fitsGet = pairs.length > 0 && `${identityUrl}&${pairs.join('&')}`.length <= maxGetUrlBytes;
-        const sendable =
-          fitsGet ||
-          pairs.length === 0 ||
-          (identityUrl.length <= maxGetUrlBytes && pairs.every((p) => p.length <= maxPostBodyBytes));
+        const sendable = fitsGet || pairs.length === 0 || (identityUrl.length <= maxGetUrlBytes && pairs.every((p) => p.length <= maxPostBodyBytes));
         if (!sendable) {
           expect(() => builder.build(update)).toThrow(UnmappableEventError);
           shapes.add('refused');

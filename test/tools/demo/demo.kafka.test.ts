@@ -152,7 +152,9 @@ describe('the local broker for the demo', () => {
     try {
       const failure = provideKafka({ env: broker.env, progress: () => {} });
       await expect(failure).rejects.toThrow(
-        new RegExp(`^the local Kafka broker did not start: port ${broker.port} \\(the broker port\\) is already in use by another process.*; set KAFKA_PORT to a free port\\. Set KAFKA_BROKERS`),
+        new RegExp(
+          `^the local Kafka broker did not start: port ${broker.port} \\(the broker port\\) is already in use by another process.*; set KAFKA_PORT to a free port\\. Set KAFKA_BROKERS`,
+        ),
       );
       expect(existsSync(broker.pidFile)).toBe(false);
       expect(processesUsing(broker.home)).toEqual([]);

@@ -81,7 +81,11 @@ describe('parseBatchFile', () => {
   it.each([
     ['an empty file', '', 'line 1: the batch file must start with the header batch=thirdPartyId,<name>,… or batch=pcId,<name>,…'],
     ['a header without batch=', 'thirdPartyId,a\nc,1', 'line 1: the batch file must start with the header batch=thirdPartyId,<name>,… or batch=pcId,<name>,…'],
-    ['a blank line before the header', '\nbatch=thirdPartyId,a\nc,1', 'line 1: the batch file must start with the header batch=thirdPartyId,<name>,… or batch=pcId,<name>,…'],
+    [
+      'a blank line before the header',
+      '\nbatch=thirdPartyId,a\nc,1',
+      'line 1: the batch file must start with the header batch=thirdPartyId,<name>,… or batch=pcId,<name>,…',
+    ],
     ['another identity column', 'batch=mbox3rdPartyId,a\nc,1', 'line 1 column 1: the first column must be thirdPartyId or pcId, got "mbox3rdPartyId"'],
     ['an empty parameter name', 'batch=thirdPartyId,a,,b\nc,1,2,3', 'line 1 column 3: empty parameter name'],
     ['a duplicate parameter name', 'batch=thirdPartyId,a,b,a\nc,1,2,3', 'line 1 column 4: duplicate parameter name "a" (also column 2)'],
@@ -97,7 +101,11 @@ describe('parseBatchFile', () => {
     ['an empty identity', 'batch=thirdPartyId,a\n,1', 'line 2 column 1: invalid thirdPartyId "": empty'],
     ['an identity with /', 'batch=thirdPartyId,a\nok,1\na%2Fb,1', 'line 3 column 1: invalid thirdPartyId "a/b": contains + or /'],
     ['an identity with an encoded +', 'batch=thirdPartyId,a\na%2Bb,1', 'line 2 column 1: invalid thirdPartyId "a+b": contains + or /'],
-    ['a 257-character identity', `batch=thirdPartyId,a\n${'i'.repeat(257)},1`, `line 2 column 1: invalid thirdPartyId "${'i'.repeat(60)}…": longer than 256 characters`],
+    [
+      'a 257-character identity',
+      `batch=thirdPartyId,a\n${'i'.repeat(257)},1`,
+      `line 2 column 1: invalid thirdPartyId "${'i'.repeat(60)}…": longer than 256 characters`,
+    ],
     ['an empty pcId', 'batch=pcId,a\n,1', 'line 2 column 1: invalid pcId "": empty'],
   ])('refuses %s with 400 naming where', (_case, text, message) => {
     expect(refused(text)).toEqual({ status: 400, message });

@@ -7,7 +7,16 @@ describe('drawFault', () => {
 
   it('gives each fault its own band of the draw', () => {
     expect([0, 0.09, 0.1, 0.19, 0.2, 0.39, 0.4, 0.49, 0.5, 0.99].map((u) => drawFault(settings, u))).toEqual([
-      'reset', 'reset', 'hang', 'hang', 'unavailable', 'unavailable', 'throttled', 'throttled', 'none', 'none',
+      'reset',
+      'reset',
+      'hang',
+      'hang',
+      'unavailable',
+      'unavailable',
+      'throttled',
+      'throttled',
+      'none',
+      'none',
     ]);
   });
 
@@ -43,9 +52,7 @@ describe('mergeFaults', () => {
   it('lists every invalid field', () => {
     const merged = mergeFaults(NO_FAULTS, { failRate: 2, hangRate: -1, latencyMs: 'slow', bogus: 1 });
     expect(merged.ok).toBe(false);
-    expect(!merged.ok && merged.problems).toEqual(
-      expect.arrayContaining(['/failRate must be <= 1', '/hangRate must be >= 0', '/latencyMs must be number']),
-    );
+    expect(!merged.ok && merged.problems).toEqual(expect.arrayContaining(['/failRate must be <= 1', '/hangRate must be >= 0', '/latencyMs must be number']));
     expect(!merged.ok && merged.problems.some((p) => p.includes('additional properties'))).toBe(true);
   });
 

@@ -9,11 +9,7 @@ export interface Reply {
 }
 
 /** Sends one request and reads the whole answer. */
-export async function call(
-  method: 'GET' | 'POST',
-  url: string,
-  options: { body?: string; contentType?: string; timeoutMs?: number } = {},
-): Promise<Reply> {
+export async function call(method: 'GET' | 'POST', url: string, options: { body?: string; contentType?: string; timeoutMs?: number } = {}): Promise<Reply> {
   const headers = options.body === undefined ? {} : { 'content-type': options.contentType ?? 'application/x-www-form-urlencoded' };
   const res = await request(url, {
     method,

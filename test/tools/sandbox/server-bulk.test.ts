@@ -100,9 +100,7 @@ describe('bulk batchUpdate and batchStatus', () => {
     const { sandbox, advance } = await start();
     await submit(sandbox, ['batch=thirdPartyId,a', row(`a&b<c>"d'`, '1')]);
     advance(1000);
-    expect((await poll(sandbox, 'batch-1')).text).toBe(
-      statuses('batch-1', [[`a&amp;b&lt;c&gt;"d'`, 'success']]),
-    );
+    expect((await poll(sandbox, 'batch-1')).text).toBe(statuses('batch-1', [[`a&amp;b&lt;c&gt;"d'`, 'success']]));
   });
 
   it('refuses a malformed file with 400, success false and where it is wrong, and keeps nothing', async () => {
@@ -114,9 +112,7 @@ describe('bulk batchUpdate and batchStatus', () => {
       text: refused('line 3: row has 2 cells, the header has 3'),
     });
     const noHeader = await submit(sandbox, ['thirdPartyId,a', 'c-1,1']);
-    expect(noHeader.text).toBe(
-      refused('line 1: the batch file must start with the header batch=thirdPartyId,&lt;name&gt;,… or batch=pcId,&lt;name&gt;,…'),
-    );
+    expect(noHeader.text).toBe(refused('line 1: the batch file must start with the header batch=thirdPartyId,&lt;name&gt;,… or batch=pcId,&lt;name&gt;,…'));
     advance(5000);
     expect(sandbox.batches()).toEqual([]);
     expect(sandbox.stats()).toMatchObject({ bulkRequests: 2, bulkByStatus: { '400': 2 }, bulkBatches: 0, profiles: 0 });
@@ -213,14 +209,50 @@ describe('bulk rows in the update log', () => {
     await call('GET', updateUrl(sandbox, 'c-1', '&profile.n=3'));
     const applied = new Date(T0 + 1000).toISOString();
     expect(sandbox.updates({ identity: { kind: 'mbox3rdPartyId', value: 'c-1' } })).toEqual([
-      { index: 0, identity: { kind: 'mbox3rdPartyId', value: 'c-1' }, attributes: { n: '1' }, method: 'GET', route: 'single', applied: true, receivedAt: new Date(T0).toISOString() },
-      { index: 1, identity: { kind: 'mbox3rdPartyId', value: 'c-1' }, attributes: { n: '2' }, method: 'BULK', route: 'bulk', batchId: 'batch-1', applied: true, receivedAt: applied },
-      { index: 3, identity: { kind: 'mbox3rdPartyId', value: 'c-1' }, attributes: { n: '3' }, method: 'GET', route: 'single', applied: true, receivedAt: applied },
+      {
+        index: 0,
+        identity: { kind: 'mbox3rdPartyId', value: 'c-1' },
+        attributes: { n: '1' },
+        method: 'GET',
+        route: 'single',
+        applied: true,
+        receivedAt: new Date(T0).toISOString(),
+      },
+      {
+        index: 1,
+        identity: { kind: 'mbox3rdPartyId', value: 'c-1' },
+        attributes: { n: '2' },
+        method: 'BULK',
+        route: 'bulk',
+        batchId: 'batch-1',
+        applied: true,
+        receivedAt: applied,
+      },
+      {
+        index: 3,
+        identity: { kind: 'mbox3rdPartyId', value: 'c-1' },
+        attributes: { n: '3' },
+        method: 'GET',
+        route: 'single',
+        applied: true,
+        receivedAt: applied,
+      },
     ]);
     const { json } = await getJson(`${sandbox.url}/_sandbox/updates?from=2&limit=1`);
     expect(json).toEqual({
       total: 4,
-      updates: [{ index: 2, identity: { kind: 'mbox3rdPartyId', value: 'c-2' }, attributes: { n: '2' }, method: 'BULK', route: 'bulk', batchId: 'batch-1', applied: true, receivedAt: applied }],
+      updates: [
+        {
+          index: 2,
+          identity: { kind: 'mbox3rdPartyId', value: 'c-2' },
+          attributes: { n: '2' },
+          method: 'BULK',
+          route: 'bulk',
+          batchId: 'batch-1',
+          applied: true,
+          receivedAt: applied,
+        },
+      ],
     });
   });
 });
@@ -230,7 +262,13 @@ describe('bulk faults', () => {
     const { sandbox, advance } = await start({ bulkErrorIds: ['c-2'] });
     await submit(sandbox, ['batch=thirdPartyId,a', 'c-1,1', 'c-2,1', 'c-3,1']);
     advance(1000);
-    expect((await poll(sandbox, 'batch-1')).text).toBe(statuses('batch-1', [['c-1', 'success'], ['c-2', 'error'], ['c-3', 'success']]));
+    expect((await poll(sandbox, 'batch-1')).text).toBe(
+      statuses('batch-1', [
+        ['c-1', 'success'],
+        ['c-2', 'error'],
+        ['c-3', 'success'],
+      ]),
+    );
     expect(sandbox.profile('mbox3rdPartyId', 'c-2')).toBeUndefined();
     expect(sandbox.stats()).toMatchObject({ bulkRowsSucceeded: 2, bulkRowsFailed: 1, bulkRowsPending: 0 });
   });
@@ -243,7 +281,12 @@ describe('bulk faults', () => {
       expect(JSON.parse(changed.text)).toMatchObject({ bulkRowErrorRate: 0.5, bulkErrorIds: [] });
       await submit(sandbox, ['batch=thirdPartyId,a', ...rows]);
       advance(1000);
-      return sandbox.batch('batch-1')?.profiles.filter((p) => p.status === 'error').map((p) => p.id) ?? [];
+      return (
+        sandbox
+          .batch('batch-1')
+          ?.profiles.filter((p) => p.status === 'error')
+          .map((p) => p.id) ?? []
+      );
     }
     const first = await errorRows(5);
     expect(first.length).toBeGreaterThan(15);
@@ -368,7 +411,13 @@ describe('bulk inspection and stats', () => {
     };
     expect((await getJson(`${sandbox.url}/_sandbox/batches`)).json).toEqual({ batches: [summary, second] });
     expect(sandbox.batches()).toEqual([summary, second]);
-    const detail = { ...summary, profiles: [{ id: 'c-1', status: 'success' }, { id: 'c-2', status: 'error' }] };
+    const detail = {
+      ...summary,
+      profiles: [
+        { id: 'c-1', status: 'success' },
+        { id: 'c-2', status: 'error' },
+      ],
+    };
     expect((await getJson(`${sandbox.url}/_sandbox/batches?id=batch-1`)).json).toEqual(detail);
     expect(sandbox.batch('batch-1')).toEqual(detail);
     expect(await getJson(`${sandbox.url}/_sandbox/batches?id=nope`)).toEqual({ status: 404, json: { error: 'unknown batch id "nope"' } });

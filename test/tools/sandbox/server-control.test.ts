@@ -76,10 +76,7 @@ describe('sandbox control endpoints', () => {
 
   it('seeds profiles over HTTP so update-only mode applies updates to them', async () => {
     const sandbox = await start();
-    const seeded = await postJson(`${sandbox.url}/_sandbox/profiles`, [
-      { mbox3rdPartyId: 'c-1', attributes: { tier: 'gold' } },
-      { mboxPC: 'pc.2' },
-    ]);
+    const seeded = await postJson(`${sandbox.url}/_sandbox/profiles`, [{ mbox3rdPartyId: 'c-1', attributes: { tier: 'gold' } }, { mboxPC: 'pc.2' }]);
     expect(seeded).toMatchObject({ status: 200, text: '{"seeded":2}' });
     await call('GET', updateUrl(sandbox, 'c-1', '&profile.city=Lund'));
     await call('GET', `${sandbox.url}/m2/acme/profile/update?mboxPC=pc.2&profile.city=Ystad`);

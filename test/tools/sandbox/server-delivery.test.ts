@@ -41,7 +41,7 @@ const VALID = {
 describe('sandbox Delivery API', () => {
   it('applies profile parameters at once, creating the profile, and answers JSON like Target', async () => {
     const sandbox = await start();
-    const [req] = builderFor(sandbox).build({ identity: { kind: 'mbox3rdPartyId', value: 'Åsa & 🦄' }, attributes: { 'ört': 'blåbär', quote: 'a "b"' } });
+    const [req] = builderFor(sandbox).build({ identity: { kind: 'mbox3rdPartyId', value: 'Åsa & 🦄' }, attributes: { ört: 'blåbär', quote: 'a "b"' } });
     const reply = await send(req as DeliveryRequest);
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toMatch(/^application\/json/);
@@ -53,9 +53,9 @@ describe('sandbox Delivery API', () => {
       edgeHost: 'mboxedge-sandbox.tt.omtrdc.net',
       execute: { mboxes: [{ index: 0, name: 'target-profile-sink' }] },
     });
-    expect(sandbox.profile('mbox3rdPartyId', 'Åsa & 🦄')).toEqual({ 'ört': 'blåbär', quote: 'a "b"' });
+    expect(sandbox.profile('mbox3rdPartyId', 'Åsa & 🦄')).toEqual({ ört: 'blåbär', quote: 'a "b"' });
     const readBack = await getJson(`${sandbox.url}/rest/v1/profiles/thirdPartyId/${encodeURIComponent('Åsa & 🦄')}?client=acme`);
-    expect(readBack.json).toMatchObject({ profileAttributes: { 'ört': { value: 'blåbär' } } });
+    expect(readBack.json).toMatchObject({ profileAttributes: { ört: { value: 'blåbär' } } });
   });
 
   it('sends tntId identities to the mboxPC profile', async () => {
@@ -90,9 +90,27 @@ describe('sandbox Delivery API', () => {
     ['no channel', 'client=acme&sessionId=s', { ...VALID, context: {} }, 400, 'context.channel is required'],
     ['bad channel', 'client=acme&sessionId=s', { ...VALID, context: { channel: 'tv' } }, 400, 'context.channel must be one of web, mobile'],
     ['no mbox', 'client=acme&sessionId=s', { ...VALID, execute: { mboxes: [] } }, 400, 'the call names no mbox (execute.mboxes or prefetch.mboxes)'],
-    ['blank mbox', 'client=acme&sessionId=s', { ...VALID, execute: { mboxes: [{ index: 0, name: ' ' }] } }, 400, 'execute.mboxes[0].name must be a non-empty string'],
-    ['bad mbox', 'client=acme&sessionId=s', { ...VALID, execute: { mboxes: [{ index: 0, name: 'a<b' }] } }, 400, 'execute.mboxes[0].name "a<b" holds a character mbox names must not hold'],
-    ['number value', 'client=acme&sessionId=s', { ...VALID, execute: { mboxes: [{ index: 0, name: 'm', profileParameters: { a: 1 } }] } }, 400, 'execute.mboxes[0].profileParameters.a must be a string'],
+    [
+      'blank mbox',
+      'client=acme&sessionId=s',
+      { ...VALID, execute: { mboxes: [{ index: 0, name: ' ' }] } },
+      400,
+      'execute.mboxes[0].name must be a non-empty string',
+    ],
+    [
+      'bad mbox',
+      'client=acme&sessionId=s',
+      { ...VALID, execute: { mboxes: [{ index: 0, name: 'a<b' }] } },
+      400,
+      'execute.mboxes[0].name "a<b" holds a character mbox names must not hold',
+    ],
+    [
+      'number value',
+      'client=acme&sessionId=s',
+      { ...VALID, execute: { mboxes: [{ index: 0, name: 'm', profileParameters: { a: 1 } }] } },
+      400,
+      'execute.mboxes[0].profileParameters.a must be a string',
+    ],
     ['not JSON', 'client=acme&sessionId=s', '{', 400, 'the body is not JSON'],
   ])('refuses a call with %s, in JSON with the message, applying nothing', async (_name, query, body, status, message) => {
     const sandbox = await start();

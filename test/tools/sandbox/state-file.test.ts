@@ -24,7 +24,10 @@ describe('--state-file', () => {
     const path = join(dir, 'profiles.json');
     const sandbox = await start({ createMissing: true, stateFile: path, clock: () => Date.parse('2025-01-02T03:04:05.000Z') });
     await call('GET', updateUrl(sandbox, 'c-1', profileParams({ tier: 'GOLD' })));
-    await call('POST', `${sandbox.url}/_sandbox/profiles`, { body: JSON.stringify({ mboxPC: 'pc-9', attributes: { a: '1' } }), contentType: 'application/json' });
+    await call('POST', `${sandbox.url}/_sandbox/profiles`, {
+      body: JSON.stringify({ mboxPC: 'pc-9', attributes: { a: '1' } }),
+      contentType: 'application/json',
+    });
     const expected = {
       version: 1,
       profiles: [
@@ -45,7 +48,10 @@ describe('--state-file', () => {
   it('starts from the file, and refuses one that is not a state file, naming it', async () => {
     const dir = await testTempDir('state');
     const path = join(dir, 'profiles.json');
-    await writeFile(path, JSON.stringify({ version: 1, profiles: [{ mbox3rdPartyId: 'c-2', attributes: { city: { value: 'Malmö', modifiedAt: '2025-01-01T00:00:00.000Z' } } }] }));
+    await writeFile(
+      path,
+      JSON.stringify({ version: 1, profiles: [{ mbox3rdPartyId: 'c-2', attributes: { city: { value: 'Malmö', modifiedAt: '2025-01-01T00:00:00.000Z' } } }] }),
+    );
     const sandbox = await start({ stateFile: path });
     expect(sandbox.profile('mbox3rdPartyId', 'c-2')).toEqual({ city: 'Malmö' });
 

@@ -25,7 +25,16 @@ describe('UpdateLog', () => {
     log.append(alice, { a: '4' }, 'POST', true, 3);
     expect(log.list({ identity: alice })).toEqual([
       { index: 0, identity: alice, attributes: { a: '1' }, method: 'GET', route: 'single', applied: true, receivedAt: new Date(1).toISOString() },
-      { index: 1, identity: alice, attributes: { a: '2', b: 'två' }, method: 'BULK', route: 'bulk', batchId: 'batch-7', applied: true, receivedAt: new Date(2).toISOString() },
+      {
+        index: 1,
+        identity: alice,
+        attributes: { a: '2', b: 'två' },
+        method: 'BULK',
+        route: 'bulk',
+        batchId: 'batch-7',
+        applied: true,
+        receivedAt: new Date(2).toISOString(),
+      },
       { index: 3, identity: alice, attributes: { a: '4' }, method: 'POST', route: 'single', applied: true, receivedAt: new Date(3).toISOString() },
     ]);
     expect(log.list({ identity: pc })).toMatchObject([{ method: 'BULK', batchId: 'batch-8' }]);

@@ -14,13 +14,14 @@ import { memory } from './scenarios/memory.js';
 import { naive } from './scenarios/naive.js';
 import { SCENARIO_ORDER } from './scenarios/order.js';
 import { profile } from './scenarios/profile.js';
+import { realtime } from './scenarios/realtime.js';
 import { cleanUpOnInterrupt } from './lib/interrupt.js';
 import { deleteGroups, ensureBroker } from './lib/kafka.js';
 import { readResults, writeReport } from './lib/report.js';
 import type { RunContext, Scenario, ScenarioOutcome } from './lib/scenario.js';
 import { loadAverage, machine, say } from './lib/util.js';
 
-const SCENARIOS: Scenario[] = [mapping, ceiling, e2eFast, e2eLatency, sharedBudget, naive, coalescing, memory, bulk, profile];
+const SCENARIOS: Scenario[] = [mapping, ceiling, e2eFast, e2eLatency, realtime, sharedBudget, naive, coalescing, memory, bulk, profile];
 
 function usage(): string {
   return [

@@ -14,11 +14,19 @@ export interface SandboxSetup {
   createMissing: boolean;
   /** How long bulk batches stay pending before their rows apply; the sandbox's 2 s unless given. */
   bulkDelayMs?: number;
+  /** Keep the update log (arrival times), for scenarios that read it back. */
+  recordUpdates?: boolean;
 }
 
 /** Starts the sandbox the way the benchmarks use it: no update log, seeded, nothing else. */
 export function benchSandbox(setup: SandboxSetup): Promise<Sandbox> {
-  return startSandbox({ latencyMs: setup.latencyMs, createMissing: setup.createMissing, bulkDelayMs: setup.bulkDelayMs, recordUpdates: false, seed: 1 });
+  return startSandbox({
+    latencyMs: setup.latencyMs,
+    createMissing: setup.createMissing,
+    bulkDelayMs: setup.bulkDelayMs,
+    recordUpdates: setup.recordUpdates ?? false,
+    seed: 1,
+  });
 }
 
 /** Makes sure the workload's topic exists and is full. */
@@ -31,6 +39,8 @@ export interface SinkRun {
   topics: string[];
   targetUrl: string;
   delivery?: Record<string, unknown>;
+  /** The mapping's door (single updates by default). */
+  route?: 'realtime';
   label: string;
   timeoutMs?: number;
   /** Flags for the child node (e.g. --cpu-prof). */
@@ -49,7 +59,7 @@ export interface SinkRunOutcome extends SinkRunResult {
 /** One connector run in a child process, from the topic's start until every end is committed. */
 export async function runSink(ctx: RunContext, run: SinkRun): Promise<SinkRunOutcome> {
   const groupId = ctx.group(run.label);
-  const configPath = await writeWorkspace({ topics: run.topics, targetUrl: run.targetUrl, groupId, delivery: run.delivery });
+  const configPath = await writeWorkspace({ topics: run.topics, targetUrl: run.targetUrl, groupId, delivery: run.delivery, route: run.route });
   let ends = run.ends;
   if (!ends) {
     ends = [];

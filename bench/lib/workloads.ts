@@ -112,13 +112,13 @@ export async function workloadTopic(w: Workload): Promise<TopicSpec> {
 }
 
 /** The CRM mapping entry of examples/mapping.yaml, pointed at `topic` with an absolute schema path. */
-export async function crmMapping(topics: string[]): Promise<unknown> {
+export async function crmMapping(topics: string[], route?: 'realtime'): Promise<unknown> {
   const example = parse(await readFile(repoPath('examples/mapping.yaml'), 'utf8')) as { mappings: Array<Record<string, unknown>> };
   const crm = example.mappings.find((m) => m.topic === SAMPLE_TOPICS.crm);
   if (!crm) throw new Error('examples/mapping.yaml has no crm.customer.updated mapping');
   return {
     version: 1,
-    mappings: topics.map((topic) => ({ ...crm, topic, schema: repoPath('schemas/crm-customer-updated.avsc') })),
+    mappings: topics.map((topic) => ({ ...crm, topic, schema: repoPath('schemas/crm-customer-updated.avsc'), ...(route && { route }) })),
   };
 }
 

@@ -12,6 +12,8 @@ export interface WorkspaceOptions {
   groupId: string;
   /** Overrides of the delivery section; everything else keeps the connector's defaults. */
   delivery?: Record<string, unknown>;
+  /** The mapping's door: single updates unless `realtime` (the Delivery API). */
+  route?: 'realtime';
 }
 
 const folders = new Set<string>();
@@ -23,7 +25,7 @@ process.once('exit', () => {
 export async function writeWorkspace(options: WorkspaceOptions): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tps-bench-'));
   folders.add(dir);
-  writeFileSync(join(dir, 'mapping.yaml'), stringify(await crmMapping(options.topics)));
+  writeFileSync(join(dir, 'mapping.yaml'), stringify(await crmMapping(options.topics, options.route)));
   const config = {
     kafka: { brokers: benchBrokers(), group_id: options.groupId, from_beginning: true },
     target: { client_code: 'acme', base_url: options.targetUrl },

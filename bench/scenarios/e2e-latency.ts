@@ -20,7 +20,8 @@ const TARGET_RATIO = 0.9;
 const PACED_RATE = 1000;
 const PACED_SECONDS = 15;
 
-async function waitForStableGroup(groupId: string): Promise<void> {
+/** Resolves once the group is Stable with members: a paced stream then starts against a consuming connector. */
+export async function waitForStableGroup(groupId: string): Promise<void> {
   await withAdmin(async (admin) => {
     for (let i = 0; i < 300; i++) {
       const { groups } = await admin.describeGroups([groupId]);

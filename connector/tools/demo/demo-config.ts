@@ -43,7 +43,8 @@ export async function writeDemoConfig(input: DemoConfigInput): Promise<Config> {
 
 /**
  * The example mapping text with each sample topic replaced by the run's topic and each schema
- * path made absolute (the copy lives elsewhere); comments and layout are kept for a curious reader.
+ * path made absolute (the copy lives elsewhere), loyalty swipes routed through the Delivery API;
+ * comments and layout are kept for a curious reader.
  */
 export function demoMapping(text: string, examplesDir: string, topics: DemoTopics): string {
   const doc = parseDocument(text);
@@ -59,6 +60,8 @@ export function demoMapping(text: string, examplesDir: string, topics: DemoTopic
     entry.set('topic', topics.bySample[topic as SampleTopic]);
     const schema = entry.get('schema');
     if (typeof schema === 'string') entry.set('schema', resolve(examplesDir, schema));
+    // A swipe should change what the customer sees on the web within seconds: the demo shows that door.
+    if (topic === SAMPLE_TOPICS.loyalty) entry.set('route', 'realtime');
   }
   return doc.toString();
 }

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Type } from 'avsc';
 import type { Logger } from 'pino';
 import { describeError } from '../../core/errors.js';
 import { createMetrics } from '../../observe/metrics.js';
@@ -19,6 +20,8 @@ import { Cleanups } from './cleanups.js';
 import { DemoError } from './errors.js';
 import { DEMO_CLIENT_CODE, writeDemoConfig } from './demo-config.js';
 import { buildDemoTraffic, loadSampleSchemas, produceDemoTraffic } from './demo-events.js';
+import { timeLiveSwipes } from './live-swipes.js';
+import { SAMPLE_TOPICS } from '../sample-events.js';
 import { awaitGroupCoordinator, createDemoTopics, deleteDemoGroup, deleteDemoTopics, demoTopicNames, sourceTopics } from './demo-topics.js';
 import { provideKafka } from './local-kafka.js';
 import { readBackProfiles } from './read-back.js';
@@ -50,6 +53,8 @@ const PROFILES_SHOWN = 3;
 const PROFILE_CANDIDATES = 20;
 // A healthy run commits within seconds; a minute without progress means something is stuck.
 const STALL_MS = 60_000;
+/** Loyalty swipes produced one by one after the backlog, to time the real-time door. */
+const LIVE_SWIPES = 50;
 
 /** Runs the whole demo and returns its report; rejects with a DemoError (or the abort reason) after cleaning up. */
 export async function runDemo(options: DemoOptions): Promise<DemoReport> {
@@ -92,7 +97,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     cleanups.push(`delete the demo topics (${topics.runId}.*)`, () => deleteDemoTopics(admin, topics));
     await awaitGroupCoordinator(admin, topics);
 
-    const traffic = buildDemoTraffic(await loadSampleSchemas(), topics, options);
+    const schemas = await loadSampleSchemas();
+    const traffic = buildDemoTraffic(schemas, topics, options);
     await produceDemoTraffic(kafka, traffic.messages, signal);
     logger.info({ events: traffic.messages.length }, 'sample events produced');
     signal?.throwIfAborted();
@@ -105,6 +111,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     await waitUntilCommitted(admin, topics.groupId, sourceTopics(topics), { stallMs: STALL_MS, signal });
     const run = stats.summary();
     logger.info({ summary: run }, 'every partition committed');
+    const loyalty = SAMPLE_TOPICS.loyalty;
+    const liveSwipes = await timeLiveSwipes(kafka, sandbox, topics.bySample[loyalty], schemas.get(loyalty) as Type, LIVE_SWIPES, signal);
+    await waitUntilCommitted(admin, topics.groupId, sourceTopics(topics), { stallMs: STALL_MS, signal });
 
     const candidates = traffic.busiestCustomers.slice(0, PROFILE_CANDIDATES);
     return {
@@ -117,6 +126,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       deadLetters,
       clientCode: DEMO_CLIENT_CODE,
       profiles: await readBackProfiles(sandbox.url, DEMO_CLIENT_CODE, candidates, PROFILES_SHOWN),
+      liveSwipes,
     };
   } finally {
     await cleanups.run();

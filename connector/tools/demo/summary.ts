@@ -1,5 +1,6 @@
 /** The demo's closing report and its human-readable form (pure: no I/O, so tests pin the layout). */
 import type { RunSummary } from '../../observe/run-stats.js';
+import type { LiveSwipes } from './live-swipes.js';
 import type { ShownProfile } from './read-back.js';
 
 /** An event the connector wrote to the dead-letter topic, with the reason it gave. */
@@ -22,6 +23,13 @@ export interface DemoReport {
   deadLetters: DeadLetterNote[];
   clientCode: string;
   profiles: ShownProfile[];
+  /** Loyalty swipes produced live once the backlog was delivered, through the real-time door. */
+  liveSwipes?: LiveSwipes;
+}
+
+/** The `q` quantile (0–1) of sorted numbers. */
+function quantile(sorted: readonly number[], q: number): number | undefined {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');
@@ -51,6 +59,15 @@ export function formatSummary(report: DemoReport): string {
     `  ${'request latency'.padEnd(20)}p50 ${ms(run.requestLatencyMs.p50)}, p99 ${ms(run.requestLatencyMs.p99)}`,
     `  ${'event to ack'.padEnd(20)}p50 ${ms(run.eventLatencyMs.p50)}, p99 ${ms(run.eventLatencyMs.p99)}`,
   ];
+  if (report.liveSwipes) {
+    const sorted = [...report.liveSwipes.appliedMs].sort((a, b) => a - b);
+    const late = report.liveSwipes.produced - sorted.length;
+    lines.push(
+      `  ${'swipe to profile'.padEnd(20)}p50 ${ms(quantile(sorted, 0.5))}, p99 ${ms(quantile(sorted, 0.99))}   ` +
+        `${count(report.liveSwipes.produced)} live loyalty swipes, produce → applied by the Delivery API (route: realtime)` +
+        (late > 0 ? `; ${count(late)} not applied within 10 s` : ''),
+    );
+  }
   if (report.deadLetters.length > 0) {
     lines.push('', 'dead letters (the reason travels in the record headers)');
     for (const d of report.deadLetters) lines.push(`  ${d.topic}  ${d.code}: ${d.message}`);

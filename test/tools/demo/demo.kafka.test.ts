@@ -86,6 +86,14 @@ describe('formatSummary', () => {
     );
   });
 
+  it('times the live swipes of the real-time door, and says how many were not applied in time', () => {
+    const text = formatSummary({ ...FIXED, liveSwipes: { produced: 4, appliedMs: [30, 10, 20] } });
+    expect(text).toContain(
+      '  swipe to profile    p50 20 ms, p99 30 ms   4 live loyalty swipes, produce → applied by the Delivery API (route: realtime); 1 not applied within 10 s\n',
+    );
+    expect(formatSummary(FIXED)).not.toContain('swipe to profile');
+  });
+
   it('names failed requests and says when no profile could be read back', () => {
     const text = formatSummary({ ...FIXED, run: { ...FIXED.run, failedRequests: 3, retries: 5 }, deadLetters: [], profiles: [] });
     expect(text).toContain('  requests sent            1,200   3 failed, 5 retried\n');
@@ -223,8 +231,12 @@ describe('runDemo against the test broker', () => {
       expect(profile.id).toMatch(/^C-\d{6}$/);
       expect(Object.keys(profile.attributes).length).toBeGreaterThan(0);
     }
+    // The loyalty mapping takes the real-time door: every live swipe reached its profile.
+    expect(report.liveSwipes?.produced).toBe(50);
+    expect(report.liveSwipes?.appliedMs).toHaveLength(50);
     const text = formatSummary(report);
     for (const profile of report.profiles) expect(text).toContain(`\n  ${profile.id}\n`);
+    expect(text).toContain('50 live loyalty swipes, produce → applied by the Delivery API (route: realtime)');
 
     // What the run created on the cluster is gone again.
     expect(await topicsOfRun(report.deadLetterTopic.replace(/\.dlq$/, ''))).toEqual([]);

@@ -12,7 +12,9 @@ import { SAMPLE_TOPICS, type SampleEvent } from '../../../connector/tools/sample
 import { runChild, deadLetterCount } from '../../support/child-run.js';
 import {
   allCommitted,
+  committedOffsets,
   createTestTopics,
+  deliveriesPerEvent,
   eventIdAttribute,
   exitOf,
   expectedEffect,
@@ -22,6 +24,7 @@ import {
   sampleEvents,
   testMapping,
   TestResources,
+  uncoveredBelowCommit,
   waitFor,
   writeWorkspace,
   type Produced,
@@ -145,4 +148,81 @@ describe('the realtime route', () => {
     expect(stats.maxConcurrentPerProfile).toBe(1);
     expect(stats.maxConcurrentPerSession).toBe(1);
   }, 120_000);
+
+  it('an outage of only the Delivery endpoint holds only the realtime updates: single-route profiles keep flowing, nothing dead-lettered', async () => {
+    const all = sampleEvents(6000, 600, 183);
+    // Half of the customers never swipe a card: their profiles need only the single door.
+    const customers = [...new Set(all.map((e) => e.key))];
+    const swipers = new Set(customers.filter((_, i) => i % 2 === 0));
+    const events = all.filter((e) => e.topic !== SAMPLE_TOPICS.loyalty || swipers.has(e.key));
+    const run = await mixedRun('rtoutage', events, { latencyMs: 5 });
+    const { child } = runChild(resources, run.config, ['--exit-when-idle']);
+    await waitFor('a first Delivery call', () => updatesOf(run.target).some((u) => u.route === 'realtime'), 60_000, 20);
+
+    run.target.setFaults({ failRate: 1, faultScope: ['delivery'] });
+    const downAt = run.target.updates().length;
+    const downSince = Date.now();
+    const singleOnlyDuringOutage = () => run.target.updates({ from: downAt }).filter((u) => u.route === 'single' && !swipers.has(u.identity.value)).length;
+    await waitFor('single-route profiles delivered while the Delivery door is down', () => singleOnlyDuringOutage() >= 100, 30_000, 50);
+    // The outage lasts ~10 s: long enough for many retries and an open breaker, far below the outage budget.
+    await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - downSince))));
+    const duringOutage = run.target.updates({ from: downAt });
+    expect(duringOutage.filter((u) => u.route === 'realtime')).toEqual([]);
+    expect(run.target.stats().deliveryByStatus['503'] ?? 0).toBeGreaterThan(0);
+    expect(await deadLetterCount(run.topics.deadLetter)).toBe(0);
+    run.target.setFaults({ failRate: 0 });
+
+    expect((await exitOf(child)).code).toBe(0);
+    await expectExactAndCommitted(run, events);
+    expect(await deadLetterCount(run.topics.deadLetter)).toBe(0);
+    expect(run.target.updates({ from: downAt + duringOutage.length }).some((u) => u.route === 'realtime')).toBe(true);
+  }, 90_000);
+
+  it('dead-letters the event of a profile whose Delivery call is refused for good (400), with the reply\'s message, and moves on', async () => {
+    const all = sampleEvents(3000, 200, 184);
+    const rejected = all.find((e) => e.topic === SAMPLE_TOPICS.loyalty)!.key;
+    // The rejected profile only swipes cards, so every refusal it meets is a Delivery call's.
+    const events = all.filter((e) => e.key !== rejected || e.topic === SAMPLE_TOPICS.loyalty);
+    const swipes = events.filter((e) => e.key === rejected);
+    const run = await mixedRun('rtreject', events, { rejectIds: [rejected] });
+    const { child } = runChild(resources, run.config, ['--exit-when-idle']);
+    expect((await exitOf(child)).code).toBe(0);
+
+    const others = events.filter((e) => e.key !== rejected);
+    await expectExactAndCommitted(run, others);
+    expect(await allCommitted(run.groupId, run.produced)).toBe(true);
+    expect(run.target.profile('mbox3rdPartyId', rejected)).toBeUndefined();
+    expect(run.target.stats().deliveryByStatus['400'] ?? 0).toBeGreaterThan(0);
+    expect(await deadLetterCount(run.topics.deadLetter)).toBe(swipes.length);
+    const letters = await deadLetters(run.topics.deadLetter, run.groupId, swipes.length);
+    const loyaltyTopic = run.topics.byKind[SAMPLE_TOPICS.loyalty];
+    const swipeOffsets = run.produced.filter((p) => p.event.key === rejected).map((p) => String(p.offset));
+    for (const letter of letters) {
+      expect(letter.key).toBe(rejected);
+      expect(letter.headers[DLQ_HEADERS.sourceTopic]).toBe(loyaltyTopic);
+      expect(swipeOffsets).toContain(letter.headers[DLQ_HEADERS.sourceOffset]);
+      expect(letter.headers[DLQ_HEADERS.errorMessage]).toContain(`call refused for mbox3rdPartyId=${rejected} (sandbox rejectIds)`);
+    }
+  }, 90_000);
+
+  it('loses nothing when the run is SIGKILLed mid-stream and restarted', async () => {
+    const events = sampleEvents(6000, 600, 185);
+    const run = await mixedRun('rtkill', events, { latencyMs: 5 });
+    const first = runChild(resources, run.config);
+    await waitFor('both doors under way', () => {
+      const updates = updatesOf(run.target);
+      return updates.filter((u) => u.route === 'realtime').length >= 100 && updates.filter((u) => u.route === 'single').length >= 100;
+    }, 60_000, 20);
+    first.child.kill('SIGKILL');
+    await exitOf(first.child);
+    expect(await allCommitted(run.groupId, run.produced)).toBe(false);
+
+    const second = runChild(resources, run.config, ['--exit-when-idle']);
+    expect((await exitOf(second.child)).code).toBe(0);
+    await expectExactAndCommitted(run, events);
+    expect(await deadLetterCount(run.topics.deadLetter)).toBe(0);
+    // Every event reached Target itself or through a later event of its profile merged over it.
+    const seen = new Set(deliveriesPerEvent(updatesOf(run.target)).keys());
+    expect(uncoveredBelowCommit(run.produced, await committedOffsets(run.groupId, run.topics.all), seen)).toEqual([]);
+  }, 90_000);
 });

@@ -228,4 +228,45 @@ describe('the realtime route', () => {
     const seen = new Set(deliveriesPerEvent(updatesOf(run.target)).keys());
     expect(uncoveredBelowCommit(run.produced, await committedOffsets(run.groupId, run.topics.all), seen)).toEqual([]);
   }, 90_000);
+
+  it('keeps one profile\'s updates in offset order across routes when two mappings of one topic take different doors', async () => {
+    // DESIGN allows several mappings on one topic: each swipe makes a realtime update and a single
+    // one for the same profile, so the two routes' order is the partition's offset order.
+    const events = sampleEvents(4000, 150, 186).filter((e) => e.topic === SAMPLE_TOPICS.loyalty);
+    const topics = await createTestTopics(uniqueTopic('rtsplit'), 2);
+    const produced = await produceEvents(topics, events, 2);
+    const target = await resources.sandbox({ latencyMs: 3 });
+    const groupId = `${topics.prefix}.g`;
+    const loyalty = (testMapping(topics) as { mappings: Array<Record<string, unknown>> }).mappings[1]!;
+    const mapping = {
+      version: 1,
+      mappings: [
+        { ...loyalty, attributes: { pointsBalance: 'pointsBalance', swipeEventId: 'eventId' }, route: 'realtime' },
+        { ...loyalty, attributes: { lastStoreId: 'store.id', swipeSingleId: 'eventId' } },
+      ],
+    };
+    const { child } = runChild(resources, writeWorkspace({ topics, targetUrl: target.url, groupId, mapping }), ['--exit-when-idle']);
+    expect((await exitOf(child)).code).toBe(0);
+    expect(await allCommitted(groupId, produced)).toBe(true);
+    const expected = new Map([...expectedProfiles(events)].map(([k, p]) => [k, { ...p, swipeSingleId: p['swipeEventId'] as string }]));
+    expect(profilesOf(target, expected.keys())).toEqual(expected);
+
+    // Per profile, in the sandbox's arrival order across both routes, the swipes' production
+    // positions never go back: event n's two updates both arrive before anything of event n+1.
+    const position = new Map(events.map((e, i) => [eventIdAttribute(e).value, i]));
+    const last = new Map<string, { at: number; route: string }>();
+    const backwards: string[] = [];
+    let crossings = 0;
+    for (const u of updatesOf(target)) {
+      const id = u.route === 'realtime' ? u.attributes['swipeEventId'] : u.attributes['swipeSingleId'];
+      const at = position.get(id ?? '');
+      expect(at, `${u.route} update carries a produced swipe id`).toBeDefined();
+      const before = last.get(u.identity.value);
+      if (before && before.at > (at as number)) backwards.push(`${u.identity.value}: ${u.route} ${at} after ${before.route} ${before.at}`);
+      if (before && before.route !== u.route) crossings++;
+      last.set(u.identity.value, { at: at as number, route: u.route });
+    }
+    expect(backwards).toEqual([]);
+    expect(crossings).toBeGreaterThan(100);
+  }, 90_000);
 });

@@ -46,7 +46,6 @@ function mixedMapping(topics: TestTopics): unknown {
   return { ...mapping, mappings: mapping.mappings.map((m) => (m['topic'] === loyalty ? { ...m, route: 'realtime' } : m)) };
 }
 
-
 /** Two partitions of each sample topic with `events` on them, a sandbox, and a workspace with the mixed mapping. */
 async function mixedRun(name: string, events: SampleEvent[], sandbox: SandboxOptions = {}) {
   const topics = await createTestTopics(uniqueTopic(name), 2);
@@ -113,7 +112,7 @@ describe('the realtime route', () => {
     expect(single.flatMap((u) => Object.keys(u.attributes)).filter((a) => REALTIME_ATTRIBUTES.has(a))).toEqual([]);
   }, 120_000);
 
-  it('keeps each profile\'s updates in offset order across both routes, one request per profile at a time', async () => {
+  it("keeps each profile's updates in offset order across both routes, one request per profile at a time", async () => {
     const events = sampleEvents(3000, 150, 182);
     const run = await mixedRun('rtorder', events, { latencyMs: 3 });
     const { child } = runChild(resources, run.config, ['--exit-when-idle']);
@@ -192,7 +191,7 @@ describe('the realtime route', () => {
     expect(run.target.updates({ from: downAt + duringOutage.length }).some((u) => u.route === 'realtime')).toBe(true);
   }, 90_000);
 
-  it('dead-letters the event of a profile whose Delivery call is refused for good (400), with the reply\'s message, and moves on', async () => {
+  it("dead-letters the event of a profile whose Delivery call is refused for good (400), with the reply's message, and moves on", async () => {
     const all = sampleEvents(3000, 200, 184);
     const rejected = all.find((e) => e.topic === SAMPLE_TOPICS.loyalty)!.key;
     // The rejected profile only swipes cards, so every refusal it meets is a Delivery call's.
@@ -225,10 +224,15 @@ describe('the realtime route', () => {
     const events = sampleEvents(6000, 600, 185);
     const run = await mixedRun('rtkill', events, { latencyMs: 5 });
     const first = runChild(resources, run.config);
-    await waitFor('both doors under way', () => {
-      const updates = updatesOf(run.target);
-      return updates.filter((u) => u.route === 'realtime').length >= 100 && updates.filter((u) => u.route === 'single').length >= 100;
-    }, 60_000, 20);
+    await waitFor(
+      'both doors under way',
+      () => {
+        const updates = updatesOf(run.target);
+        return updates.filter((u) => u.route === 'realtime').length >= 100 && updates.filter((u) => u.route === 'single').length >= 100;
+      },
+      60_000,
+      20,
+    );
     first.child.kill('SIGKILL');
     await exitOf(first.child);
     expect(await allCommitted(run.groupId, run.produced)).toBe(false);
@@ -242,7 +246,7 @@ describe('the realtime route', () => {
     expect(uncoveredBelowCommit(run.produced, await committedOffsets(run.groupId, run.topics.all), seen)).toEqual([]);
   }, 90_000);
 
-  it('keeps one profile\'s updates in offset order across routes when two mappings of one topic take different doors', async () => {
+  it("keeps one profile's updates in offset order across routes when two mappings of one topic take different doors", async () => {
     // DESIGN allows several mappings on one topic: in-store (POS) swipes go by the Delivery API,
     // the others by single updates, so one profile's two routes interleave in one partition's
     // offset order, and a lane that let a later update overtake an earlier one of the other

@@ -119,7 +119,10 @@ export function createMetrics(): Metrics {
         this.breakerOpen.set({ endpoint }, 0);
         this.breakerOpened.inc({ endpoint }, 0);
       }
-      for (const route of ['single', 'bulk', 'realtime']) this.updatesRouted.inc({ route }, 0);
+      for (const route of ['single', 'bulk', 'realtime']) {
+        this.updatesRouted.inc({ route }, 0);
+        this.requestDuration.zero({ route });
+      }
       for (const state of ['submitted', 'complete']) this.bulkBatches.inc({ state }, 0);
       for (const status of ['success', 'error', 'timeout']) this.bulkRows.inc({ status }, 0);
     },

@@ -41,6 +41,8 @@ export const RUN_EXIT = {
 /** Runs until SIGTERM/SIGINT (or, with exitWhenIdle, until the group has caught up); returns the exit code. */
 export async function runConnector(options: RunOptions): Promise<number> {
   const logger = createLogger({ name: 'run', level: (options.logLevel ?? 'info') as 'info' });
+  // From the first moment: a SIGTERM while the run starts stops it cleanly once started, never half-way.
+  const signals = new StopSignals(logger);
   let sink: RunningSink | undefined;
   const metrics = createMetrics();
   metrics.readLiveFrom({
@@ -91,7 +93,7 @@ export async function runConnector(options: RunOptions): Promise<number> {
     runProgress(stats, { pending: () => running.pipeline.pending, quotaRemaining: () => running.engine.quota.remaining() }),
     logger,
   );
-  const stop = await waitForStop(running, options, logger);
+  const stop = await waitForStop(running, options, signals);
   if (stop.fatal) logger.error({ err: describeError(stop.fatal) }, `stopping: ${stop.fatal.message}; what was not delivered stays uncommitted`);
   else logger.info({ reason: stop.reason }, 'stopping: no new fetches, draining in-flight events');
   // After a fatal error nothing in flight will settle (the endpoint is down): do not wait for it.
@@ -127,8 +129,37 @@ interface StopCause {
   fatal?: Error;
 }
 
+/**
+ * SIGTERM and SIGINT, heard from the start of the command: the first asks the run to stop (at once
+ * when it is running, as soon as it is when it is still starting), a second ends the process
+ * without draining.
+ */
+class StopSignals {
+  private received: NodeJS.Signals | undefined;
+  private listener: ((signal: NodeJS.Signals) => void) | undefined;
+
+  constructor(logger: Logger) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.received !== undefined) {
+        logger.warn({ signal }, 'second signal: exiting without draining');
+        process.exit(1);
+      }
+      this.received = signal;
+      this.listener?.(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  /** Calls `listener` with the first signal: now if it already came, else when it comes. */
+  onFirst(listener: (signal: NodeJS.Signals) => void): void {
+    this.listener = listener;
+    if (this.received !== undefined) listener(this.received);
+  }
+}
+
 /** Resolves with what ended the run. */
-async function waitForStop(sink: RunningSink, options: RunOptions, logger: Logger): Promise<StopCause> {
+async function waitForStop(sink: RunningSink, options: RunOptions, signals: StopSignals): Promise<StopCause> {
   let idle: IdleWatch | undefined;
   const cause = await new Promise<StopCause>((resolve) => {
     let stopping = false;
@@ -137,15 +168,7 @@ async function waitForStop(sink: RunningSink, options: RunOptions, logger: Logge
       stopping = true;
       resolve(why);
     };
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting without draining');
-        process.exit(1);
-      }
-      stop({ reason: signal });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    signals.onFirst((signal) => stop({ reason: signal }));
     sink.onFatal((error) => stop({ reason: 'fatal', fatal: error }));
     if (options.exitWhenIdle) idle = watchForIdle(sink, () => stop({ reason: 'idle' }));
   });

@@ -120,6 +120,18 @@ describe('run start-up', () => {
     expect(lines().filter((l) => (l.level as number) >= 50)).toHaveLength(1);
   }, 60_000);
 
+  it('a SIGTERM while the run is still starting stops it cleanly once started: exit 0, never killed half-way', async () => {
+    const topics = await createTestTopics(uniqueTopic('early-term'), 1);
+    const target = await resources.sandbox();
+    const run = runChild(resources, writeWorkspace({ topics, targetUrl: target.url, groupId: `${topics.prefix}.g` }));
+    // The first line comes before the consumer joins its group: the signal lands during start-up.
+    await waitFor('the first log line', () => run.lines().length > 0, 30_000, 5);
+    expect(run.lines().some((l) => l.msg === 'consuming')).toBe(false);
+    run.child.kill('SIGTERM');
+    expect(await exitOf(run.child)).toEqual({ code: RUN_EXIT.ok, signal: null });
+    expect(run.lines().some((l) => l.msg === 'stopped cleanly')).toBe(true);
+  }, 60_000);
+
   it('/healthz answers from the start and while the group is joined; /readyz only once consuming', async () => {
     const topics = await createTestTopics(uniqueTopic('health'), 2);
     await produceEvents(topics, sampleEvents(500, 100, 74), 2);

@@ -33,10 +33,14 @@ export async function waitForStableGroup(groupId: string): Promise<void> {
   });
 }
 
-/** Produces `events` to `topic` at `rate` per second, starting now. */
-async function producePaced(topic: string, workload: Workload, partitions: number, rate: number): Promise<void> {
+/**
+ * Produces the workload to `topic` at `rate` events per second, starting now; returns when each
+ * event's key was produced (epoch ms), for scenarios that time produce → applied.
+ */
+export async function producePaced(topic: string, workload: Workload, rate: number): Promise<Map<string, number>> {
   const type = await crmSchema();
   const events = workloadEvents(workload, 0, workload.count);
+  const producedAt = new Map<string, number>();
   const producer = benchKafka('bench-paced').producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
@@ -45,8 +49,15 @@ async function producePaced(topic: string, workload: Workload, partitions: numbe
     while (sent < events.length) {
       const due = Math.min(events.length, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
       if (due > sent) {
-        const batch = events.slice(sent, due).map((e) => ({ key: e.key, value: type.toBuffer(e.value), partition: partitionFor(e.key, partitions) }));
-        await producer.send({ topic, acks: 1, compression: CompressionTypes.None, messages: batch });
+        const batch = events.slice(sent, due);
+        const at = Date.now();
+        await producer.send({
+          topic,
+          acks: 1,
+          compression: CompressionTypes.None,
+          messages: batch.map((e) => ({ key: e.key, value: type.toBuffer(e.value), partition: partitionFor(e.key, workload.partitions) })),
+        });
+        for (const e of batch) producedAt.set(e.key, at);
         sent = due;
       }
       await sleep(5);
@@ -54,6 +65,7 @@ async function producePaced(topic: string, workload: Workload, partitions: numbe
   } finally {
     await producer.disconnect();
   }
+  return producedAt;
 }
 
 async function pacedRun(ctx: RunContext, targetUrl: string): Promise<SinkRunResult> {
@@ -76,7 +88,7 @@ async function pacedRun(ctx: RunContext, targetUrl: string): Promise<SinkRunResu
       onReady: async (groupId) => {
         await waitForStableGroup(groupId);
         await sleep(500);
-        await producePaced(topic, workload, partitions, PACED_RATE);
+        await producePaced(topic, workload, PACED_RATE);
       },
     });
   } finally {

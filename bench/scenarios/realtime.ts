@@ -5,14 +5,13 @@
  * measures what the door is for: the time from producing an event to its profile parameters being
  * applied in the sandbox (Kafka's produce time to the sandbox's arrival time of the call).
  */
-import { CompressionTypes } from 'kafkajs';
 import type { Sandbox } from '../../connector/tools/sandbox/server.js';
-import { benchKafka, createTopic, deleteTopic, partitionFor } from '../lib/kafka.js';
+import { createTopic, deleteTopic, partitionFor } from '../lib/kafka.js';
 import { benchSandbox, prepare, runSink } from '../lib/pipeline.js';
 import { table, type RunContext, type Scenario } from '../lib/scenario.js';
 import { fixed, int, median, percent, say, sleep, spread } from '../lib/util.js';
-import { benchWorkloads, crmSchema, workloadEvents, type Workload } from '../lib/workloads.js';
-import { CONCURRENCY, LATENCY_MS, waitForStableGroup } from './e2e-latency.js';
+import { benchWorkloads, workloadEvents, type Workload } from '../lib/workloads.js';
+import { CONCURRENCY, LATENCY_MS, producePaced, waitForStableGroup } from './e2e-latency.js';
 
 const LITTLE = CONCURRENCY / (LATENCY_MS / 1000);
 const TARGET_RATIO = 0.9;
@@ -24,38 +23,6 @@ const TARGET_P99_MS = 150;
 /** The `q` quantile (0–1) of sorted numbers. */
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-/** Produces the workload at `rate` per second; returns when each profile's event was produced (epoch ms). */
-async function producePaced(topic: string, workload: Workload, rate: number): Promise<Map<string, number>> {
-  const type = await crmSchema();
-  const events = workloadEvents(workload, 0, workload.count);
-  const producedAt = new Map<string, number>();
-  const producer = benchKafka('bench-realtime-paced').producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    const started = performance.now();
-    let sent = 0;
-    while (sent < events.length) {
-      const due = Math.min(events.length, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
-      if (due > sent) {
-        const batch = events.slice(sent, due);
-        const at = Date.now();
-        await producer.send({
-          topic,
-          acks: 1,
-          compression: CompressionTypes.None,
-          messages: batch.map((e) => ({ key: e.key, value: type.toBuffer(e.value), partition: partitionFor(e.key, workload.partitions) })),
-        });
-        for (const e of batch) producedAt.set(e.key, at);
-        sent = due;
-      }
-      await sleep(5);
-    }
-  } finally {
-    await producer.disconnect();
-  }
-  return producedAt;
 }
 
 /** Produce → applied, in ms, of every profile the paced stream produced and the sandbox applied. */

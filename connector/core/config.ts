@@ -108,6 +108,8 @@ export interface BulkConfig {
   max_attempts: number;
   /** Unlimited when absent. */
   daily_row_quota?: number;
+  /** Bulk API calls (submits and status polls) per minute, for the whole fleet. */
+  calls_per_minute: number;
   max_pending: number;
   remember_profiles: number;
 }

@@ -25,6 +25,7 @@ import type { OutageBudgetError } from '../../core/errors.js';
 import { RetryPolicy } from '../../core/retry.js';
 import { createDeliveryRequestBuilder, type DeliveryRequestBuilder } from '../../core/target-api/delivery-request.js';
 import { createRequestBuilder, type RequestBuilder } from '../../core/target-api/request-builder.js';
+import { BULK_CALL_WINDOW_MS } from '../../core/target-api/limits.js';
 import { realtimeCallBudgetOf } from './quota.js';
 
 /** The lanes and what they need, ready to deliver. */
@@ -81,6 +82,8 @@ export interface EngineBudgets {
   requests: Budget;
   rows: Budget | undefined;
   calls: Budget | undefined;
+  /** Bulk API calls a minute; absent only for callers that never use bulk. */
+  bulkCalls?: Budget;
 }
 
 /** Which routes the mapping needs beyond the single one (and bulk, per its config). */
@@ -92,6 +95,7 @@ export interface EngineRoutes {
 /** How warnings name the bulk row quota and the Delivery call budget. */
 const ROW_QUOTA = 'the bulk row quota (delivery.bulk.daily_row_quota)';
 const CALL_BUDGET = 'the Delivery API call budget (delivery.realtime.daily_call_budget)';
+const BULK_CALLS = 'the bulk API calls a minute (delivery.bulk.calls_per_minute)';
 
 /** The config's quotas as one process enforces them alone (write, preview: no fleet). */
 export function processBudgets(config: Config, clock: Clock = systemClock): EngineBudgets {
@@ -102,6 +106,7 @@ export function processBudgets(config: Config, clock: Clock = systemClock): Engi
     requests: new RollingQuota(delivery.daily_quota, delivery.quota_window_ms, () => clock.now()),
     rows: rowQuota === undefined ? undefined : new RollingQuota(rowQuota, delivery.quota_window_ms, () => clock.now(), ROW_QUOTA),
     calls: callBudget === undefined ? undefined : new RollingQuota(callBudget, delivery.quota_window_ms, () => clock.now(), CALL_BUDGET),
+    bulkCalls: new RollingQuota(delivery.bulk.calls_per_minute, BULK_CALL_WINDOW_MS, () => clock.now(), BULK_CALLS),
   };
 }
 
@@ -131,7 +136,7 @@ export function createDeliveryEngine(
 ): DeliveryEngine {
   const clock = observers.clock ?? systemClock;
   const { delivery, target } = config;
-  const { requests: quota, rows, calls } = budgets ?? processBudgets(config, clock);
+  const { requests: quota, rows, calls, bulkCalls } = budgets ?? processBudgets(config, clock);
   const builder = requestBuilderFor(target);
   const client = new TargetClient({ baseUrl: target.base_url, timeoutMs: target.timeout_ms, connections: delivery.concurrency, observer: observers.client });
   const gate = outageGateFor(config, { name: 'Target', breakerName: 'Target', observer: observers.breaker }, clock);
@@ -145,7 +150,7 @@ export function createDeliveryEngine(
     send: (request) => client.send(request),
     observer: observers.lanes,
   });
-  const bulk = bulkRouteFor(config, clock, observers, rows);
+  const bulk = bulkRouteFor(config, clock, observers, rows, bulkCalls);
   const realtime = routes.realtime ? realtimeRouteFor(config, clock, observers, calls) : undefined;
   const lanes = new Lanes({ single, bulk: bulk && { route: bulk.route, policy: bulk.policy }, realtime: realtime?.route, observer: observers.lanes });
   return {
@@ -168,7 +173,7 @@ export function createDeliveryEngine(
 }
 
 /** The bulk route, its client and the policy that decides when it is taken; undefined with mode off. */
-function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers, rowQuota: Budget | undefined) {
+function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers, rowQuota: Budget | undefined, calls: Budget | undefined) {
   const { delivery, target } = config;
   const settings = delivery.bulk;
   if (settings.mode === 'off') return undefined;
@@ -190,6 +195,7 @@ function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers
     retry: retryPolicyOf(delivery, settings.max_attempts),
     gate: outageGateFor(config, { name: 'the Target bulk API', breakerName: 'Target bulk API', observer: observers.bulkBreaker }, clock),
     rowQuota,
+    calls,
     rememberProfiles: settings.remember_profiles,
     observer: observers.bulk,
   });

@@ -1,8 +1,9 @@
 /**
  * The account's budgets as a fleet member holds them: its assignment share of the quota (local),
  * or one shared window in Redis with the share as fallback — for single requests, for bulk rows
- * when `delivery.bulk.daily_row_quota` is set, and for Delivery API calls when
- * `delivery.realtime.daily_call_budget` is.
+ * when `delivery.bulk.daily_row_quota` is set, for Delivery API calls when
+ * `delivery.realtime.daily_call_budget` is, and for bulk API calls (`delivery.bulk.calls_per_minute`,
+ * in a window of a minute) unless bulk is off.
  */
 import { RedisSharedWindow } from '../../adapters/redis/shared-window.js';
 import type { Clock } from '../../core/clock.js';
@@ -11,6 +12,7 @@ import { AssignmentShare } from '../../core/delivery/assignment-share.js';
 import type { Budget } from '../../core/delivery/budget.js';
 import { FleetBudget, type FleetBudgetObserver } from '../../core/delivery/fleet-budget.js';
 import { RollingQuota } from '../../core/delivery/rolling-quota.js';
+import { BULK_CALL_WINDOW_MS } from '../../core/target-api/limits.js';
 
 /** What a fleet member takes from, and how its share follows its assignment. */
 export interface AccountBudgets {
@@ -19,6 +21,8 @@ export interface AccountBudgets {
   rows: Budget | undefined;
   /** Delivery API calls of the realtime route; absent (unlimited) without a call budget. */
   calls: Budget | undefined;
+  /** Bulk API calls, submits and status polls; absent with bulk off. */
+  bulkCalls: Budget | undefined;
   /** This member owns `owned` of the `total` partitions of the mapped topics from now on. */
   assign(owned: number, total: number): void;
   /** This member's limit on single requests now (its share, or the account's quota when shared). */
@@ -44,11 +48,14 @@ export function accountBudgets(config: Config, clock: Clock, observer: FleetBudg
   const rowShare = rowQuota === undefined ? undefined : new AssignmentShare(rowQuota, window, clock);
   const callBudget = realtimeCallBudgetOf(config);
   const callShare = callBudget === undefined ? undefined : new AssignmentShare(callBudget, window, clock);
+  const bulkCallLimit = delivery.bulk.calls_per_minute;
+  const bulkCallShare = delivery.bulk.mode === 'off' ? undefined : new AssignmentShare(bulkCallLimit, BULK_CALL_WINDOW_MS, clock);
   const store = delivery.quota_store;
   const assign = (owned: number, total: number) => {
     requestShare.assign(owned, total);
     rowShare?.assign(owned, total);
     callShare?.assign(owned, total);
+    bulkCallShare?.assign(owned, total);
   };
   if (store.kind === 'local') {
     return {
@@ -74,6 +81,14 @@ export function accountBudgets(config: Config, clock: Clock, observer: FleetBudg
           () => clock.now(),
           "this replica's share of the Delivery API call budget (delivery.realtime.daily_call_budget split by the partitions it owns)",
         ),
+      bulkCalls:
+        bulkCallShare &&
+        new RollingQuota(
+          () => bulkCallShare.limit(),
+          BULK_CALL_WINDOW_MS,
+          () => clock.now(),
+          "this replica's share of the bulk API calls a minute (delivery.bulk.calls_per_minute split by the partitions it owns)",
+        ),
       assign,
       requestLimit: () => requestShare.limit(),
       close: async () => {},
@@ -95,12 +110,13 @@ export function accountBudgets(config: Config, clock: Clock, observer: FleetBudg
   const requestStore = windowStore('requests');
   const rowStore = rowQuota === undefined ? undefined : windowStore('bulk-rows');
   const callStore = callBudget === undefined ? undefined : windowStore('delivery-calls');
-  const fleet = (name: string, storeOf: RedisSharedWindow, limit: number, share: AssignmentShare, observer: FleetBudgetObserver) =>
+  const bulkCallStore = bulkCallShare && windowStore('bulk-calls');
+  const fleet = (name: string, storeOf: RedisSharedWindow, limit: number, share: AssignmentShare, observer: FleetBudgetObserver, windowMs = window) =>
     new FleetBudget({
       name,
       store: storeOf,
       limit,
-      windowMs: window,
+      windowMs,
       holdMs,
       poolTtlMs: POOL_TTL_MS,
       share,
@@ -115,17 +131,23 @@ export function accountBudgets(config: Config, clock: Clock, observer: FleetBudg
     callStore && callShare && callBudget !== undefined
       ? fleet('Delivery API calls', callStore, callBudget, callShare, { fallback: observer.fallback })
       : undefined;
+  const bulkCalls =
+    bulkCallStore &&
+    bulkCallShare &&
+    fleet('bulk API calls', bulkCallStore, bulkCallLimit, bulkCallShare, { fallback: observer.fallback }, BULK_CALL_WINDOW_MS);
   return {
     requests,
     rows,
     calls,
+    bulkCalls,
     assign,
     requestLimit: () => (requests.fallingBack ? requestShare.limit() : delivery.daily_quota),
     async close() {
       requests.stop();
       rows?.stop();
       calls?.stop();
-      await Promise.all([requestStore.close(), rowStore?.close(), callStore?.close()]);
+      bulkCalls?.stop();
+      await Promise.all([requestStore.close(), rowStore?.close(), callStore?.close(), bulkCallStore?.close()]);
     },
   };
 }

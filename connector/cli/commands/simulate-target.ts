@@ -27,6 +27,7 @@ interface SimulateTargetFlags {
   bulkMaxRows?: number;
   bulkMaxBytes?: number;
   bulkRowQuota?: number;
+  bulkCallsPerMinute?: number;
 }
 
 /** Adds the `simulate-target` subcommand to `program`. */
@@ -53,6 +54,7 @@ export function registerSimulateTarget(program: Command): void {
     .option('--bulk-max-rows <n>', "most rows in one batch file (default Target's 500000)", integer)
     .option('--bulk-max-bytes <n>', "a batch file must be smaller than this (default Target's 52428800, 50 MB)", integer)
     .option('--bulk-row-quota <n>', 'bulk rows accepted per rolling --quota-window-ms (unlimited by default)', integer)
+    .option('--bulk-calls-per-minute <n>', "batchUpdate and batchStatus calls accepted in any rolling minute, more answer 503 (default Target's 50)", integer)
     .option(
       '--state-file <file>',
       'keep profiles across restarts: read at start if it exists, rewritten (atomically) shortly after changes and on SIGTERM/SIGINT',

@@ -12,6 +12,11 @@
  * - A submit or status poll that fails for the endpoint (5xx, timeouts, refused) goes through the
  *   bulk endpoint's outage gate: retried without limit, one probe at a time while the gate is
  *   open, never counted against the rows — and bounded by the outage budget like any endpoint.
+ *   Target's 503 beyond its call limit is such a failure: waited out, never a dead letter.
+ * - Every submit and status poll takes one unit of the call budget first (Target allows 50 bulk
+ *   calls a minute per account), waiting while it is spent. A pending batch's status is asked
+ *   after `pollIntervalMs`, then twice as long each time, up to a minute: a batch Target takes an
+ *   hour with costs a few dozen polls, not one per interval.
  */
 import type { Clock } from '../clock.js';
 import { BulkRowError, TargetError } from '../errors.js';
@@ -44,6 +49,7 @@ export interface BulkRouteOptions {
   maxBytes: number;
   /** Longest a batch stays open to gather rows before it is sent. */
   lingerMs: number;
+  /** Wait before a batch's first status poll; each later poll waits twice the previous, up to POLL_BACKOFF_CAP_MS. */
   pollIntervalMs: number;
   /** A row still `pending` this long after its batch was accepted is sent again. */
   statusTimeoutMs: number;
@@ -53,10 +59,15 @@ export interface BulkRouteOptions {
   gate: OutageGate;
   /** Rows per rolling window (`delivery.bulk.daily_row_quota`); unlimited when absent. `maxRows` must not exceed its limit. */
   rowQuota?: Budget;
+  /** Bulk API calls, submits and status polls alike (`delivery.bulk.calls_per_minute`); unlimited when absent. */
+  calls?: Budget;
   /** Profiles whose bulk-sent attributes are remembered; beyond it a profile goes by single updates. */
   rememberProfiles: number;
   observer?: BulkObserver;
 }
+
+/** Longest wait between two status polls of a batch (unless `pollIntervalMs` is longer). */
+export const POLL_BACKOFF_CAP_MS = 60_000;
 
 interface Row {
   id: string;
@@ -183,18 +194,17 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     const file = batch.builder.build();
     const rows = batch.rows;
     const name = `batch ${++this.batches}`;
-    const { api, gate, retry, rowQuota, clock, observer } = this.options;
+    const { api, gate, retry, rowQuota, calls, clock, observer } = this.options;
     let probe = false;
     for (let failures = 0; ;) {
       // Taken for every attempt: a budget shared by the fleet holds rows only for a while, and a
-      // failed submit may still have counted at Target.
-      if (rowQuota) {
-        while (!rowQuota.tryTake(rows.size)) {
-          if (!(await this.wait(rowQuota.msUntilAvailable(rows.size)))) return;
-        }
-      }
+      // failed submit may still have counted at Target. The call is taken last, right before
+      // the request: its window is a minute.
+      if (rowQuota && !(await this.take(rowQuota, rows.size))) return;
+      if (calls && !(await this.take(calls, 1))) return;
       const result = await api.submit(file);
       rowQuota?.finished(rows.size);
+      calls?.finished(1);
       if (this.stopped) return;
       if (result.kind === 'accepted') {
         gate.recordSuccess();
@@ -225,13 +235,17 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     }
   }
 
-  /** Polls a batch's status every poll interval until each of its rows has settled. */
+  /** Polls a batch's status, backing off from the poll interval to a minute, until each of its rows has settled. */
   private poll(batch: SentBatch): void {
     this.pending.add(batch);
-    const { api, clock, pollIntervalMs, statusTimeoutMs, observer } = this.options;
+    const { api, calls, clock, pollIntervalMs, statusTimeoutMs, observer } = this.options;
+    const cap = Math.max(POLL_BACKOFF_CAP_MS, pollIntervalMs);
+    let interval = pollIntervalMs;
     let failures = 0;
     const check = async (): Promise<void> => {
+      if (calls && !(await this.take(calls, 1))) return;
       const result = await api.status(batch.statusUrl);
+      calls?.finished(1);
       if (this.stopped) return;
       if (result.kind === 'retryable') {
         // The status endpoint is down: the rows are Target's now, ask again later; an outage of
@@ -275,10 +289,11 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
         this.pending.delete(batch);
         observer?.batchCompleted?.(batch.rowCount, clock.now() - batch.acceptedAt);
       } else {
-        this.later(pollIntervalMs, () => void check());
+        interval = Math.min(interval * 2, cap);
+        this.later(interval, () => void check());
       }
     };
-    this.later(pollIntervalMs, () => void check());
+    this.later(interval, () => void check());
   }
 
   /** A row that did not succeed: sent again in a later batch, or failed for good once its attempts are spent. */
@@ -325,6 +340,14 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
       this.timers.delete(cancel);
       cancel();
     };
+  }
+
+  /** Takes `n` units of `budget`, waiting while it is spent (nothing fails for it); false when the route stops first. */
+  private async take(budget: Budget, n: number): Promise<boolean> {
+    while (!budget.tryTake(n)) {
+      if (!(await this.wait(budget.msUntilAvailable(n)))) return false;
+    }
+    return true;
   }
 
   /** Resolves true after `ms`, or false when the route stops first. */

@@ -25,6 +25,16 @@ export const MAX_BATCH_FILE_BYTES = 50 * 1024 * 1024;
 export const MAX_BATCH_ROWS = 500_000;
 
 /**
+ * Most calls of the Bulk Profile Update API (batch submits and status polls together) an account
+ * may make per minute; beyond it Target answers HTTP 503. Adobe's "Target limits" page: 50 calls
+ * a minute for the admin, reporting and bulk APIs.
+ */
+export const MAX_BULK_CALLS_PER_MINUTE = 50;
+
+/** The window MAX_BULK_CALLS_PER_MINUTE counts in. */
+export const BULK_CALL_WINDOW_MS = 60_000;
+
+/**
  * Most Delivery API requests of one session Target processes at once; more answer HTTP 420
  * ("too many requests with the same session id"). Adobe's "Target limits" page: 100 concurrent
  * content delivery requests per user session. Delivery calls are billed server calls: they do not

@@ -2,7 +2,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../core/errors.js';
-import { MAX_BATCH_FILE_BYTES, MAX_BATCH_ROWS } from '../../core/target-api/limits.js';
+import { MAX_BATCH_FILE_BYTES, MAX_BATCH_ROWS, MAX_BULK_CALLS_PER_MINUTE } from '../../core/target-api/limits.js';
 import type { BatchLimits } from './batch-file.js';
 import { mergeFaults, NO_FAULTS, type FaultSettings } from './faults.js';
 
@@ -31,6 +31,8 @@ export interface SandboxOptions extends Partial<FaultSettings> {
   bulkMaxRows?: number;
   /** Bulk rows accepted per rolling window (`quotaWindowMs`); unlimited unless given. */
   bulkRowQuota?: number;
+  /** batchUpdate and batchStatus calls together accepted in any rolling minute (more answer 503); Target's 50 unless given. */
+  bulkCallsPerMinute?: number;
   /** Profiles are read from this file at start (when it exists) and written to it after changes and on close. */
   stateFile?: string;
   /** When set, Delivery API calls must carry `Authorization: Bearer <deliveryToken>` (else 401), as for an account that requires authentication. */
@@ -54,6 +56,7 @@ export interface SandboxSettings {
   bulkDelayMs: number;
   bulkLimits: BatchLimits;
   bulkRowQuota: number | undefined;
+  bulkCallsPerMinute: number;
   deliveryToken: string | undefined;
   clock: () => number;
 }
@@ -67,7 +70,7 @@ export function resolveSandboxOptions(options: SandboxOptions): SandboxSettings 
   );
   const merged = mergeFaults(NO_FAULTS, faultChange);
   const problems = merged.ok ? [] : merged.problems;
-  for (const key of ['quota', 'bulkMaxBytes', 'bulkMaxRows', 'bulkRowQuota'] as const) {
+  for (const key of ['quota', 'bulkMaxBytes', 'bulkMaxRows', 'bulkRowQuota', 'bulkCallsPerMinute'] as const) {
     const value = options[key];
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) problems.push(`${key} must be a positive integer`);
   }
@@ -89,6 +92,7 @@ export function resolveSandboxOptions(options: SandboxOptions): SandboxSettings 
     bulkDelayMs: options.bulkDelayMs ?? DEFAULT_BULK_DELAY_MS,
     bulkLimits: { maxBytes: options.bulkMaxBytes ?? MAX_BATCH_FILE_BYTES, maxRows: options.bulkMaxRows ?? MAX_BATCH_ROWS },
     bulkRowQuota: options.bulkRowQuota,
+    bulkCallsPerMinute: options.bulkCallsPerMinute ?? MAX_BULK_CALLS_PER_MINUTE,
     deliveryToken: options.deliveryToken,
     clock: options.clock ?? Date.now,
   };

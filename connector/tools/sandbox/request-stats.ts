@@ -109,6 +109,8 @@ export interface BulkEndpointStats {
   bulkHangs: number;
   /** batchStatus requests answered. */
   bulkStatusPolls: number;
+  /** batchUpdate and batchStatus calls answered 503 for exceeding the calls a minute. */
+  bulkCallsRefused: number;
 }
 
 /** Tallies outcomes of the batchUpdate and batchStatus endpoints. */
@@ -117,6 +119,7 @@ export class BulkRequestStats {
   private resets = 0;
   private hangs = 0;
   private polls = 0;
+  private callsRefused = 0;
 
   /** Counts one answered batchUpdate request. */
   answered(status: number): void {
@@ -134,6 +137,11 @@ export class BulkRequestStats {
     this.polls++;
   }
 
+  /** Counts one batchUpdate or batchStatus call refused for the calls a minute. */
+  callRefused(): void {
+    this.callsRefused++;
+  }
+
   /** A snapshot of the counters. */
   snapshot(): BulkEndpointStats {
     let requests = this.resets + this.hangs;
@@ -144,6 +152,7 @@ export class BulkRequestStats {
       bulkResets: this.resets,
       bulkHangs: this.hangs,
       bulkStatusPolls: this.polls,
+      bulkCallsRefused: this.callsRefused,
     };
   }
 
@@ -153,6 +162,7 @@ export class BulkRequestStats {
     this.resets = 0;
     this.hangs = 0;
     this.polls = 0;
+    this.callsRefused = 0;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { identityKey, type ProfileIdentity, type ProfileUpdate } from '../../core/profile.js';
 import { seededRandom } from '../../core/seeded-random.js';
-import { DELIVERY_SESSION_BUSY_STATUS, MAX_DELIVERY_CONCURRENT_PER_SESSION } from '../../core/target-api/limits.js';
+import { BULK_CALL_WINDOW_MS, DELIVERY_SESSION_BUSY_STATUS, MAX_DELIVERY_CONCURRENT_PER_SESSION } from '../../core/target-api/limits.js';
 import { parseBatchFile } from './batch-file.js';
 import { BulkBatches, type BatchDetail, type BatchSummary, type BulkBatchStats } from './bulk-batches.js';
 import { batchStatusXml, refusedXml, submittedXml, XML_CONTENT_TYPE } from './bulk-xml.js';
@@ -79,6 +79,8 @@ export class TargetSimulator {
   private readonly log: UpdateLog;
   private readonly quota: RollingQuota;
   private readonly bulkQuota: RollingQuota;
+  /** batchUpdate and batchStatus calls in the last minute, against Target's limit of calls a minute. */
+  private readonly bulkCalls: RollingQuota;
   private readonly counters = new RequestStats();
   private readonly bulkCounters = new BulkRequestStats();
   private readonly deliveryCounters = new DeliveryRequestStats();
@@ -101,6 +103,7 @@ export class TargetSimulator {
     this.log = new UpdateLog(settings.recordUpdates);
     this.quota = new RollingQuota(settings.quota, settings.quotaWindowMs);
     this.bulkQuota = new RollingQuota(settings.bulkRowQuota, settings.quotaWindowMs);
+    this.bulkCalls = new RollingQuota(settings.bulkCallsPerMinute, BULK_CALL_WINDOW_MS);
     this.bulk = new BulkBatches(this.profiles, this.log, settings.bulkDelayMs);
     this.random = seededRandom(settings.seed);
     this.pollRandom = seededRandom(settings.seed ^ POLL_STREAM);
@@ -142,11 +145,17 @@ export class TargetSimulator {
   }
 
   /**
-   * Decides the answer to one batchUpdate request: refusal of the file, fault, row-quota refusal,
-   * or acceptance with the batchStatus URL. Faults are drawn only for valid files, as for updates.
+   * Decides the answer to one batchUpdate request: 503 past the calls a minute, refusal of the
+   * file, fault, row-quota refusal, or acceptance with the batchStatus URL. Faults are drawn only
+   * for valid files, as for updates.
    */
   submitBatch(raw: RawBatchSubmit): ReplyAction {
     const now = this.settle();
+    const overLimit = this.bulkCallLimit(now);
+    if (overLimit) {
+      this.bulkCounters.answered(overLimit.status);
+      return overLimit;
+    }
     if (raw.size > 0 && !isFormEncoded(raw.contentType)) {
       return this.refuseBatchUpdate(415, 'the batch file must be sent as application/x-www-form-urlencoded (curl --data-binary)');
     }
@@ -183,9 +192,14 @@ export class TargetSimulator {
     return this.bulkReply(200, submittedXml(raw.statusUrl(batchId)), XML_CONTENT_TYPE);
   }
 
-  /** Decides the answer to one batchStatus poll: the rows' statuses, an unknown id, or a 503 fault. */
+  /** Decides the answer to one batchStatus poll: 503 past the calls a minute, the rows' statuses, an unknown id, or a 503 fault. */
   batchStatus(batchId: string | null): ReplyAction {
-    this.settle();
+    const now = this.settle();
+    const overLimit = this.bulkCallLimit(now);
+    if (overLimit) {
+      this.bulkCounters.polled();
+      return overLimit;
+    }
     if (batchId === null) return this.refuseBatchStatus(400, 'the batchId query parameter is required');
     const rows = this.bulk.rowStatuses(batchId);
     if (!rows) return this.refuseBatchStatus(404, `unknown batchId ${JSON.stringify(batchId)}`);
@@ -343,6 +357,7 @@ export class TargetSimulator {
     this.log.clear();
     this.quota.clear();
     this.bulkQuota.clear();
+    this.bulkCalls.clear();
     this.counters.clear();
     this.bulkCounters.clear();
     this.deliveryCounters.clear();
@@ -389,5 +404,19 @@ export class TargetSimulator {
   private bulkReply(status: number, body: string, contentType?: string): Extract<ReplyAction, { type: 'reply' }> {
     this.bulkCounters.answered(status);
     return contentType ? { type: 'reply', status, body, headers: { 'content-type': contentType } } : { type: 'reply', status, body };
+  }
+
+  /** Takes one call from the bulk APIs' calls a minute: undefined when it fits, else Target's 503 (counted as refused). */
+  private bulkCallLimit(now: number): Extract<ReplyAction, { type: 'reply' }> | undefined {
+    const call = this.bulkCalls.tryTake(now);
+    if (call.granted) return undefined;
+    this.bulkCounters.callRefused();
+    const message = `more than ${this.settings.bulkCallsPerMinute} bulk API calls in a minute; retry after ${call.retryAfterSeconds} s`;
+    return {
+      type: 'reply',
+      status: 503,
+      body: refusedXml(message),
+      headers: { 'content-type': XML_CONTENT_TYPE, 'retry-after': String(call.retryAfterSeconds) },
+    };
   }
 }

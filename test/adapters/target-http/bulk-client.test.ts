@@ -124,6 +124,18 @@ describe('TargetBulkClient', () => {
     expect(sandbox.batches()).toHaveLength(1);
   });
 
+  it("turns Target's 503 past the bulk calls a minute into retryable results with its Retry-After, for submits and polls", async () => {
+    const { client, advance } = await setup({ bulkCallsPerMinute: 1 });
+    const file = fileOf(ROWS);
+    const accepted = await client.submit(file);
+    if (accepted.kind !== 'accepted') throw new Error(`not accepted: ${accepted.kind}`);
+    advance(45_000);
+    const poll = await client.status(accepted.statusUrl);
+    expect(poll).toMatchObject({ kind: 'retryable', retryAfterMs: 15_000, error: { status: 503, retryable: true } });
+    expect(errorOf(poll).message).toBe('status of batch batch-1: Target answered 503: more than 1 bulk API calls in a minute; retry after 15 s');
+    expect(await client.submit(file)).toMatchObject({ kind: 'retryable', retryAfterMs: 15_000, error: { status: 503, retryable: true } });
+  });
+
   it("turns a file Target refuses into a permanent result with Target's message", async () => {
     const { sandbox, client } = await setup({ bulkMaxRows: 2 });
     const text = 'batch=thirdPartyId,a\nc-1,1,2\n';

@@ -57,10 +57,17 @@ describe('the bulk route', () => {
     // Few customers, many events: every profile is in several batches, each carrying part of its attributes.
     const events = sampleEvents(2000, 20, 92);
     const produced = await produceEvents(topics, events, 1);
-    const target = await resources.sandbox({ bulkDelayMs: 200 });
+    // Twenty-odd batches and their polls: more than Target's 50 calls a minute, which would make the test wait minutes.
+    const calls = 10_000;
+    const target = await resources.sandbox({ bulkDelayMs: 200, bulkCallsPerMinute: calls });
     const groupId = `${topics.prefix}.g`;
     // A small bound on held events: the pipeline fills, the batch goes, and the next events wait for it.
-    const config = writeWorkspace({ topics, targetUrl: target.url, groupId, delivery: { bulk: { ...QUICK_BULK, mode: 'always', max_pending: 100 } } });
+    const config = writeWorkspace({
+      topics,
+      targetUrl: target.url,
+      groupId,
+      delivery: { bulk: { ...QUICK_BULK, mode: 'always', max_pending: 100, calls_per_minute: calls } },
+    });
     const { child } = runChild(resources, config, ['--exit-when-idle']);
     expect((await exitOf(child)).code).toBe(0);
     expect(await allCommitted(groupId, produced)).toBe(true);

@@ -450,6 +450,7 @@ describe('bulk inspection and stats', () => {
       bulkResets: 0,
       bulkHangs: 0,
       bulkStatusPolls: 1,
+      bulkCallsRefused: 0,
       bulkBatches: 3,
       bulkBatchesApplied: 2,
       bulkRowsPending: 1,

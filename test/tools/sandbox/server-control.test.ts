@@ -58,6 +58,7 @@ describe('sandbox control endpoints', () => {
       bulkResets: 0,
       bulkHangs: 0,
       bulkStatusPolls: 0,
+      bulkCallsRefused: 0,
       bulkBatches: 0,
       bulkBatchesApplied: 0,
       bulkRowsPending: 0,

@@ -42,9 +42,12 @@ function freshPrefix(): string {
   return prefix;
 }
 
-/** A client of the window `prefix:quota:requests`, closed after the test. */
+/**
+ * A client of the window `prefix:quota:requests`, closed after the test. Its timeout leaves a
+ * loaded machine time to connect; the tests about failing fast set their own.
+ */
 function windowOf(prefix: string, options: Partial<RedisWindowOptions> = {}): RedisSharedWindow {
-  const w = new RedisSharedWindow({ url: running().url, keyPrefix: prefix, name: 'requests', holdMs: 100, timeoutMs: 500, ...options });
+  const w = new RedisSharedWindow({ url: running().url, keyPrefix: prefix, name: 'requests', holdMs: 100, timeoutMs: 5000, ...options });
   opened.push(w);
   return w;
 }
@@ -219,7 +222,7 @@ describe('RedisSharedWindow against a real Redis', () => {
     expect(await windowOf(prefix, { username: user, password }).reserve(1, 1, 10, LONG_WINDOW_MS)).toMatchObject({ granted: 1 });
 
     const withUrl = server.url.replace('redis://', `redis://${user}:${wrong}@`);
-    for (const w of [windowOf(prefix, { username: user, password: wrong }), windowOf(prefix, { url: withUrl })]) {
+    for (const w of [windowOf(prefix, { username: user, password: wrong, timeoutMs: 500 }), windowOf(prefix, { url: withUrl, timeoutMs: 500 })]) {
       const err = await rejectionOf(w.reserve(1, 1, 10, LONG_WINDOW_MS));
       expect(err).toBeInstanceOf(QuotaStoreUnavailableError);
       expect((err as Error).message).toMatch(/WRONGPASS|NOAUTH|auth/i);

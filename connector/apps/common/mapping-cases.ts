@@ -9,16 +9,15 @@ import { createDecoder } from '../../adapters/avro/decoder.js';
 import { jsonPayloadDecoder } from '../../adapters/avro/json-values.js';
 import { systemClock } from '../../system/clock.js';
 import { systemRandom } from '../../system/random.js';
-import type { UpdateResult } from '../../core/delivery/send-result.js';
 import { describeError } from '../../core/errors.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import type { CaseOutcome, CaseUpdate } from '../../core/mapping-tests/cases.js';
 import { OrderedInput } from '../../core/pipeline/ordered-input.js';
-import { EventPipeline, type EventOutcome, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
+import { EventPipeline, type EventOutcome, type PayloadDecoder } from '../../core/pipeline/pipeline.js';
 import type { InboundEvent } from '../../core/pipeline/source.js';
 import { routeOf, type ProfileUpdate } from '../../core/profile.js';
 import { RetryPolicy } from '../../core/retry.js';
-import type { RequestBuilder } from '../../core/target-api/request-builder.js';
+import { RecordingDelivery, type RecordedTarget } from './recording-delivery.js';
 
 /** A case's event as the pipeline takes it: JSON text, Avro bytes, or null for a tombstone. */
 export type CasePayload = { kind: 'json'; value: unknown } | { kind: 'avro'; bytes: Buffer };
@@ -39,29 +38,6 @@ class CaseEvent implements InboundEvent<number> {
   header(): undefined {
     return undefined;
   }
-}
-
-/**
- * Records each update and builds its requests, as the lanes would, so that an update Target
- * could not take (too long for one request) fails the event as it would in `run`.
- */
-class RecordingDelivery implements UpdateDelivery {
-  readonly blocked = false;
-  readonly updates: ProfileUpdate[] = [];
-
-  constructor(private readonly builder: RequestBuilder) {}
-
-  submit(update: ProfileUpdate, settle: (result: UpdateResult) => void): void {
-    try {
-      this.builder.build(update);
-      this.updates.push(update);
-      settle({ status: 'delivered' });
-    } catch (error) {
-      settle({ status: 'failed', error, attempts: 0 });
-    }
-  }
-
-  onBlockedChange(): void {}
 }
 
 /** Why a topic cannot be tested without the registry. */
@@ -88,12 +64,12 @@ function caseUpdate(update: ProfileUpdate): CaseUpdate {
 /** What the event of a case became. */
 export async function runCaseEvent(
   mapping: CompiledMapping,
-  builder: RequestBuilder,
+  target: RecordedTarget,
   topic: string,
   payload: CasePayload,
   framed: boolean,
 ): Promise<CaseOutcome> {
-  const delivery = new RecordingDelivery(builder);
+  const delivery = new RecordingDelivery(target);
   const input = new OrderedInput<number>(CASE_INPUT);
   let settled: (outcome: EventOutcome) => void = () => {};
   const done = new Promise<EventOutcome>((resolve) => (settled = resolve));

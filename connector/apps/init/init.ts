@@ -18,8 +18,8 @@ import { ConfigError, ConnectorError, describeError } from '../../core/errors.js
 import { sampleValue } from '../../core/mapping-init/sample-value.js';
 import { scaffoldMapping } from '../../core/mapping-init/scaffold.js';
 import { recordOutcomes } from '../../core/mapping-tests/snapshot.js';
-import { requestBuilderFor } from '../common/delivery.js';
 import { runCaseEvent } from '../common/mapping-cases.js';
+import type { RecordedTarget } from '../common/recording-delivery.js';
 
 export interface InitOptions {
   /** The topic's .avsc; without it, `config` names the registry to fetch the schema from. */
@@ -48,7 +48,12 @@ const PROCESS_OUTPUT: InitOutput = {
 };
 
 /** Only the request size limits matter here: the builder is never asked to send. */
-const NO_TARGET = { client_code: 'init', base_url: 'https://init.tt.omtrdc.net', path: '/m2/{client_code}/profile/update' };
+const NO_TARGET: RecordedTarget = {
+  client_code: 'init',
+  base_url: 'https://init.tt.omtrdc.net',
+  path: '/m2/{client_code}/profile/update',
+  realtime: { path: '/rest/v1/delivery', mbox: 'target-profile-sink', channel: 'web' },
+};
 
 /** The package's schemas/mapping.schema.json, found above this module (source or dist). */
 function mappingSchemaFile(): string {
@@ -147,7 +152,7 @@ export async function runInit(options: InitOptions, output: InitOutput = PROCESS
     const mapping = await loadMapping(mappingFile);
     const seed = options.seed ?? 1;
     const value = sampleValue(type, seed);
-    const outcome = await runCaseEvent(mapping, requestBuilderFor(NO_TARGET), options.topic, { kind: 'json', value }, false);
+    const outcome = await runCaseEvent(mapping, NO_TARGET, options.topic, { kind: 'json', value }, false);
     await writeFile(testFile, recordOutcomes(testFileText(options.topic, seed, value), [{ index: 0, outcome }]));
   } catch (err) {
     output.err(`${err instanceof ConnectorError ? err.message : String(err)}\n`);

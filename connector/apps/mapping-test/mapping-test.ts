@@ -15,7 +15,6 @@ import type { CaseOutcome, TestCase } from '../../core/mapping-tests/cases.js';
 import { compareOutcome } from '../../core/mapping-tests/compare.js';
 import { formatReport, type CaseResult, type Reporter } from '../../core/mapping-tests/report.js';
 import { recordOutcomes } from '../../core/mapping-tests/snapshot.js';
-import { requestBuilderFor } from '../common/delivery.js';
 import { runCaseEvent, type CasePayload } from '../common/mapping-cases.js';
 
 export interface MappingTestOptions {
@@ -70,8 +69,7 @@ async function runCase(run: Run, testCase: TestCase): Promise<{ result: CaseResu
   } catch (err) {
     return { result: { ...where, status: 'failed', message: `cannot read input_file: ${(err as Error).message}` } };
   }
-  const builder = requestBuilderFor(run.config.target);
-  const actual = await runCaseEvent(run.mapping, builder, testCase.topic, payload, run.config.schema_registry !== undefined);
+  const actual = await runCaseEvent(run.mapping, run.config.target, testCase.topic, payload, run.config.schema_registry !== undefined);
   if (!testCase.expected) {
     if (run.update) return { result: { ...where, status: 'recorded' }, record: actual };
     const message = 'no expectation yet (updates, filtered or dead_letter): `test --update` records this outcome';

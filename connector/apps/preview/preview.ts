@@ -14,17 +14,16 @@ import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { createRegistryClient, type RegistryClient } from '../../adapters/registry/registry.js';
 import { systemClock } from '../../system/clock.js';
 import type { Config } from '../../core/config.js';
-import type { UpdateResult } from '../../core/delivery/send-result.js';
 import { ConnectorError, describeError } from '../../core/errors.js';
 import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import { OrderedInput } from '../../core/pipeline/ordered-input.js';
-import { EventPipeline, type EventOutcome, type PayloadDecoder, type UpdateDelivery } from '../../core/pipeline/pipeline.js';
+import { EventPipeline, type EventOutcome, type PayloadDecoder } from '../../core/pipeline/pipeline.js';
 import type { InboundEvent } from '../../core/pipeline/source.js';
-import type { ProfileUpdate, TargetRequest } from '../../core/profile.js';
-import { JSON_CONTENT_TYPE, type DeliveryRequest, type DeliveryRequestBuilder } from '../../core/target-api/delivery-request.js';
-import { BatchFileBuilder, fitsAlone, type BatchFile } from '../../core/target-api/batch-file.js';
-import type { RequestBuilder } from '../../core/target-api/request-builder.js';
-import { deliveryRequestBuilderFor, requestBuilderFor, retryPolicyOf } from '../common/delivery.js';
+import type { TargetRequest } from '../../core/profile.js';
+import { JSON_CONTENT_TYPE, type DeliveryRequest } from '../../core/target-api/delivery-request.js';
+import { BatchFileBuilder, type BatchFile } from '../../core/target-api/batch-file.js';
+import { retryPolicyOf } from '../common/delivery.js';
+import { RecordingDelivery } from '../common/recording-delivery.js';
 import { topicSchemas } from '../common/topic-schemas.js';
 
 export interface PreviewOptions {
@@ -83,44 +82,6 @@ class PreviewEvent implements InboundEvent<number> {
   header(): undefined {
     return undefined;
   }
-}
-
-/**
- * A delivery that sends nothing: it builds each update's requests, records them and settles at
- * once. With `rows`, thirdPartyId updates go to bulk rows instead, merged per profile in input
- * order as the lanes would merge them. Updates of `route: realtime` mappings become Delivery API
- * calls, whatever `rows`.
- */
-class RecordingDelivery implements UpdateDelivery {
-  readonly blocked = false;
-  requests: Array<TargetRequest | DeliveryRequest> = [];
-
-  constructor(
-    private readonly builder: RequestBuilder,
-    private readonly realtime: () => DeliveryRequestBuilder,
-    private readonly rows?: Map<string, Record<string, string>>,
-  ) {}
-
-  submit(update: ProfileUpdate, settle: (result: UpdateResult) => void): void {
-    try {
-      const { identity, attributes } = update;
-      if (update.route === 'realtime') {
-        this.requests.push(...this.realtime().build(update));
-        return settle({ status: 'delivered' });
-      }
-      if (this.rows && identity.kind === 'mbox3rdPartyId' && fitsAlone({ id: identity.value, attributes })) {
-        this.rows.set(identity.value, { ...this.rows.get(identity.value), ...attributes });
-        return settle({ status: 'delivered' });
-      }
-      this.requests.push(...this.builder.build(update));
-      settle({ status: 'delivered' });
-    } catch (error) {
-      // The same refusal the lanes report: an update that cannot be sent fails without attempts.
-      settle({ status: 'failed', error, attempts: 0 });
-    }
-  }
-
-  onBlockedChange(): void {}
 }
 
 /** JSON lines `{"topic", "value"}`; the value is decoded with the topic's schema, as `write` decodes a RECORD. */
@@ -228,8 +189,7 @@ async function previewEvents(
   print: (line: unknown) => void,
   rows?: Map<string, Record<string, string>>,
 ): Promise<boolean> {
-  let realtime: DeliveryRequestBuilder | undefined;
-  const delivery = new RecordingDelivery(requestBuilderFor(config.target), () => (realtime ??= deliveryRequestBuilderFor(config.target)), rows);
+  const delivery = new RecordingDelivery(config.target, rows);
   const file = new OrderedInput<number>(PREVIEW_INPUT);
   let current: ((outcome: EventOutcome) => void) | undefined;
   const pipeline = new EventPipeline<number>({
@@ -254,7 +214,7 @@ async function previewEvents(
       allMapped = false;
       continue;
     }
-    delivery.requests = [];
+    delivery.clear();
     const settled = new Promise<EventOutcome>((resolve) => (current = resolve));
     await file.push(new PreviewEvent(item.topic, item.event, item.payload));
     const outcome = await settled;

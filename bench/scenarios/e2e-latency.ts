@@ -33,21 +33,30 @@ export async function waitForStableGroup(groupId: string): Promise<void> {
   });
 }
 
+/** Pause between a paced stream's warm-up events and the measured rest: long enough that the warm-up's queue is gone. */
+const WARMUP_PAUSE_MS = 5000;
+
 /**
  * Produces the workload to `topic` at `rate` events per second, starting now; returns when each
- * event's key was produced (epoch ms), for scenarios that time produce → applied.
+ * event's key was produced (epoch ms), for scenarios that time produce → applied. With `warmup`,
+ * the first `warmup` events go first, then a pause, then the rest at the same pace: a connector
+ * process's first seconds of traffic (JIT, new connections) are then told apart from its steady state.
  */
-export async function producePaced(topic: string, workload: Workload, rate: number): Promise<Map<string, number>> {
+export async function producePaced(topic: string, workload: Workload, rate: number, warmup = 0): Promise<Map<string, number>> {
   const type = await crmSchema();
   const events = workloadEvents(workload, 0, workload.count);
   const producedAt = new Map<string, number>();
   const producer = benchKafka('bench-paced').producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    const started = performance.now();
+    let started = performance.now();
     let sent = 0;
     while (sent < events.length) {
-      const due = Math.min(events.length, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+      if (warmup > 0 && sent === warmup) {
+        await sleep(WARMUP_PAUSE_MS);
+        started = performance.now() - (warmup / rate) * 1000;
+      }
+      const due = Math.min(events.length, warmup > sent ? warmup : Infinity, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
       if (due > sent) {
         const batch = events.slice(sent, due);
         const at = Date.now();

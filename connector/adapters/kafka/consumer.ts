@@ -238,6 +238,9 @@ export class KafkaSource implements Source<SourceRecord> {
       if (accepted instanceof Promise) await accepted;
       resolveOffset(message.offset);
     }
+    // And once it is handed on: a consumer that has read up to the end is no longer behind (no
+    // later batch would say so), so the bulk route stops gathering a backlog into its open batch.
+    this.options.lag?.behind(topic, partition, Number(batch.offsetLag()));
   }
 
   /**

@@ -183,6 +183,8 @@ function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers
     timeoutMs: target.timeout_ms,
     observer: observers.bulkClient ?? observers.client,
   });
+  const policy = new RoutePolicy({ mode: settings.mode, enterLag: settings.enter_lag, exitLag: settings.exit_lag });
+  if (observers.routeChanged) policy.onChange(observers.routeChanged);
   const route = new BulkRoute<Lane>({
     api: client,
     clock,
@@ -190,6 +192,7 @@ function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers
     maxRows: Math.min(settings.max_rows, settings.daily_row_quota ?? Number.POSITIVE_INFINITY),
     maxBytes: settings.max_bytes,
     lingerMs: settings.linger_ms,
+    readingBacklog: () => policy.readingBacklog,
     pollIntervalMs: settings.poll_interval_ms,
     statusTimeoutMs: settings.status_timeout_ms,
     retry: retryPolicyOf(delivery, settings.max_attempts),
@@ -199,8 +202,6 @@ function bulkRouteFor(config: Config, clock: Clock, observers: DeliveryObservers
     rememberProfiles: settings.remember_profiles,
     observer: observers.bulk,
   });
-  const policy = new RoutePolicy({ mode: settings.mode, enterLag: settings.enter_lag, exitLag: settings.exit_lag });
-  if (observers.routeChanged) policy.onChange(observers.routeChanged);
   return { route, policy, close: () => client.close() };
 }
 

@@ -2,6 +2,9 @@
  * The bulk route: profiles' merged updates become rows of batch files sent to Target's Bulk
  * Profile Update API v2, and each row settles when the batch status reports it.
  *
+ * - A profile's later updates fold into its row while the row's batch is still open (the lanes
+ *   ask `fold`), and a batch keeps gathering past `lingerMs` while a backlog is still being read
+ *   and rows keep joining it: a backlog goes in as few files as the row and byte limits allow.
  * - A row is settled only by its own status: `success` delivers it; `error`, or `pending` past
  *   `statusTimeoutMs`, sends it again in a later batch, and fails it for good (dead letter) once
  *   its attempts are spent. The lanes keep every other update of that profile behind the row.
@@ -47,8 +50,10 @@ export interface BulkRouteOptions {
   clock: Clock;
   maxRows: number;
   maxBytes: number;
-  /** Longest a batch stays open to gather rows before it is sent. */
+  /** Longest a batch stays open to gather rows before it is sent, unless a backlog is still being read (`readingBacklog`). */
   lingerMs: number;
+  /** True while the source is still far behind the ends of its partitions: the open batch keeps gathering past `lingerMs`. */
+  readingBacklog?: () => boolean;
   /** Wait before a batch's first status poll; each later poll waits twice the previous, up to POLL_BACKOFF_CAP_MS. */
   pollIntervalMs: number;
   /** A row still `pending` this long after its batch was accepted is sent again. */
@@ -69,23 +74,27 @@ export interface BulkRouteOptions {
 /** Longest wait between two status polls of a batch (unless `pollIntervalMs` is longer). */
 export const POLL_BACKOFF_CAP_MS = 60_000;
 
-interface Row {
+interface Row<L> {
   id: string;
+  /** The lane whose job the row carries: its later updates may fold into the row while the batch is open. */
+  lane?: L;
   /** Every attribute the row sets: what bulk sent this profile before, overridden by the new update. */
   attributes: Record<string, string>;
   done: (result: UpdateResult) => void;
   attempts: number;
 }
 
-interface OpenBatch {
+interface OpenBatch<L> {
   builder: BatchFileBuilder;
-  rows: Map<string, Row>;
+  rows: Map<string, Row<L>>;
   cancelLinger: () => void;
+  /** Rows added or folded in since the batch opened: a batch that stopped growing is not gathering a backlog. */
+  changes: number;
 }
 
-interface SentBatch {
+interface SentBatch<L> {
   name: string;
-  rows: Map<string, Row>;
+  rows: Map<string, Row<L>>;
   rowCount: number;
   acceptedAt: number;
   statusUrl: string;
@@ -95,8 +104,8 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
   readonly name = 'bulk';
   /** Each profile's bulk-sent attributes as JSON: one string costs a fraction of an object per profile. */
   private readonly remembered = new Map<string, string>();
-  private open: OpenBatch | undefined;
-  private readonly pending = new Set<SentBatch>();
+  private open: OpenBatch<L> | undefined;
+  private readonly pending = new Set<SentBatch<L>>();
   private readonly timers = new Set<() => void>();
   private batches = 0;
   private stopped = false;
@@ -120,10 +129,30 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
 
   /** Queues the job as a row, settled through the host when its status reports; false when it goes by single update instead (see rowFor). */
   send(lane: L, job: Job): boolean {
-    const row = this.rowFor(job.identity, job.attributes);
+    const attributes = this.rowFor(job.identity, job.attributes);
     const host = this.host;
-    if (!row || !host) return false;
-    this.add(job.identity.value, row, (result) => host.finished(lane, result));
+    if (!attributes || !host) return false;
+    this.enqueue({ id: job.identity.value, lane, attributes, done: (result) => host.finished(lane, result), attempts: 0 });
+    return true;
+  }
+
+  /**
+   * Folds a later update of the lane's profile into the row its job has in the open batch (latest
+   * value per attribute): a backlog becomes one row per profile instead of one batch per event
+   * burst. False when the lane has no row in the open batch, or the merged row would break a limit
+   * (then the open batch goes now: it is full); the update then waits for the row to report.
+   */
+  fold(lane: L, id: string, attributes: Record<string, string>): boolean {
+    const open = this.open;
+    const row = open?.rows.get(id);
+    if (!open || !row || row.lane !== lane) return false;
+    const merged = { ...row.attributes, ...attributes };
+    if (!fitsAlone({ id, attributes: merged }, this.limits()) || !open.builder.replace({ id, attributes: merged })) {
+      this.flush();
+      return false;
+    }
+    row.attributes = merged;
+    open.changes++;
     return true;
   }
 
@@ -138,11 +167,6 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     if (known === undefined && this.remembered.size >= this.options.rememberProfiles) return undefined;
     const row = known === undefined ? attributes : { ...(JSON.parse(known) as Record<string, string>), ...attributes };
     return fitsAlone({ id: identity.value, attributes: row }, this.limits()) ? row : undefined;
-  }
-
-  /** Queues a profile's row (from `rowFor`); `done` is called once, when the row succeeded or failed for good. */
-  add(id: string, row: Record<string, string>, done: (result: UpdateResult) => void): void {
-    this.enqueue({ id, attributes: row, done, attempts: 0 });
   }
 
   /** A single update reached this profile: Target no longer lets a later batch override the earlier one's properties. */
@@ -168,29 +192,44 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     this.options.gate.stop();
   }
 
+  /** Queues a profile's row (from `rowFor`) that no lane folds into; `done` is called once, when the row succeeded or failed for good. */
+  add(id: string, row: Record<string, string>, done: (result: UpdateResult) => void): void {
+    this.enqueue({ id, attributes: row, done, attempts: 0 });
+  }
+
   private limits(): { maxRows: number; maxBytes: number } {
     return { maxRows: this.options.maxRows, maxBytes: this.options.maxBytes };
   }
 
-  private enqueue(row: Row): void {
+  private enqueue(row: Row<L>): void {
     const entry = { id: row.id, attributes: row.attributes };
     if (this.open && !this.open.builder.fits(entry)) this.flush();
     if (!this.open) this.open = this.openBatch();
     this.open.builder.add(entry);
     this.open.rows.set(row.id, row);
+    this.open.changes++;
     if (this.open.builder.rows >= this.limits().maxRows) this.flush();
   }
 
-  private openBatch(): OpenBatch {
-    const batch: OpenBatch = { builder: new BatchFileBuilder(this.limits()), rows: new Map(), cancelLinger: () => {} };
-    batch.cancelLinger = this.later(this.options.lingerMs, () => {
-      if (this.open === batch) this.flush();
-    });
+  private openBatch(): OpenBatch<L> {
+    const batch: OpenBatch<L> = { builder: new BatchFileBuilder(this.limits()), rows: new Map(), cancelLinger: () => {}, changes: 0 };
+    let changesBefore = 0;
+    const linger = (): void => {
+      if (this.open !== batch) return;
+      // A backlog still being read keeps folding into this batch: it goes once the pipeline is
+      // full, the input is read, the file is full, or nothing joined it for a whole linger_ms —
+      // linger bounds a live stream's wait, not the pace of a backlog.
+      const gathering = batch.changes > changesBefore && this.options.readingBacklog?.() === true;
+      changesBefore = batch.changes;
+      if (gathering) batch.cancelLinger = this.later(this.options.lingerMs, linger);
+      else this.flush();
+    };
+    batch.cancelLinger = this.later(this.options.lingerMs, linger);
     return batch;
   }
 
   /** Submits a batch until Target accepts it (waiting out outages), then polls its status. */
-  private async submit(batch: OpenBatch): Promise<void> {
+  private async submit(batch: OpenBatch<L>): Promise<void> {
     const file = batch.builder.build();
     const rows = batch.rows;
     const name = `batch ${++this.batches}`;
@@ -236,7 +275,7 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
   }
 
   /** Polls a batch's status, backing off from the poll interval to a minute, until each of its rows has settled. */
-  private poll(batch: SentBatch): void {
+  private poll(batch: SentBatch<L>): void {
     this.pending.add(batch);
     const { api, calls, clock, pollIntervalMs, statusTimeoutMs, observer } = this.options;
     const cap = Math.max(POLL_BACKOFF_CAP_MS, pollIntervalMs);
@@ -297,7 +336,7 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
   }
 
   /** A row that did not succeed: sent again in a later batch, or failed for good once its attempts are spent. */
-  private rowFailed(row: Row, batchId: string, rowStatus: string, cause?: unknown): void {
+  private rowFailed(row: Row<L>, batchId: string, rowStatus: string, cause?: unknown): void {
     row.attempts++;
     if (!this.options.retry.exhausted(row.attempts)) {
       this.enqueue(row);
@@ -316,7 +355,7 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     });
   }
 
-  private remember(row: Row): void {
+  private remember(row: Row<L>): void {
     // Re-inserted, so that the map's order stays oldest-first should a bound ever evict by age.
     this.remembered.delete(row.id);
     this.remembered.set(row.id, JSON.stringify(row.attributes));

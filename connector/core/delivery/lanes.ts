@@ -63,6 +63,7 @@ interface Pending {
 /** A lane's job on its way, with the updates it settles. */
 interface Active extends Job {
   settles: Settle[];
+  claims: Array<Claim | undefined>;
 }
 
 /** One profile's lane. */
@@ -110,6 +111,7 @@ export class Lanes implements RouteHost<Lane> {
       this.options.observer?.coalesced?.();
       return;
     }
+    if (this.folded(lane, update, route, settle, claim)) return;
     lane.pending = { identity: update.identity, runs: [{ route, attributes: update.attributes, copied: false, settles: [settle], claim }] };
     if (!lane.active) this.schedule(lane);
   }
@@ -207,6 +209,22 @@ export class Lanes implements RouteHost<Lane> {
   reached(lane: Lane): void {
     // An mbox call ends Target's override of earlier batches for this profile.
     if (lane.key.startsWith(THIRD_PARTY_PREFIX)) this.options.bulk?.route.forget(lane.key.slice(THIRD_PARTY_PREFIX.length));
+  }
+
+  /**
+   * Folds the update into the lane's bulk row while that row's batch is still open (see
+   * BulkRoute.fold): nothing else of the profile is queued, so order holds, and the row settles
+   * the update with the rest of its job.
+   */
+  private folded(lane: Lane, update: ProfileUpdate, route: UpdateRoute, settle: Settle, claim: Claim | undefined): boolean {
+    const active = lane.active;
+    const bulk = this.options.bulk;
+    if (!active || route !== 'single' || !bulk?.policy.bulk) return false;
+    if (!bulk.route.fold(lane, active.identity.value, update.attributes)) return false;
+    active.settles.push(settle);
+    if (active.claims[active.claims.length - 1] !== claim) active.claims.push(claim);
+    this.options.observer?.coalesced?.();
+    return true;
   }
 
   /**

@@ -17,6 +17,7 @@ export interface RoutePolicyOptions {
 
 export class RoutePolicy {
   private bulkOn: boolean;
+  private backlog = 0;
   private readonly listeners: Array<(bulk: boolean) => void> = [];
 
   constructor(private readonly options: RoutePolicyOptions) {
@@ -28,6 +29,11 @@ export class RoutePolicy {
     return this.bulkOn;
   }
 
+  /** True while the last backlog seen is above `exitLag`: a backlog is still being read, whatever the mode. */
+  get readingBacklog(): boolean {
+    return this.backlog > this.options.exitLag;
+  }
+
   /** Calls `listener` whenever the route changes. */
   onChange(listener: (bulk: boolean) => void): void {
     this.listeners.push(listener);
@@ -35,6 +41,7 @@ export class RoutePolicy {
 
   /** Takes the consumer's backlog and the single-update quota left; may switch the route. */
   observe(backlog: number, quotaRemaining: number): void {
+    this.backlog = backlog;
     if (this.options.mode !== 'auto') return;
     const { enterLag, exitLag } = this.options;
     const quotaShort = backlog > exitLag && backlog > quotaRemaining;

@@ -96,20 +96,35 @@ export class BatchFileBuilder {
           `limits are ${this.maxRows} rows and under ${this.maxBytes} bytes`,
       );
     }
-    prepared.newNames.forEach((name, i) => {
-      this.columns.set(name, this.encodedNames.length);
-      this.encodedNames.push(prepared.newEncodedNames[i] as string);
-    });
-    // join() writes holes as empty strings: exactly the empty cells a row leaves unset.
-    const line = prepared.cells.length === 0 ? prepared.id : `${prepared.id},${prepared.cells.join(',')}`;
-
+    this.addColumns(prepared);
     this.rowOf.set(row.id, this.ids.length);
     this.ids.push(row.id);
-    this.lines.push(line);
+    this.lines.push(lineOf(prepared));
     this.widths.push(this.encodedNames.length);
-    this.headerBytes += sumEncodedNames(prepared.newEncodedNames);
     this.rowBytes = prepared.bytesAfter - this.headerBytes;
     this.prepared = undefined;
+  }
+
+  /**
+   * Puts `row` in place of the row of its thirdPartyId (a profile's later updates folded into its
+   * row), keeping the row's position; false, changing nothing, when the file would break a limit.
+   * Throws when the file has no row of that id, and UnmappableEventError like `add`.
+   */
+  replace(row: BatchRow): boolean {
+    const index = this.rowOf.get(row.id);
+    if (index === undefined) throw new Error(`the batch file has no row for thirdPartyId ${row.id} to replace`);
+    const prepared = this.prepare(row);
+    const width = this.encodedNames.length + prepared.newNames.length;
+    // prepare() counts the row as one more line: the old line, padded to the new width, goes instead.
+    const oldLineBytes = (this.lines[index] as string).length + width - (this.widths[index] as number) + 1;
+    const bytesAfter = prepared.bytesAfter - oldLineBytes;
+    if (bytesAfter >= this.maxBytes) return false;
+    this.addColumns(prepared);
+    this.lines[index] = lineOf(prepared);
+    this.widths[index] = this.encodedNames.length;
+    this.rowBytes = bytesAfter - this.headerBytes;
+    this.prepared = undefined;
+    return true;
   }
 
   /** Rows added so far. */
@@ -135,6 +150,15 @@ export class BatchFileBuilder {
     }
     parts[this.lines.length + 1] = '';
     return { text: parts.join('\n'), bytes: this.bytes, ids: this.ids.slice() };
+  }
+
+  /** Adds the header columns a prepared row introduces. */
+  private addColumns(prepared: PreparedRow): void {
+    prepared.newNames.forEach((name, i) => {
+      this.columns.set(name, this.encodedNames.length);
+      this.encodedNames.push(prepared.newEncodedNames[i] as string);
+    });
+    this.headerBytes += sumEncodedNames(prepared.newEncodedNames);
   }
 
   /** Encodes `row` against the current header, reusing the work `fits` just did for the same row. */
@@ -211,6 +235,11 @@ function surelyFitsAlone(row: BatchRow, limits?: BatchFileLimits): boolean {
 
 /** String.prototype.isWellFormed (Node 20; not in the ES2023 lib the project compiles against). */
 const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
+
+/** A prepared row's line; join() writes holes as empty strings: exactly the empty cells a row leaves unset. */
+function lineOf(prepared: PreparedRow): string {
+  return prepared.cells.length === 0 ? prepared.id : `${prepared.id},${prepared.cells.join(',')}`;
+}
 
 /** Header bytes the encoded names add: a comma and the name each. */
 function sumEncodedNames(encodedNames: readonly string[]): number {

@@ -16,7 +16,7 @@ import { FakeClock } from '../../support/fake-clock.js';
 /** Everything Target received, in arrival order: single requests and applied bulk rows alike. */
 type Arrival = { route: 'single' | 'bulk'; id: string; attributes: Record<string, string>; at: number };
 
-function setup(mode: BulkMode, bulkDelayMs = 5000) {
+function setup(mode: BulkMode, bulkDelayMs = 5000, maxBytes = 1_000_000) {
   const clock = new FakeClock();
   const arrivals: Arrival[] = [];
   /** Profiles with a row in a batch Target has not applied yet. */
@@ -63,8 +63,9 @@ function setup(mode: BulkMode, bulkDelayMs = 5000) {
     api,
     clock,
     maxRows: 10_000,
-    maxBytes: 1_000_000,
+    maxBytes,
     lingerMs: 200,
+    readingBacklog: () => policy.readingBacklog,
     pollIntervalMs: 1000,
     statusTimeoutMs: 3_600_000,
     retry,
@@ -88,7 +89,7 @@ function setup(mode: BulkMode, bulkDelayMs = 5000) {
   const settled: UpdateResult[] = [];
   const submit = (id: string, attributes: Record<string, string>, identity: ProfileIdentity = { kind: 'mbox3rdPartyId', value: id }) =>
     lanes.submit({ identity, attributes }, (r) => settled.push(r));
-  return { clock, lanes, policy, arrivals, violations, settled, submit };
+  return { clock, lanes, policy, arrivals, violations, settled, submit, batches };
 }
 
 describe('lanes with a bulk route', () => {
@@ -124,6 +125,56 @@ describe('lanes with a bulk route', () => {
     const hot = t.arrivals.filter((a) => a.id === 'hot');
     expect(hot.every((a) => a.route === 'bulk')).toBe(true);
     expect(hot.at(-1)?.attributes).toEqual({ a0: '0', a1: '1', a2: '2', a3: '3', a4: '4' });
+  });
+
+  it('fold a backlog into one row per profile: 1,000 events of a hot profile and 100 others make one batch of 101 rows', async () => {
+    const t = setup('always');
+    t.policy.observe(100_000, 1_000_000);
+    for (let i = 0; i < 1000; i++) {
+      t.submit('hot', { [`a${i % 7}`]: String(i), last: String(i) });
+      if (i % 10 === 0) t.submit(`cold${i / 10}`, { n: String(i) });
+      // Reading the backlog takes longer than linger_ms: the open batch keeps gathering.
+      if (i % 100 === 0) await t.clock.advance(150);
+    }
+    expect(t.batches).toHaveLength(0);
+    // Read up to the end: the next linger sends the batch.
+    t.policy.observe(0, 1_000_000);
+    await t.clock.until(() => t.settled.length === 1100);
+    expect(t.batches).toHaveLength(1);
+    expect(t.batches[0]?.rows).toHaveLength(101);
+    expect(t.violations).toEqual([]);
+    const hot = t.arrivals.filter((a) => a.id === 'hot');
+    expect(hot).toHaveLength(1);
+    expect(hot[0]?.attributes).toEqual({ a0: '994', a1: '995', a2: '996', a3: '997', a4: '998', a5: '999', a6: '993', last: '999' });
+    expect(t.settled.every((r) => r.status === 'delivered')).toBe(true);
+  });
+
+  it('send a second file only when the rows exceed the limits, each profile once per file, order kept', async () => {
+    const t = setup('always', 5000, 400);
+    t.policy.observe(100_000, 1_000_000);
+    for (let i = 0; i < 30; i++) t.submit(`p${i % 10}`, { [`k${i}`]: 'x'.repeat(10) });
+    t.policy.observe(0, 1_000_000);
+    await t.clock.until(() => t.settled.length === 30);
+    expect(t.violations).toEqual([]);
+    expect(t.batches.length).toBeGreaterThanOrEqual(2);
+    for (const batch of t.batches) expect(new Set(batch.rows.map((r) => r.id)).size).toBe(batch.rows.length);
+    // Every profile ends with all three of its attributes, whichever file carried which.
+    for (let p = 0; p < 10; p++) {
+      const last = t.arrivals.filter((a) => a.id === `p${p}`).at(-1);
+      expect(Object.keys(last?.attributes ?? {}).sort()).toEqual([`k${p}`, `k${p + 10}`, `k${p + 20}`].sort());
+    }
+  });
+
+  it('let linger_ms bound a live stream: once caught up, an open batch goes after linger_ms without folding more', async () => {
+    const t = setup('always');
+    t.policy.observe(0, 1_000_000);
+    t.submit('live', { n: '1' });
+    await t.clock.advance(250);
+    expect(t.batches).toHaveLength(1);
+    t.submit('live', { n: '2' });
+    await t.clock.until(() => t.settled.length === 2);
+    expect(t.batches).toHaveLength(2);
+    expect(t.arrivals.map((a) => a.attributes.n)).toEqual(['1', '2']);
   });
 
   it('switch to bulk while far behind and back to single updates once caught up', async () => {
@@ -169,6 +220,11 @@ describe('RoutePolicy', () => {
     const always = new RoutePolicy({ mode: 'always', enterLag: 1000, exitLag: 100 });
     always.observe(0, 0);
     expect(always.bulk).toBe(true);
+    expect(always.readingBacklog).toBe(false);
+    always.observe(101, 0);
+    expect(always.readingBacklog).toBe(true);
+    always.observe(100, 0);
+    expect(always.readingBacklog).toBe(false);
     const off = new RoutePolicy({ mode: 'off', enterLag: 1000, exitLag: 100 });
     off.observe(1_000_000, 0);
     expect(off.bulk).toBe(false);

@@ -150,6 +150,40 @@ describe('BatchFileBuilder', () => {
     );
   });
 
+  it('replaces a row in place, folding a later update in, and refuses exactly the replacements that would reach maxBytes', () => {
+    const attributes = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'å', 'x,y'), fc.string({ unit: 'grapheme', maxLength: 8 }), { maxKeys: 3 });
+    const op = fc.record({ id: fc.constantFrom('p1', 'p2', 'p3', 'p4'), attributes });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 20 }), fc.integer({ min: 20, max: 400 }), (ops, maxBytes) => {
+        const builder = new BatchFileBuilder({ maxBytes });
+        const rows = new Map<string, BatchRow>();
+        for (const { id, attributes: update } of ops) {
+          const known = rows.get(id);
+          const next = { id, attributes: { ...known?.attributes, ...update } };
+          // Column order does not change a file's size: a file built afresh from the rows tells the size.
+          const fits = Buffer.byteLength(build([...rows.values()].map((r) => (r.id === id ? next : r)).concat(known ? [] : [next])).text) < maxBytes;
+          if (known) expect(builder.replace(next)).toBe(fits);
+          else if (builder.fits(next)) builder.add(next);
+          else continue;
+          if (fits) rows.set(id, next);
+          if (rows.size === 0) continue;
+          const file = builder.build();
+          expect(file.bytes).toBe(Buffer.byteLength(file.text));
+          expect(readBySandbox(file)).toEqual([...rows.values()].map(set));
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('refuses to replace a row the file does not have', () => {
+    const builder = new BatchFileBuilder();
+    builder.add({ id: 'a', attributes: { x: '1' } });
+    expect(() => builder.replace({ id: 'b', attributes: { x: '2' } })).toThrow(/no row for thirdPartyId b/);
+    expect(builder.replace({ id: 'a', attributes: { x: '1', y: '2' } })).toBe(true);
+    expect(builder.build().text).toBe('batch=thirdPartyId,x,y\na,1,2\n');
+  });
+
   it('stops at maxRows', () => {
     const builder = new BatchFileBuilder({ maxRows: 2 });
     builder.add({ id: 'a', attributes: { x: '1' } });

@@ -3,8 +3,7 @@ import type { BreakerObserver } from '../core/delivery/circuit-breaker.js';
 import type { BulkObserver } from '../core/delivery/bulk-route.js';
 import type { FleetBudgetObserver } from '../core/delivery/fleet-budget.js';
 import type { LanesObserver } from '../core/delivery/lanes.js';
-import type { PipelineObserver } from '../core/pipeline/pipeline.js';
-import type { InboundEvent } from '../core/pipeline/source.js';
+import type { EventPosition, PipelineObserver } from '../core/pipeline/pipeline.js';
 import type { TargetClientObserver } from '../adapters/target-http/client.js';
 import type { DeliveryClientObserver } from '../adapters/target-http/delivery-client.js';
 import { describeError, type Misconfiguration } from '../core/errors.js';
@@ -45,7 +44,7 @@ export interface RunObservers<M> {
 }
 
 /** Where an event came from, for a log line. */
-function originOf(event: InboundEvent<unknown>): { topic: string; partition: number; offset: number } {
+function originOf(event: EventPosition): { topic: string; partition: number; offset: number } {
   return { topic: event.topic, partition: event.partition, offset: event.offset };
 }
 

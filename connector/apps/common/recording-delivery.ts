@@ -4,7 +4,7 @@
  * them, and settles at once — an update that cannot be built fails as the lanes would fail it.
  */
 import type { Config } from '../../core/config.js';
-import type { UpdateResult } from '../../core/delivery/send-result.js';
+import type { Settlement } from '../../core/delivery/route.js';
 import type { UpdateDelivery } from '../../core/pipeline/pipeline.js';
 import type { ProfileUpdate, TargetRequest } from '../../core/profile.js';
 import { fitsAlone } from '../../core/target-api/batch-file.js';
@@ -37,7 +37,7 @@ export class RecordingDelivery implements UpdateDelivery {
   }
 
   /** Builds, records and settles one update. */
-  submit(update: ProfileUpdate, settle: (result: UpdateResult) => void): void {
+  submit(update: ProfileUpdate, settlement: Settlement): void {
     try {
       const { identity, attributes } = update;
       if (update.route === 'realtime') {
@@ -50,10 +50,10 @@ export class RecordingDelivery implements UpdateDelivery {
         this.requests.push(...this.single.build(update));
       }
       this.updates.push(update);
-      settle({ status: 'delivered' });
+      settlement.settle({ status: 'delivered' });
     } catch (error) {
       // The same refusal the lanes report: an update that cannot be sent fails without attempts.
-      settle({ status: 'failed', error, attempts: 0 });
+      settlement.settle({ status: 'failed', error, attempts: 0 });
     }
   }
 

@@ -134,7 +134,8 @@ export async function writeRecords(options: DestinationOptions): Promise<Destina
     clock: options.clock,
     observer: {
       // The failure is reported before the STATE it unblocks, so a reader of the output sees it first.
-      settled: (event, outcome) => report(summary, log, event, outcome),
+      // stdin cannot be read again, so the pipeline keeps every event's record to its end.
+      settled: (_event, outcome, _heldMs, record) => report(summary, log, record as InboundEvent<AirbyteRecord>, outcome),
     },
   });
 

@@ -13,12 +13,12 @@ import { identityKey, routeOf, type ProfileUpdate, type UpdateRoute } from '../p
 import type { BudgetWaitsObserver } from './budget-waits.js';
 import type { BulkRoute } from './bulk-route.js';
 import type { RealtimeRoute } from './realtime-route.js';
-import type { Claim, Job, RouteHost } from './route.js';
+import type { Claim, Job, RouteHost, Settlement } from './route.js';
 import type { RoutePolicy } from './route-policy.js';
 import type { SingleRoute, SingleRouteObserver } from './single-route.js';
 import type { UpdateResult } from './send-result.js';
 
-export type { Claim } from './route.js';
+export type { Claim, Settlement } from './route.js';
 
 /** Hooks for metrics and logs, of the lanes and their routes; every member optional. */
 export interface LanesObserver extends SingleRouteObserver, BudgetWaitsObserver {
@@ -35,14 +35,12 @@ export interface LanesOptions {
   observer?: LanesObserver;
 }
 
-type Settle = (result: UpdateResult) => void;
-
 /** Lane keys of thirdPartyId profiles start so (see identityKey). */
 const THIRD_PARTY_PREFIX = 'mbox3rdPartyId:';
 
 /**
  * Updates queued under one claim, one after the other, merged as they arrive: a queue of a busy
- * profile's events costs a settle function each, not its attributes.
+ * profile's events costs a settlement each, not its attributes.
  */
 interface Run {
   /** The door of every update in the run: runs of different routes are never merged. */
@@ -50,7 +48,7 @@ interface Run {
   attributes: Record<string, string>;
   /** Whether `attributes` is the run's own copy; the first update's object is merged into only after copying it. */
   copied: boolean;
-  settles: Settle[];
+  settles: Settlement[];
   claim?: Claim;
 }
 
@@ -62,7 +60,7 @@ interface Pending {
 
 /** A lane's job on its way, with the updates it settles. */
 interface Active extends Job {
-  settles: Settle[];
+  settles: Settlement[];
   claims: Array<Claim | undefined>;
 }
 
@@ -86,10 +84,10 @@ export class Lanes implements RouteHost<Lane> {
   }
 
   /**
-   * Queues an update; `settle` is called exactly once when it is delivered, has failed for good,
+   * Queues an update; `settlement` is settled exactly once when it is delivered, has failed for good,
    * or — if its claim ended before it was sent — was cancelled.
    */
-  submit(update: ProfileUpdate, settle: Settle, claim?: Claim): void {
+  submit(update: ProfileUpdate, settlement: Settlement, claim?: Claim): void {
     this.unsettled++;
     const key = identityKey(update.identity);
     let lane = this.lanes.get(key);
@@ -106,13 +104,13 @@ export class Lanes implements RouteHost<Lane> {
           last.copied = true;
         }
         Object.assign(last.attributes, update.attributes);
-        last.settles.push(settle);
-      } else lane.pending.runs.push({ route, attributes: update.attributes, copied: false, settles: [settle], claim });
+        last.settles.push(settlement);
+      } else lane.pending.runs.push({ route, attributes: update.attributes, copied: false, settles: [settlement], claim });
       this.options.observer?.coalesced?.();
       return;
     }
-    if (this.folded(lane, update, route, settle, claim)) return;
-    lane.pending = { identity: update.identity, runs: [{ route, attributes: update.attributes, copied: false, settles: [settle], claim }] };
+    if (this.folded(lane, update, route, settlement, claim)) return;
+    lane.pending = { identity: update.identity, runs: [{ route, attributes: update.attributes, copied: false, settles: [settlement], claim }] };
     if (!lane.active) this.schedule(lane);
   }
 
@@ -163,7 +161,7 @@ export class Lanes implements RouteHost<Lane> {
   }
 
   /** Takes the lane's leading runs of one route (the first run's): what follows on another route waits its turn. */
-  take(lane: Lane): Job | undefined {
+  take(lane: Lane): Active | undefined {
     const pending = lane.pending;
     if (!pending) return undefined;
     const route = (pending.runs[0] as Run).route;
@@ -216,12 +214,13 @@ export class Lanes implements RouteHost<Lane> {
    * BulkRoute.fold): nothing else of the profile is queued, so order holds, and the row settles
    * the update with the rest of its job.
    */
-  private folded(lane: Lane, update: ProfileUpdate, route: UpdateRoute, settle: Settle, claim: Claim | undefined): boolean {
+  private folded(lane: Lane, update: ProfileUpdate, route: UpdateRoute, settlement: Settlement, claim: Claim | undefined): boolean {
     const active = lane.active;
     const bulk = this.options.bulk;
     if (!active || route !== 'single' || !bulk?.policy.bulk) return false;
     if (!bulk.route.fold(lane, active.identity.value, update.attributes)) return false;
-    active.settles.push(settle);
+    active.settles.push(settlement);
+    settlement.park?.();
     if (active.claims[active.claims.length - 1] !== claim) active.claims.push(claim);
     this.options.observer?.coalesced?.();
     return true;
@@ -239,8 +238,10 @@ export class Lanes implements RouteHost<Lane> {
     if (!bulk?.policy.bulk) return this.options.single.sendQueued(lane);
     const job = this.take(lane);
     if (!job) return;
-    if (bulk.route.send(lane, job)) this.options.observer?.routed?.('bulk', lane.key);
-    else this.options.single.send(lane, job);
+    if (bulk.route.send(lane, job)) {
+      this.options.observer?.routed?.('bulk', lane.key);
+      for (const settlement of job.settles) settlement.park?.();
+    } else this.options.single.send(lane, job);
   }
 
   private scheduleRealtime(lane: Lane): void {
@@ -257,10 +258,10 @@ export class Lanes implements RouteHost<Lane> {
     else this.lanes.delete(lane.key);
   }
 
-  private settleAll(settles: Settle[], result: UpdateResult): void {
+  private settleAll(settles: Settlement[], result: UpdateResult): void {
     if (settles.length === 0) return;
     this.unsettled -= settles.length;
-    for (const settle of settles) settle(result);
+    for (const settlement of settles) settlement.settle(result);
     if (this.unsettled === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];

@@ -18,6 +18,17 @@ export interface Claim {
 
 export type RouteName = 'single' | 'bulk' | 'realtime';
 
+/**
+ * What an update settles: the event it belongs to. An object, not a closure, so that an event
+ * waiting in a backlog costs one small object, whatever its route.
+ */
+export interface Settlement {
+  /** Called exactly once with the update's result. */
+  settle(result: UpdateResult): void;
+  /** The update will wait long (a bulk row waits for its batch's report): the event may let go of its record. */
+  park?(): void;
+}
+
 /** One profile's lane as a route sees it. */
 export interface LaneRef {
   /** The profile's identity key (see identityKey). */

@@ -9,7 +9,7 @@ import { AckTracker, type AckToken } from '../acks/ack-tracker.js';
 import { CommitPolicy, type CommitObserver } from '../acks/commit-policy.js';
 import type { Clock } from '../clock.js';
 import { CircuitBreaker } from '../delivery/circuit-breaker.js';
-import type { Claim } from '../delivery/lanes.js';
+import type { Claim, Settlement } from '../delivery/lanes.js';
 import { OutageGate } from '../delivery/outage-gate.js';
 import type { UpdateResult } from '../delivery/send-result.js';
 import type { EventOrigin } from '../errors.js';
@@ -36,7 +36,7 @@ export interface EventMapper {
 
 /** Delivers profile updates, settling each exactly once (the lanes, or a recording for preview). */
 export interface UpdateDelivery {
-  submit(update: ProfileUpdate, settle: (result: UpdateResult) => void, claim?: Claim): void;
+  submit(update: ProfileUpdate, settlement: Settlement, claim?: Claim): void;
   /** True while sending waits (quota spent, endpoint down): fetching should pause. */
   readonly blocked: boolean;
   onBlockedChange(listener: () => void): void;
@@ -49,10 +49,18 @@ export interface DeadLetterSink<M> {
   write(failed: { event: InboundEvent<M>; error: unknown; attempts: number; failedAt: Date }): Promise<void>;
 }
 
+/** Where an event sat: what metrics and logs say of a settled event (its record may be gone by then). */
+export interface EventPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
 /** What the pipeline reports, for metrics and logs; every member optional, none decides anything. */
 export interface PipelineObserver<M> {
   consumed?(topic: string): void;
-  settled?(event: InboundEvent<M>, outcome: EventOutcome, heldMs: number): void;
+  /** `record` is the event's record while the pipeline still holds it (a source that cannot read it again keeps it). */
+  settled?(event: EventPosition, outcome: EventOutcome, heldMs: number, record?: InboundEvent<M>): void;
   /** The mapping cut these attributes' values (long_values: truncate). */
   truncated?(attributes: string[]): void;
 }
@@ -102,6 +110,8 @@ export class EventPipeline<M> implements Intake<M> {
   private readonly drainWaiters: Array<() => void> = [];
   private readonly roomWaiters: Array<{ ready: () => boolean; resolve: () => void }> = [];
   private readonly decodeGate: OutageGate;
+  /** What every held event settles into: one object for all of them, so an event costs no closure. */
+  private readonly owner: HeldEventOwner<M>;
 
   constructor(private readonly options: PipelineOptions<M>) {
     const { source, clock } = options;
@@ -114,6 +124,7 @@ export class EventPipeline<M> implements Intake<M> {
         endpoint: 'the schema registry',
         clock: options.clock,
       });
+    this.owner = { canReread: options.source.reread !== undefined, ended: (held, outcome) => this.settle(held, outcome) };
     options.delivery.onBlockedChange(() => this.roomMayHaveReturned());
     this.commits.onCommitted(() => this.roomMayHaveReturned());
   }
@@ -210,21 +221,21 @@ export class EventPipeline<M> implements Intake<M> {
     if (!token) return;
     this.unsettled++;
     this.options.observer?.consumed?.(event.topic);
-    const fetchedAt = this.options.clock.now();
-    if (event.payload === null) return this.settle(token, event, { kind: 'filtered', reason: 'tombstone (null value)' }, fetchedAt);
+    const held = new HeldEvent(this.owner, token, event, this.options.clock.now());
+    if (event.payload === null) return this.settle(held, { kind: 'filtered', reason: 'tombstone (null value)' });
     const origin = { topic: event.topic, partition: event.partition, offset: String(event.offset) };
     let decoded: unknown;
     try {
       decoded = this.options.decoder.decode(event.topic, event.payload, origin);
     } catch (error) {
-      if (!isRetryable(error)) return this.settle(token, event, { kind: 'failed', error, attempts: 0 }, fetchedAt);
+      if (!isRetryable(error)) return this.settle(held, { kind: 'failed', error, attempts: 0 });
       decoded = Promise.reject(error);
     }
-    if (!(decoded instanceof Promise)) return this.route(token, event, decoded, fetchedAt);
+    if (!(decoded instanceof Promise)) return this.route(held, event, decoded);
     return this.decodeWaiting(decoded, event, origin, keepAlive).then((result) => {
       if (result === STOPPED) return this.abandon();
-      if ('failed' in result) return this.settle(token, event, { kind: 'failed', error: result.failed, attempts: 0 }, fetchedAt);
-      this.route(token, event, result.value, fetchedAt);
+      if ('failed' in result) return this.settle(held, { kind: 'failed', error: result.failed, attempts: 0 });
+      this.route(held, event, result.value);
     });
   }
 
@@ -269,55 +280,41 @@ export class EventPipeline<M> implements Intake<M> {
   }
 
   /** Maps and plans the event, then sends its updates or settles it at once. */
-  private route(token: AckToken, event: InboundEvent<M>, value: unknown, fetchedAt: number): void {
+  private route(held: HeldEvent<M>, event: InboundEvent<M>, value: unknown): void {
     let outcomes: MappingOutcome[];
     try {
       outcomes = this.options.mapper.mapEvent(event.topic, value);
     } catch (error) {
-      return this.settle(token, event, { kind: 'failed', error, attempts: 0 }, fetchedAt);
+      return this.settle(held, { kind: 'failed', error, attempts: 0 });
     }
     const plan = planEvent(outcomes, event.header(REPLAY_OMIT_HEADER));
-    if (plan.kind === 'filter') return this.settle(token, event, { kind: 'filtered', reason: plan.reason }, fetchedAt);
-    if (plan.kind === 'dead-letter') return this.settle(token, event, { kind: 'failed', error: plan.error, attempts: 0 }, fetchedAt);
+    if (plan.kind === 'filter') return this.settle(held, { kind: 'filtered', reason: plan.reason });
+    if (plan.kind === 'dead-letter') return this.settle(held, { kind: 'failed', error: plan.error, attempts: 0 });
     if (plan.truncated.length > 0) this.options.observer?.truncated?.(plan.truncated);
-    this.send(token, event, plan.updates, fetchedAt);
+    held.expect(plan.updates.length);
+    for (const update of plan.updates) this.options.delivery.submit(update, held, held.token.lease);
   }
 
-  /** Submits every update of the event and settles the event once all of them settled. */
-  private send(token: AckToken, event: InboundEvent<M>, updates: ProfileUpdate[], fetchedAt: number): void {
-    // The closure below lives until the last update settles: it holds the count, not the updates.
-    const count = updates.length;
-    let remaining = count;
-    let failure: { error: unknown; attempts: number } | undefined;
-    let cancelled = false;
-    const settleOne = (result: UpdateResult) => {
-      if (result.status === 'failed') failure ??= { error: result.error, attempts: result.attempts };
-      if (result.status === 'cancelled') cancelled = true;
-      if (--remaining > 0) return;
-      let outcome: EventOutcome;
-      if (cancelled) outcome = { kind: 'cancelled' };
-      else if (failure) outcome = { kind: 'failed', ...failure };
-      else outcome = { kind: 'delivered', updates: count };
-      this.settle(token, event, outcome, fetchedAt);
-    };
-    for (const update of updates) this.options.delivery.submit(update, settleOne, token.lease);
-  }
-
-  /** Ends an event: failed ones go to the dead-letter sink first; cancelled ones are not acknowledged. */
-  private settle(token: AckToken, event: InboundEvent<M>, outcome: EventOutcome, fetchedAt: number): void {
+  /** Ends an event: failed ones go to the dead-letter sink first (their record read again if it was let go); cancelled ones are not acknowledged. */
+  private settle(held: HeldEvent<M>, outcome: EventOutcome): void {
     if (outcome.kind === 'cancelled') return this.abandon();
-    if (outcome.kind !== 'failed') return this.acknowledge(token, event, outcome, fetchedAt);
-    this.options.deadLetters.write({ event, error: outcome.error, attempts: outcome.attempts, failedAt: new Date(this.options.clock.now()) }).then(
-      () => this.acknowledge(token, event, outcome, fetchedAt),
-      // Not stored: leave the offset uncommitted so the event is read again.
-      () => this.abandon(),
-    );
+    if (outcome.kind !== 'failed') return this.acknowledge(held, outcome);
+    const { source, deadLetters, clock } = this.options;
+    const { token } = held;
+    const record = held.event ? Promise.resolve(held.event) : (source.reread as Reread<M>)(token.stream, token.partition, token.offset);
+    record
+      .then((event) => deadLetters.write({ event, error: outcome.error, attempts: outcome.attempts, failedAt: new Date(clock.now()) }))
+      .then(
+        () => this.acknowledge(held, outcome),
+        // Not stored: leave the offset uncommitted so the event is read again.
+        () => this.abandon(),
+      );
   }
 
-  private acknowledge(token: AckToken, event: InboundEvent<M>, outcome: EventOutcome, fetchedAt: number): void {
-    this.acks.ack(token);
+  private acknowledge(held: HeldEvent<M>, outcome: EventOutcome): void {
+    this.acks.ack(held.token);
     this.commits.acked();
-    this.options.observer?.settled?.(event, outcome, this.options.clock.now() - fetchedAt);
+    this.options.observer?.settled?.(held, outcome, this.options.clock.now() - held.fetchedAt, held.event);
     this.release();
   }
 
@@ -355,5 +352,66 @@ export class EventPipeline<M> implements Intake<M> {
       if (waiter.ready()) waiter.resolve();
       else this.roomWaiters.push(waiter);
     }
+  }
+}
+
+type Reread<M> = NonNullable<Source<M>['reread']>;
+
+/** What a held event reports to: the pipeline. */
+interface HeldEventOwner<M> {
+  /** Whether the source can read a record again by its position, so that a parked event may let go of it. */
+  readonly canReread: boolean;
+  ended(held: HeldEvent<M>, outcome: EventOutcome): void;
+}
+
+/**
+ * One event on its way through delivery, and the settlement of each of its updates: its
+ * acknowledgement token, how many updates are still out, and its record — let go once an update
+ * parks (a bulk row waiting for its batch's report) when the source can read it again for a dead
+ * letter. The last update to settle ends the event: failed if any failed, cancelled if any was.
+ */
+class HeldEvent<M> implements Settlement, EventPosition {
+  readonly topic: string;
+  private updates = 0;
+  private remaining = 0;
+  private failure: { error: unknown; attempts: number } | undefined;
+  private cancelled = false;
+
+  constructor(
+    private readonly owner: HeldEventOwner<M>,
+    readonly token: AckToken,
+    public event: InboundEvent<M> | undefined,
+    readonly fetchedAt: number,
+  ) {
+    this.topic = (event as InboundEvent<M>).topic;
+  }
+
+  get partition(): number {
+    return this.token.partition;
+  }
+
+  get offset(): number {
+    return this.token.offset;
+  }
+
+  /** The event's updates are about to be submitted: this many settlements end it. */
+  expect(updates: number): void {
+    this.updates = updates;
+    this.remaining = updates;
+  }
+
+  settle(result: UpdateResult): void {
+    if (result.status === 'failed') this.failure ??= { error: result.error, attempts: result.attempts };
+    if (result.status === 'cancelled') this.cancelled = true;
+    if (--this.remaining > 0) return;
+    let outcome: EventOutcome;
+    if (this.cancelled) outcome = { kind: 'cancelled' };
+    else if (this.failure) outcome = { kind: 'failed', ...this.failure };
+    else outcome = { kind: 'delivered', updates: this.updates };
+    this.owner.ended(this, outcome);
+  }
+
+  park(): void {
+    if (this.owner.canReread) this.event = undefined;
   }
 }

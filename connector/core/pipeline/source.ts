@@ -39,6 +39,12 @@ export interface Source<M> {
   resume(): void;
   /** How long a read may wait for room before the source must be paused instead; absent: reads wait as long as it takes. */
   readonly holdMs?: number;
+  /**
+   * Reads a record again by its position, for the dead letter of an event that let go of its
+   * record while it waited (a bulk row); absent when the source cannot (stdin), and then events
+   * keep their records. A record that is gone (retention, compaction) comes back without payload.
+   */
+  reread?(input: string, partition: number, offset: number): Promise<InboundEvent<M>>;
 }
 
 /** What a source hands its events and assignment changes to: the pipeline. */

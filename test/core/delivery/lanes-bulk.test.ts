@@ -1,4 +1,5 @@
 /** The lanes with both routes: order per profile across single requests and bulk rows, and the route switching with the backlog. */
+import { settling } from '../../support/settling.js';
 import { describe, expect, it } from 'vitest';
 import { BulkRoute, type BulkApi } from '../../../connector/core/delivery/bulk-route.js';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
@@ -88,7 +89,10 @@ function setup(mode: BulkMode, bulkDelayMs = 5000, maxBytes = 1_000_000) {
   });
   const settled: UpdateResult[] = [];
   const submit = (id: string, attributes: Record<string, string>, identity: ProfileIdentity = { kind: 'mbox3rdPartyId', value: id }) =>
-    lanes.submit({ identity, attributes }, (r) => settled.push(r));
+    lanes.submit(
+      { identity, attributes },
+      settling((r) => settled.push(r)),
+    );
   return { clock, lanes, policy, arrivals, violations, settled, submit, batches };
 }
 

@@ -4,6 +4,7 @@
  * cancelled, so left unacknowledged) while requests in flight finish.
  */
 import { Writable } from 'node:stream';
+import { settling } from '../../support/settling.js';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
 import { RollingQuota } from '../../../connector/core/delivery/rolling-quota.js';
@@ -57,7 +58,11 @@ function lanesWith(clock: FakeClock, quota: number, options: Partial<LanesSettin
     ...options,
   });
   const results = new Map<string, UpdateResult>();
-  const submit = (id: string) => lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: id }, attributes: { a: id } }, (r) => results.set(id, r));
+  const submit = (id: string) =>
+    lanes.submit(
+      { identity: { kind: 'mbox3rdPartyId', value: id }, attributes: { a: id } },
+      settling((r) => results.set(id, r)),
+    );
   return { lanes, results, submit, lines: log.lines, inFlight: () => inFlight };
 }
 

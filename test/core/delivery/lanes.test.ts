@@ -1,3 +1,4 @@
+import { settling } from '../../support/settling.js';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
 import type { Claim, Lanes } from '../../../connector/core/delivery/lanes.js';
@@ -77,7 +78,11 @@ const update = (id: string, attributes: Record<string, string>): ProfileUpdate =
 
 /** Submits and collects the result into `into`. */
 function submitTo(d: Lanes, into: Map<string, UpdateResult>, name: string, u: ProfileUpdate, claim?: Claim): void {
-  d.submit(u, (r) => into.set(name, r), claim);
+  d.submit(
+    u,
+    settling((r) => into.set(name, r)),
+    claim,
+  );
 }
 
 /** A claim whose ownership the test switches off. */
@@ -96,7 +101,11 @@ describe('Lanes', () => {
     const d = dispatcher(clock, target.send, { concurrency: 3 });
     const results: UpdateResult[] = [];
     for (let seq = 0; seq < 20; seq++) {
-      for (const id of ['a', 'b', 'c', 'd', 'e']) d.submit(update(id, { seq: String(seq) }), (r) => results.push(r));
+      for (const id of ['a', 'b', 'c', 'd', 'e'])
+        d.submit(
+          update(id, { seq: String(seq) }),
+          settling((r) => results.push(r)),
+        );
       await clock.advance(1);
     }
     await clock.until(() => results.length === 100);
@@ -116,12 +125,24 @@ describe('Lanes', () => {
     let coalesced = 0;
     const d = dispatcher(clock, target.send, { observer: { coalesced: () => coalesced++ } });
     const settled: number[] = [];
-    d.submit(update('p', { tier: 'silver', city: 'Malmö' }), () => settled.push(0));
+    d.submit(
+      update('p', { tier: 'silver', city: 'Malmö' }),
+      settling(() => settled.push(0)),
+    );
     await clock.advance(2);
     const gold = update('p', { tier: 'gold' });
-    d.submit(gold, () => settled.push(1));
-    d.submit(update('p', { email: 'x@y.se' }), () => settled.push(2));
-    d.submit(update('p', { tier: 'platinum' }), () => settled.push(3));
+    d.submit(
+      gold,
+      settling(() => settled.push(1)),
+    );
+    d.submit(
+      update('p', { email: 'x@y.se' }),
+      settling(() => settled.push(2)),
+    );
+    d.submit(
+      update('p', { tier: 'platinum' }),
+      settling(() => settled.push(3)),
+    );
     await clock.until(() => settled.length === 4);
     // Merged into a copy: the submitter's update is left as it was.
     expect(gold.attributes).toEqual({ tier: 'gold' });

@@ -4,6 +4,7 @@
  * configuration error, with the status, the URL without its query and the keys to check.
  */
 import { Writable } from 'node:stream';
+import { settling } from '../../support/settling.js';
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
 import { lanesOf } from './lanes-of.js';
@@ -62,7 +63,10 @@ function doorAnswering(statusOf: (n: number) => number) {
   const results = new Map<string, UpdateResult>();
   for (let i = 0; i < 6; i++) {
     const id = `p${i}`;
-    lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: id }, attributes: { email: 'secret@example.com' } }, (r) => results.set(id, r));
+    lanes.submit(
+      { identity: { kind: 'mbox3rdPartyId', value: id }, attributes: { email: 'secret@example.com' } },
+      settling((r) => results.set(id, r)),
+    );
   }
   return { clock, lines, exhausted, results, lanes };
 }

@@ -1,4 +1,5 @@
 /** One outage gate per endpoint: open, hold, probe one at a time, close; and the outage budget, for the single and the bulk route alike. */
+import { settling } from '../../support/settling.js';
 import { describe, expect, it } from 'vitest';
 import { BulkRoute, type BulkApi } from '../../../connector/core/delivery/bulk-route.js';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
@@ -123,7 +124,11 @@ describe('the outage budget, single and bulk through the same gate', () => {
       buildRequests: (u) => [{ method: 'GET', url: `https://t.example/u?id=${u.identity.value}` }],
       send: () => new Promise((resolve) => clock.schedule(5, () => resolve(unavailable()))),
     });
-    for (let i = 0; i < 5; i++) lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: `p${i}` }, attributes: { a: '1' } }, (r) => settled.push(r));
+    for (let i = 0; i < 5; i++)
+      lanes.submit(
+        { identity: { kind: 'mbox3rdPartyId', value: `p${i}` }, attributes: { a: '1' } },
+        settling((r) => settled.push(r)),
+      );
     await clock.until(() => exhausted.length > 0);
     expect(exhausted[0]?.code).toBe('OUTAGE_BUDGET_EXHAUSTED');
     expect(settled).toEqual([]);

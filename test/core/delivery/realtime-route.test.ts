@@ -1,3 +1,4 @@
+import { settling } from '../../support/settling.js';
 import { describe, expect, it } from 'vitest';
 import { BudgetWaits } from '../../../connector/core/delivery/budget-waits.js';
 import type { Budget } from '../../../connector/core/delivery/budget.js';
@@ -118,10 +119,19 @@ describe('the realtime route under the lane scheduler', () => {
     const target = doors(clock);
     const { lanes } = lanesOver(clock, target);
     const results: UpdateResult[] = [];
-    lanes.submit(single('p', { tier: 'gold' }), (r) => results.push(r));
+    lanes.submit(
+      single('p', { tier: 'gold' }),
+      settling((r) => results.push(r)),
+    );
     await clock.advance(1);
-    lanes.submit(realtime('p', { swipe: '1' }), (r) => results.push(r));
-    lanes.submit(single('p', { tier: 'platinum' }), (r) => results.push(r));
+    lanes.submit(
+      realtime('p', { swipe: '1' }),
+      settling((r) => results.push(r)),
+    );
+    lanes.submit(
+      single('p', { tier: 'platinum' }),
+      settling((r) => results.push(r)),
+    );
     await clock.until(() => results.length === 3);
     expect(results.every((r) => r.status === 'delivered')).toBe(true);
     expect(target.arrivals.map(({ route, a }) => ({ route, a }))).toEqual([
@@ -136,13 +146,31 @@ describe('the realtime route under the lane scheduler', () => {
     const target = doors(clock);
     const { lanes } = lanesOver(clock, target);
     const results: UpdateResult[] = [];
-    lanes.submit(single('p', { tier: 'gold' }), (r) => results.push(r));
+    lanes.submit(
+      single('p', { tier: 'gold' }),
+      settling((r) => results.push(r)),
+    );
     await clock.advance(1);
-    lanes.submit(realtime('p', { swipe: '1' }), (r) => results.push(r));
-    lanes.submit(realtime('p', { store: 'Malmö' }), (r) => results.push(r));
-    lanes.submit(single('p', { tier: 'silver' }), (r) => results.push(r));
-    lanes.submit(single('p', { city: 'Lund' }), (r) => results.push(r));
-    lanes.submit(realtime('p', { swipe: '2' }), (r) => results.push(r));
+    lanes.submit(
+      realtime('p', { swipe: '1' }),
+      settling((r) => results.push(r)),
+    );
+    lanes.submit(
+      realtime('p', { store: 'Malmö' }),
+      settling((r) => results.push(r)),
+    );
+    lanes.submit(
+      single('p', { tier: 'silver' }),
+      settling((r) => results.push(r)),
+    );
+    lanes.submit(
+      single('p', { city: 'Lund' }),
+      settling((r) => results.push(r)),
+    );
+    lanes.submit(
+      realtime('p', { swipe: '2' }),
+      settling((r) => results.push(r)),
+    );
     await clock.until(() => results.length === 6);
     expect(target.arrivals.map(({ route, a }) => ({ route, a }))).toEqual([
       { route: 'single', a: { tier: 'gold' } },
@@ -158,10 +186,20 @@ describe('the realtime route under the lane scheduler', () => {
     const target = doors(clock, { fail: (route) => (route === 'realtime' && deliveryDown ? unavailable() : undefined) });
     const { lanes, realtimeGate } = lanesOver(clock, target);
     const results = new Map<string, UpdateResult>();
-    lanes.submit(realtime('r1', { swipe: '1' }), (r) => results.set('r1', r));
-    lanes.submit(realtime('r2', { swipe: '2' }), (r) => results.set('r2', r));
+    lanes.submit(
+      realtime('r1', { swipe: '1' }),
+      settling((r) => results.set('r1', r)),
+    );
+    lanes.submit(
+      realtime('r2', { swipe: '2' }),
+      settling((r) => results.set('r2', r)),
+    );
     await clock.until(() => realtimeGate.isOpen);
-    for (const id of ['s1', 's2', 's3']) lanes.submit(single(id, { tier: id }), (r) => results.set(id, r));
+    for (const id of ['s1', 's2', 's3'])
+      lanes.submit(
+        single(id, { tier: id }),
+        settling((r) => results.set(id, r)),
+      );
     await clock.until(() => ['s1', 's2', 's3'].every((id) => results.has(id)));
     expect(['s1', 's2', 's3'].map((id) => results.get(id)?.status)).toEqual(['delivered', 'delivered', 'delivered']);
     expect(results.has('r1') || results.has('r2')).toBe(false);
@@ -179,9 +217,18 @@ describe('the realtime route under the lane scheduler', () => {
     const target = doors(clock);
     const { lanes } = lanesOver(clock, target, { realtimeBudget: new RollingQuota(1, 60_000, () => clock.now(), 'the Delivery call budget') });
     const results = new Map<string, UpdateResult>();
-    lanes.submit(realtime('a', { swipe: '1' }), (r) => results.set('a', r));
-    lanes.submit(realtime('b', { swipe: '2' }), (r) => results.set('b', r));
-    lanes.submit(single('c', { tier: 'gold' }), (r) => results.set('c', r));
+    lanes.submit(
+      realtime('a', { swipe: '1' }),
+      settling((r) => results.set('a', r)),
+    );
+    lanes.submit(
+      realtime('b', { swipe: '2' }),
+      settling((r) => results.set('b', r)),
+    );
+    lanes.submit(
+      single('c', { tier: 'gold' }),
+      settling((r) => results.set('c', r)),
+    );
     await clock.advance(1_000);
     expect([...results.keys()].sort()).toEqual(['a', 'c']);
     await clock.until(() => results.has('b'));
@@ -196,10 +243,19 @@ describe('the realtime route under the lane scheduler', () => {
     const { lanes, realtimeGate } = lanesOver(clock, target);
     const results = new Map<string, UpdateResult>();
     // Another profile's success first: the refusal is then the call's own fault, not an outage.
-    lanes.submit(realtime('good', { swipe: '1' }), (r) => results.set('good', r));
+    lanes.submit(
+      realtime('good', { swipe: '1' }),
+      settling((r) => results.set('good', r)),
+    );
     await clock.until(() => results.has('good'));
-    lanes.submit(realtime('bad', { swipe: '2' }), (r) => results.set('bad', r));
-    lanes.submit(realtime('good', { swipe: '3' }), (r) => results.set('good2', r));
+    lanes.submit(
+      realtime('bad', { swipe: '2' }),
+      settling((r) => results.set('bad', r)),
+    );
+    lanes.submit(
+      realtime('good', { swipe: '3' }),
+      settling((r) => results.set('good2', r)),
+    );
     await clock.until(() => results.size === 3);
     expect(results.get('bad')).toEqual({ status: 'failed', error: refused, attempts: 1 });
     expect(results.get('good2')).toEqual({ status: 'delivered' });
@@ -221,7 +277,10 @@ describe('the realtime route under the lane scheduler', () => {
     const big = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`attr${i}`, 'x'.repeat(200)]));
     expect(deliveryBuilder.build(realtime('p', big)).length).toBeGreaterThan(1);
     let result: UpdateResult | undefined;
-    lanes.submit(realtime('p', big), (r) => (result = r));
+    lanes.submit(
+      realtime('p', big),
+      settling((r) => (result = r)),
+    );
     await clock.until(() => result !== undefined);
     expect(result).toEqual({ status: 'delivered' });
     const merged = Object.assign({}, ...target.arrivals.map((x) => x.a)) as Record<string, string>;
@@ -242,7 +301,11 @@ describe('the realtime route under the lane scheduler', () => {
     const { lanes } = lanesOver(clock, target, { concurrency: 3 * MAX_DELIVERY_CONCURRENT_PER_SESSION });
     let settled = 0;
     for (let seq = 0; seq < 5; seq++) {
-      for (let p = 0; p < 250; p++) lanes.submit(realtime(`p${p % 120}`, { seq: String(seq), n: String(p) }), () => settled++);
+      for (let p = 0; p < 250; p++)
+        lanes.submit(
+          realtime(`p${p % 120}`, { seq: String(seq), n: String(p) }),
+          settling(() => settled++),
+        );
       await clock.advance(2);
     }
     await clock.until(() => settled === 1250);

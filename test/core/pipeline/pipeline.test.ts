@@ -1,7 +1,7 @@
 /** The event pipeline without a broker or an HTTP server: fake decoder, delivery and dead letters, fake time. */
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
-import type { Claim } from '../../../connector/core/delivery/lanes.js';
+import type { Claim, Settlement } from '../../../connector/core/delivery/lanes.js';
 import { OutageGate } from '../../../connector/core/delivery/outage-gate.js';
 import type { UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { DecodeError, RegistryUnavailableError, UnmappableEventError } from '../../../connector/core/errors.js';
@@ -40,11 +40,11 @@ const jsonDecoder: PayloadDecoder = {
 /** A delivery whose updates settle when the test says so. */
 class HeldDelivery implements UpdateDelivery {
   blocked = false;
-  readonly submitted: Array<{ update: ProfileUpdate; settle: (r: UpdateResult) => void; claim?: Claim }> = [];
+  readonly submitted: Array<{ update: ProfileUpdate; settlement: Settlement; claim?: Claim }> = [];
   private readonly listeners: Array<() => void> = [];
 
-  submit(update: ProfileUpdate, settle: (r: UpdateResult) => void, claim?: Claim): void {
-    this.submitted.push({ update, settle, claim });
+  submit(update: ProfileUpdate, settlement: Settlement, claim?: Claim): void {
+    this.submitted.push({ update, settlement, claim });
   }
 
   onBlockedChange(listener: () => void): void {
@@ -58,7 +58,7 @@ class HeldDelivery implements UpdateDelivery {
 
   /** Settles every submitted update still waiting with `result`. */
   settleAll(result: UpdateResult = { status: 'delivered' }): void {
-    for (const s of this.submitted.splice(0)) s.settle(result);
+    for (const s of this.submitted.splice(0)) s.settlement.settle(result);
   }
 }
 
@@ -129,7 +129,7 @@ describe('EventPipeline', () => {
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' }, also: { id: 'b', attrs: { x: '1' } } }));
     expect(t.delivery.submitted.map((s) => s.update.identity.value)).toEqual(['a', 'b']);
     expect(t.delivery.submitted[0]?.claim?.owned).toBe(true);
-    t.delivery.submitted[0]?.settle({ status: 'delivered' });
+    t.delivery.submitted[0]?.settlement.settle({ status: 'delivered' });
     await t.clock.advance(0);
     expect(t.outcomes.size).toBe(0);
     t.delivery.settleAll();
@@ -259,10 +259,10 @@ describe('EventPipeline', () => {
     let room = false;
     void t.pipeline.whenNotFull().then(() => (notFull = true));
     void t.pipeline.whenRoom().then(() => (room = true));
-    t.delivery.submitted.shift()?.settle({ status: 'delivered' });
+    t.delivery.submitted.shift()?.settlement.settle({ status: 'delivered' });
     await t.clock.advance(0);
     expect([notFull, room]).toEqual([true, false]);
-    t.delivery.submitted.shift()?.settle({ status: 'delivered' });
+    t.delivery.submitted.shift()?.settlement.settle({ status: 'delivered' });
     await t.clock.advance(0);
     expect(room).toBe(true);
 

@@ -4,6 +4,7 @@
  * through the port, and backpressure and fatal errors are asked of the source by the pipeline.
  */
 import { describe, expect, it } from 'vitest';
+import type { Settlement } from '../../../connector/core/delivery/route.js';
 import type { UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { OutageBudgetError } from '../../../connector/core/errors.js';
 import { RunControl } from '../../../connector/core/pipeline/control.js';
@@ -18,16 +19,16 @@ import { FakeSource } from './fake-source.js';
 /** Every update is held until the test settles it by its profile id. */
 class HeldDelivery implements UpdateDelivery {
   readonly blocked = false;
-  readonly held = new Map<string, (r: UpdateResult) => void>();
+  readonly held = new Map<string, Settlement>();
 
-  submit(update: ProfileUpdate, settle: (r: UpdateResult) => void): void {
-    this.held.set(update.identity.value, settle);
+  submit(update: ProfileUpdate, settlement: Settlement): void {
+    this.held.set(update.identity.value, settlement);
   }
 
   onBlockedChange(): void {}
 
   settle(id: string, result: UpdateResult = { status: 'delivered' }): void {
-    this.held.get(id)?.(result);
+    this.held.get(id)?.settle(result);
     this.held.delete(id);
   }
 }

@@ -14,6 +14,7 @@ import type { InboundEvent, Intake, Source } from '../../core/pipeline/source.js
 import type { BrokerOutage } from './broker-outage.js';
 import { headerText } from './headers.js';
 import { isBrokerTrouble } from './log-entries.js';
+import { RecordReader } from './record-reader.js';
 
 /** What the consumer reports, for metrics and logs; every member optional. */
 export interface KafkaSourceObserver {
@@ -108,6 +109,7 @@ const SLOW_JOIN_MS = 3000;
 export class KafkaSource implements Source<SourceRecord> {
   readonly holdMs = WAIT_IN_BATCH_MS;
   private readonly consumer: Consumer;
+  private readonly records: RecordReader;
   private intake: Intake<SourceRecord> | undefined;
   private commitFn: CommitFn | undefined;
   private slowJoinTimer: NodeJS.Timeout | undefined;
@@ -116,6 +118,7 @@ export class KafkaSource implements Source<SourceRecord> {
   private stopping = false;
 
   constructor(private readonly options: KafkaSourceOptions) {
+    this.records = new RecordReader({ kafka: options.kafka, groupId: options.groupId, logger: options.logger });
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
@@ -213,7 +216,15 @@ export class KafkaSource implements Source<SourceRecord> {
 
   /** Leaves the group and closes the connections. */
   async disconnect(): Promise<void> {
+    this.records.close();
     await this.consumer.disconnect();
+  }
+
+  /** Reads a record again for its dead letter (see RecordReader); a record Kafka no longer has comes back empty. */
+  async reread(topic: string, partition: number, offset: number): Promise<InboundEvent<SourceRecord>> {
+    const message = await this.records.read(topic, partition, offset);
+    if (message === undefined) this.options.logger.warn({ topic, partition, offset }, 'a record to dead-letter is no longer in Kafka (retention or compaction): its dead letter has no key or value');
+    return new KafkaEvent(topic, partition, message ?? { offset: String(offset), key: null, value: null, timestamp: '0', attributes: 0, headers: {} });
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {

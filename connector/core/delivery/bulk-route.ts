@@ -80,7 +80,8 @@ interface Row<L> {
   lane?: L;
   /** Every attribute the row sets: what bulk sent this profile before, overridden by the new update. */
   attributes: Record<string, string>;
-  done: (result: UpdateResult) => void;
+  /** Who hears the row's end when no lane does (rows queued by `add`). */
+  done?: (result: UpdateResult) => void;
   attempts: number;
 }
 
@@ -132,7 +133,7 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     const attributes = this.rowFor(job.identity, job.attributes);
     const host = this.host;
     if (!attributes || !host) return false;
-    this.enqueue({ id: job.identity.value, lane, attributes, done: (result) => host.finished(lane, result), attempts: 0 });
+    this.enqueue({ id: job.identity.value, lane, attributes, attempts: 0 });
     return true;
   }
 
@@ -304,7 +305,7 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
         if (status === 'success') {
           batch.rows.delete(id);
           this.remember(row);
-          row.done({ status: 'delivered' });
+          this.finish(row, { status: 'delivered' });
           succeeded++;
         } else if (status === 'error') {
           batch.rows.delete(id);
@@ -348,11 +349,17 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
         : rowStatus === 'refused'
           ? `its batch was refused: ${cause instanceof TargetError ? cause.message : String(cause)}`
           : 'Target reported error';
-    row.done({
+    this.finish(row, {
       status: 'failed',
       error: new BulkRowError(`bulk row for thirdPartyId ${row.id} failed ${row.attempts} time(s); last in ${batchId}: ${why}`, batchId, rowStatus),
       attempts: row.attempts,
     });
+  }
+
+  /** Settles a row for good: through the host for a lane's row (no closure per row), else its `done`. */
+  private finish(row: Row<L>, result: UpdateResult): void {
+    if (row.lane !== undefined) this.host?.finished(row.lane, result);
+    else row.done?.(result);
   }
 
   private remember(row: Row<L>): void {

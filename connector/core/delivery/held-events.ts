@@ -4,8 +4,12 @@
  * ends in an out-of-memory crash (and a crash loop) instead of slower batches. Pure.
  */
 
-/** Heap one held bulk event takes: its record for a dead letter, its acknowledgement, its queued attributes (measured: BENCHMARKS.md, bulk). */
-export const HEAP_PER_HELD_EVENT = 2048;
+/**
+ * Heap one held bulk event takes, at worst: the event itself once parked (≤ 160 B: no record,
+ * which Kafka reads again for a dead letter; test/core/pipeline/held-memory.test.ts) and, when
+ * every event is a profile of its own, that profile's lane and row (≈ 600 B, measured).
+ */
+export const HEAP_PER_HELD_EVENT = 768;
 /**
  * Heap V8's limit must keep for everything but held events: the young generation (counted in the
  * limit, ≈ 48 MB), the live state of a running connector (≈ 55 MB) and the remembered rows of a load.

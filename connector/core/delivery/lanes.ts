@@ -60,9 +60,13 @@ interface Pending {
 
 /** A lane's job on its way, with the updates it settles. */
 interface Active extends Job {
+  attributes: Record<string, string>;
   settles: Settlement[];
   claims: Array<Claim | undefined>;
 }
+
+/** What a lane's job keeps of its attributes once a bulk row carries them: the route has its own, and a backlog holds many jobs. */
+const CARRIED_BY_ROW: Record<string, string> = Object.freeze({});
 
 /** One profile's lane. */
 export interface Lane {
@@ -239,6 +243,7 @@ export class Lanes implements RouteHost<Lane> {
     const job = this.take(lane);
     if (!job) return;
     if (bulk.route.send(lane, job)) {
+      job.attributes = CARRIED_BY_ROW;
       this.options.observer?.routed?.('bulk', lane.key);
       for (const settlement of job.settles) settlement.park?.();
     } else this.options.single.send(lane, job);

@@ -5,7 +5,7 @@
  * acknowledged prefixes and pause/resume out) and owns the acknowledgements (AckTracker +
  * CommitPolicy) between them. A fatal error reaches the run through its `RunControl`; the observer only reports.
  */
-import { AckTracker, type AckToken } from '../acks/ack-tracker.js';
+import { AckTracker, type AckToken, type Lease } from '../acks/ack-tracker.js';
 import { CommitPolicy, type CommitObserver } from '../acks/commit-policy.js';
 import type { Clock } from '../clock.js';
 import { CircuitBreaker } from '../delivery/circuit-breaker.js';
@@ -292,7 +292,7 @@ export class EventPipeline<M> implements Intake<M> {
     if (plan.kind === 'dead-letter') return this.settle(held, { kind: 'failed', error: plan.error, attempts: 0 });
     if (plan.truncated.length > 0) this.options.observer?.truncated?.(plan.truncated);
     held.expect(plan.updates.length);
-    for (const update of plan.updates) this.options.delivery.submit(update, held, held.token.lease);
+    for (const update of plan.updates) this.options.delivery.submit(update, held, held.lease);
   }
 
   /** Ends an event: failed ones go to the dead-letter sink first (their record read again if it was let go); cancelled ones are not acknowledged. */
@@ -300,8 +300,7 @@ export class EventPipeline<M> implements Intake<M> {
     if (outcome.kind === 'cancelled') return this.abandon();
     if (outcome.kind !== 'failed') return this.acknowledge(held, outcome);
     const { source, deadLetters, clock } = this.options;
-    const { token } = held;
-    const record = held.event ? Promise.resolve(held.event) : (source.reread as Reread<M>)(token.stream, token.partition, token.offset);
+    const record = held.event ? Promise.resolve(held.event) : (source.reread as Reread<M>)(held.stream, held.partition, held.offset);
     record
       .then((event) => deadLetters.write({ event, error: outcome.error, attempts: outcome.attempts, failedAt: new Date(clock.now()) }))
       .then(
@@ -312,7 +311,7 @@ export class EventPipeline<M> implements Intake<M> {
   }
 
   private acknowledge(held: HeldEvent<M>, outcome: EventOutcome): void {
-    this.acks.ack(held.token);
+    this.acks.ack(held);
     this.commits.acked();
     this.options.observer?.settled?.(held, outcome, this.options.clock.now() - held.fetchedAt, held.event);
     this.release();
@@ -366,32 +365,33 @@ interface HeldEventOwner<M> {
 
 /**
  * One event on its way through delivery, and the settlement of each of its updates: its
- * acknowledgement token, how many updates are still out, and its record — let go once an update
- * parks (a bulk row waiting for its batch's report) when the source can read it again for a dead
- * letter. The last update to settle ends the event: failed if any failed, cancelled if any was.
+ * acknowledgement token (copied in, so that a held event is one object), how many updates are
+ * still out, and its record — let go once an update parks (a bulk row waiting for its batch's
+ * report) when the source can read it again for a dead letter. The last update to settle ends the
+ * event: failed if any failed, cancelled if any was.
  */
-class HeldEvent<M> implements Settlement, EventPosition {
+class HeldEvent<M> implements Settlement, EventPosition, AckToken {
   readonly topic: string;
+  readonly stream: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly lease: Lease;
   private updates = 0;
   private remaining = 0;
-  private failure: { error: unknown; attempts: number } | undefined;
-  private cancelled = false;
+  /** How the event ends unless every update is delivered: the first failure, or a cancellation (which wins). */
+  private ending: { error: unknown; attempts: number } | 'cancelled' | undefined;
 
   constructor(
     private readonly owner: HeldEventOwner<M>,
-    readonly token: AckToken,
+    token: AckToken,
     public event: InboundEvent<M> | undefined,
     readonly fetchedAt: number,
   ) {
     this.topic = (event as InboundEvent<M>).topic;
-  }
-
-  get partition(): number {
-    return this.token.partition;
-  }
-
-  get offset(): number {
-    return this.token.offset;
+    this.stream = token.stream;
+    this.partition = token.partition;
+    this.offset = token.offset;
+    this.lease = token.lease;
   }
 
   /** The event's updates are about to be submitted: this many settlements end it. */
@@ -401,12 +401,13 @@ class HeldEvent<M> implements Settlement, EventPosition {
   }
 
   settle(result: UpdateResult): void {
-    if (result.status === 'failed') this.failure ??= { error: result.error, attempts: result.attempts };
-    if (result.status === 'cancelled') this.cancelled = true;
+    if (result.status === 'cancelled') this.ending = 'cancelled';
+    else if (result.status === 'failed' && this.ending === undefined) this.ending = { error: result.error, attempts: result.attempts };
     if (--this.remaining > 0) return;
+    const ending = this.ending;
     let outcome: EventOutcome;
-    if (this.cancelled) outcome = { kind: 'cancelled' };
-    else if (this.failure) outcome = { kind: 'failed', ...this.failure };
+    if (ending === 'cancelled') outcome = { kind: 'cancelled' };
+    else if (ending) outcome = { kind: 'failed', ...ending };
     else outcome = { kind: 'delivered', updates: this.updates };
     this.owner.ended(this, outcome);
   }

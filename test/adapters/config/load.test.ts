@@ -73,7 +73,7 @@ describe('parseConfig', () => {
           status_timeout_ms: 3600000,
           max_attempts: 5,
           calls_per_minute: 50,
-          max_pending: 200000,
+          max_pending: 1000000,
           remember_profiles: 1000000,
         },
         realtime: {},

@@ -29,19 +29,19 @@ describe('fitBulkToHeap', () => {
     const { logger, lines } = capture();
     const config = configWith('auto');
     const fitted = fitBulkToHeap(config, 240 * MB, logger);
-    expect(config.delivery.bulk.max_pending).toBe(200_000);
+    expect(config.delivery.bulk.max_pending).toBe(1_000_000);
     expect(fitted.delivery.bulk.max_pending).toBeLessThan(200_000);
     expect(fitted.delivery.bulk.max_pending).toBeGreaterThan(10_000);
     expect(lines).toHaveLength(1);
     // pino's warn level.
-    expect(lines[0]).toMatchObject({ level: 40, configured: 200_000, fitted: fitted.delivery.bulk.max_pending, heapLimitMB: 240 });
+    expect(lines[0]).toMatchObject({ level: 40, configured: 1_000_000, fitted: fitted.delivery.bulk.max_pending, heapLimitMB: 240 });
     expect(String(lines[0]?.msg)).toContain('--max-old-space-size');
   });
 
   it('leaves the config as it is when the heap carries the bound, or bulk is off', () => {
     const { logger, lines } = capture();
     const auto = configWith('auto');
-    expect(fitBulkToHeap(auto, 560 * MB, logger)).toBe(auto);
+    expect(fitBulkToHeap(auto, 1024 * MB, logger)).toBe(auto);
     const off = configWith('off');
     expect(fitBulkToHeap(off, 240 * MB, logger)).toBe(off);
     expect(lines).toEqual([]);

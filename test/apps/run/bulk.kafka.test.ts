@@ -15,6 +15,8 @@ import {
   produceEvents,
   profilesOf,
   sampleEvents,
+  sampleSchemas,
+  type Produced,
   TestResources,
   waitFor,
   writeWorkspace,
@@ -76,11 +78,11 @@ describe('the bulk route', () => {
     expect(profilesOf(target, expected.keys())).toEqual(expected);
   }, 120_000);
 
-  it('retries a row Target reports as error and dead-letters its events after max_attempts, with the batch and the row status', async () => {
+  it('retries a row Target reports as error and dead-letters its events after max_attempts, with the batch, the row status and the record read again', async () => {
     const topics = await createTestTopics(uniqueTopic('bulkerror'), 1);
     const events = sampleEvents(400, 40, 93);
     const bad = events[0]?.key as string;
-    await produceEvents(topics, events, 1);
+    const produced = await produceEvents(topics, events, 1);
     const target = await resources.sandbox({ bulkDelayMs: 100, bulkErrorIds: [bad] });
     const groupId = `${topics.prefix}.g`;
     const config = writeWorkspace({ topics, targetUrl: target.url, groupId, delivery: { bulk: { ...QUICK_BULK, mode: 'always', max_attempts: 2 } } });
@@ -93,6 +95,16 @@ describe('the bulk route', () => {
     expect(letter[DLQ_HEADERS.bulkRowStatus]).toBe('error');
     expect(letter[DLQ_HEADERS.bulkBatchId]).toMatch(/^batch-\d+$/);
     expect(letter[DLQ_HEADERS.attempts]).toBe('2');
+    // The events let go of their records while their rows waited: each letter's record was read
+    // again from Kafka, and is the very record at the offset it names.
+    const letters = await lettersOf(topics.deadLetter, badEvents);
+    const types = await sampleSchemas();
+    for (const l of letters) {
+      const at = produced.find((p) => p.topic === l.headers[DLQ_HEADERS.sourceTopic] && String(p.offset) === l.headers[DLQ_HEADERS.sourceOffset]);
+      expect(at?.event.key).toBe(bad);
+      expect(l.key).toBe(bad);
+      expect(l.value).toEqual(types.get((at as Produced).event.topic)?.toBuffer((at as Produced).event.value));
+    }
     const good = expectedProfiles(events.filter((e) => e.key !== bad));
     expect(profilesOf(target, good.keys())).toEqual(good);
   }, 120_000);
@@ -144,6 +156,26 @@ describe('the bulk route', () => {
     expect(profilesOf(target, expected.keys())).toEqual(expected);
   }, 120_000);
 });
+
+/** The first `count` dead letters of a topic: headers as text, key and value. */
+async function lettersOf(topic: string, count: number): Promise<Array<{ headers: Record<string, string>; key: string | undefined; value: Buffer | null }>> {
+  const consumer = testKafka('bulk-dlq').consumer({ groupId: uniqueTopic('bulk-dlq') });
+  await consumer.connect();
+  const letters: Array<{ headers: Record<string, string>; key: string | undefined; value: Buffer | null }> = [];
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        letters.push({ headers, key: message.key?.toString(), value: message.value });
+      },
+    });
+    await waitFor(`${count} dead letters`, () => letters.length >= count, 30_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return letters;
+}
 
 /** The headers of the first dead letter of a topic, as text. */
 async function firstLetter(topic: string): Promise<Record<string, string>> {

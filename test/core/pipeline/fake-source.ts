@@ -7,6 +7,8 @@ export class FakeSource<M> implements Source<M> {
   /** What the pipeline asked, in order: 'pause' and 'resume'. */
   readonly asked: Array<'pause' | 'resume'> = [];
   paused = false;
+  /** Reads a record again by position; set by tests of events that let go of their records. */
+  reread?: Source<M>['reread'];
   /** Commits wait for `release` while true (a slow broker). */
   holdCommits = false;
   private readonly heldCommits: Array<() => void> = [];

@@ -84,10 +84,20 @@ class Event implements InboundEvent<string> {
   }
 }
 
-async function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<string>; maxPending?: number; outageBudgetMs?: number } = {}) {
+async function setup(
+  over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterSink<string>; maxPending?: number; outageBudgetMs?: number; reread?: boolean } = {},
+) {
   const clock = new FakeClock();
   const delivery = new HeldDelivery();
   const source = new FakeSource<string>([{ stream: 'in', partition: 0 }]);
+  const rereads: number[] = [];
+  if (over.reread) {
+    // Read again as Kafka would: the same record at that position (its message names the offset).
+    source.reread = async (_input, _partition, offset) => {
+      rereads.push(offset);
+      return new Event(offset, { id: 'reread' });
+    };
+  }
   const letters: Array<{ message: string; code: string }> = [];
   const outcomes = new Map<number, EventOutcome>();
   const fatal: Error[] = [];
@@ -120,10 +130,35 @@ async function setup(over: { decoder?: PayloadDecoder; deadLetters?: DeadLetterS
   });
   await pipeline.start();
   const lastCommit = () => source.lastCommit('in');
-  return { clock, delivery, source, pipeline, letters, outcomes, fatal, lastCommit };
+  return { clock, delivery, source, pipeline, letters, outcomes, fatal, lastCommit, rereads };
 }
 
 describe('EventPipeline', () => {
+  it('lets go of a parked event\'s record when the source can read it again, and reads it again for its dead letter', async () => {
+    const t = await setup({ reread: true });
+    t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' } }));
+    t.pipeline.accept(new Event(1, { id: 'b', attrs: { tier: 'GOLD' } }));
+    const [parked, kept] = t.delivery.submitted;
+    parked?.settlement.park?.();
+    parked?.settlement.settle({ status: 'failed', error: new UnmappableEventError('refused'), attempts: 2 });
+    kept?.settlement.settle({ status: 'failed', error: new UnmappableEventError('refused'), attempts: 1 });
+    await t.clock.advance(0);
+    // Only the parked one was read again; the other still had its record.
+    expect(t.rereads).toEqual([0]);
+    expect(t.letters.map((l) => l.message).sort()).toEqual(['m0', 'm1']);
+    expect(t.lastCommit()).toBe('2');
+  });
+
+  it('keeps a parked event\'s record when the source cannot read it again (stdin)', async () => {
+    const t = await setup();
+    t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' } }));
+    t.delivery.submitted[0]?.settlement.park?.();
+    t.delivery.submitted[0]?.settlement.settle({ status: 'failed', error: new UnmappableEventError('refused'), attempts: 1 });
+    await t.clock.advance(0);
+    expect(t.letters.map((l) => l.message)).toEqual(['m0']);
+    expect(t.lastCommit()).toBe('1');
+  });
+
   it('sends the updates of an event and acknowledges it once every update is delivered', async () => {
     const t = await setup();
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' }, also: { id: 'b', attrs: { x: '1' } } }));

@@ -223,7 +223,11 @@ export class KafkaSource implements Source<SourceRecord> {
   /** Reads a record again for its dead letter (see RecordReader); a record Kafka no longer has comes back empty. */
   async reread(topic: string, partition: number, offset: number): Promise<InboundEvent<SourceRecord>> {
     const message = await this.records.read(topic, partition, offset);
-    if (message === undefined) this.options.logger.warn({ topic, partition, offset }, 'a record to dead-letter is no longer in Kafka (retention or compaction): its dead letter has no key or value');
+    if (message === undefined)
+      this.options.logger.warn(
+        { topic, partition, offset },
+        'a record to dead-letter is no longer in Kafka (retention or compaction): its dead letter has no key or value',
+      );
     return new KafkaEvent(topic, partition, message ?? { offset: String(offset), key: null, value: null, timestamp: '0', attributes: 0, headers: {} });
   }
 

@@ -146,7 +146,10 @@ export class RecordReader {
       });
       await done;
     } catch (error) {
-      logger.warn({ group: groupId, err: error instanceof Error ? error.message : String(error) }, 'could not read records again for their dead letters; their events stay uncommitted');
+      logger.warn(
+        { group: groupId, err: error instanceof Error ? error.message : String(error) },
+        'could not read records again for their dead letters; their events stay uncommitted',
+      );
       for (const w of wanted) w.failAll(error);
     } finally {
       clearTimeout(timer);

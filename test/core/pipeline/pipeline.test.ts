@@ -134,7 +134,7 @@ async function setup(
 }
 
 describe('EventPipeline', () => {
-  it('lets go of a parked event\'s record when the source can read it again, and reads it again for its dead letter', async () => {
+  it("lets go of a parked event's record when the source can read it again, and reads it again for its dead letter", async () => {
     const t = await setup({ reread: true });
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' } }));
     t.pipeline.accept(new Event(1, { id: 'b', attrs: { tier: 'GOLD' } }));
@@ -149,7 +149,7 @@ describe('EventPipeline', () => {
     expect(t.lastCommit()).toBe('2');
   });
 
-  it('keeps a parked event\'s record when the source cannot read it again (stdin)', async () => {
+  it("keeps a parked event's record when the source cannot read it again (stdin)", async () => {
     const t = await setup();
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' } }));
     t.delivery.submitted[0]?.settlement.park?.();

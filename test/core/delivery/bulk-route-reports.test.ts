@@ -17,7 +17,7 @@ function scriptedApi(polls: Array<Record<string, RowStatus> | 'retryable'>): Bul
     },
     async status(): Promise<BulkStatusResult> {
       const next = polls.shift() ?? {};
-      if (next === 'retryable') return { kind: 'retryable', error: new TargetError('TARGET_UNAVAILABLE', 'status endpoint down', true) };
+      if (next === 'retryable') return { kind: 'retryable', error: new TargetError('status endpoint down', true, { status: 503 }) };
       return { kind: 'report', batchId: 'b-1', rows: new Map(Object.entries(next)), unknown: [] };
     },
   };

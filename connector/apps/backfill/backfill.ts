@@ -16,7 +16,8 @@ import { ConnectorError, describeError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../observe/logger.js';
 import { createMetrics } from '../../observe/metrics.js';
 import { breakerObserver, pipelineObservers, quotaObserver } from '../../observe/pipeline-observers.js';
-import { startProgress, type ProgressSource } from '../../observe/progress.js';
+import { backfillProgress, TargetWait } from '../../observe/backfill-progress.js';
+import { startProgress } from '../../observe/progress.js';
 import { RunStats } from '../../observe/run-stats.js';
 import { startSink, type RunningSink } from '../common/kafka-sink.js';
 import { requireTargetEndpoint } from '../common/target-preflight.js';
@@ -26,6 +27,8 @@ export interface BackfillOptions {
   /** `committed` (default): from the group's committed offsets, the earliest for a new group; `earliest`: from the start of every partition. */
   from?: 'earliest' | 'committed';
   logLevel?: string;
+  /** Seconds between two `progress` log lines when stderr is not a terminal (default 30). */
+  progressEvery?: number;
 }
 
 /** What a backfill did, printed as one JSON line on stdout. */
@@ -43,7 +46,11 @@ export interface BackfillSummary {
   seconds: number;
 }
 
-/** Exit codes of `backfill`, as `run`'s. */
+/** How to go on after a backfill that stopped before the end: what Target did not report success for was not committed. */
+export const RESUME_HINT =
+  'run backfill again (it starts from the committed offsets, --from committed): it re-sends only the rows whose events are not committed';
+
+/** Exit codes of `backfill`, as `run`'s; a backfill stopped by SIGTERM/SIGINT before the end is `failed`. */
 export const BACKFILL_EXIT = { ok: 0, failed: 1, invalid: 2, deadLettered: 3 } as const;
 
 /** The end offset of every partition of the topics, as it is now. */
@@ -103,6 +110,8 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
   let sink: RunningSink | undefined;
   const stats = new RunStats();
   const counts = new BackfillCounts();
+  const targetWait = new TargetWait(() => performance.now());
+  let interrupted: NodeJS.Signals | undefined;
   try {
     const mapping = await loadConfiguredMapping(config);
     await requireTargetEndpoint(config, logger);
@@ -156,6 +165,8 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
           counts.complete++;
           observers.bulk.batchCompleted?.(rows, ms);
         },
+        batchReported: (batch, nextPollInMs) => targetWait.batchReported(batch, nextPollInMs),
+        pollDeferred: (name, nextPollInMs) => targetWait.pollDeferred(name, nextPollInMs),
       },
       commits: {
         committed(commits) {
@@ -170,16 +181,44 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
     });
     if (remaining.size === 0) markDone();
     const running = sink;
-    const stopProgress = startProgress(backfillProgress(stats, counts, total, started), logger);
+    const counted = () => {
+      const s = stats.summary();
+      const elapsedMs = performance.now() - started;
+      const settled = s.delivered + s.filtered + s.deadLettered;
+      return {
+        eventsTotal: total,
+        eventsRead: s.consumed,
+        eventsSettled: settled,
+        elapsedMs,
+        rowsSubmitted: counts.rows,
+        batchesAccepted: counts.batches,
+        batchesComplete: counts.complete,
+      };
+    };
+    const progress = backfillProgress(counted, targetWait);
+    const stopProgress = startProgress(progress, logger, (options.progressEvery ?? 30) * 1000);
     const fatal = new Promise<Error>((resolve) => running.onFatal(resolve));
-    const ended = await Promise.race([done.then(() => undefined), fatal]);
-    stopProgress();
-    await running.stop(ended ? 0 : undefined);
+    const signals = stopSignals(logger);
+    const signalled = new Promise<NodeJS.Signals>((resolve) => signals.onFirst(resolve));
+    let ended: Error | NodeJS.Signals | undefined;
+    try {
+      ended = await Promise.race([done.then(() => undefined), fatal, signalled]);
+      stopProgress();
+      if (typeof ended === 'string') {
+        interrupted = ended;
+        logger.info({ signal: ended }, 'stopping: no new fetches, waiting for rows Target reports within the shutdown timeout');
+      }
+      // A signal drains like run's SIGTERM; a fatal error waits for nothing (the endpoint is down).
+      await running.stop(ended instanceof Error ? 0 : undefined);
+    } finally {
+      signals.close();
+    }
     sink = undefined;
-    if (ended) {
-      logger.error({ err: describeError(ended) }, 'backfill stopped: what was not delivered stays uncommitted; run it again to go on');
+    if (ended instanceof Error) {
+      logger.error({ err: describeError(ended) }, `backfill stopped: what was not delivered stays uncommitted; ${RESUME_HINT}`);
       return BACKFILL_EXIT.failed;
     }
+    if (interrupted) logger.warn({ signal: interrupted, ...progress.fields() }, `backfill interrupted before the end: ${RESUME_HINT}`);
   } catch (err) {
     await sink?.stop(0);
     return reportStartupError(err, logger);
@@ -198,6 +237,7 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
   out(`${JSON.stringify(summary)}\n`);
+  if (interrupted) return BACKFILL_EXIT.failed;
   if (summary.deadLettered > 0) {
     logger.error(
       { deadLettered: summary.deadLettered, deadLetterTopic: deadLetterTopicOf(config) },
@@ -208,23 +248,29 @@ export async function runBackfill(options: BackfillOptions, out: (text: string) 
   return BACKFILL_EXIT.ok;
 }
 
-/** The progress of a backfill: events committed of the backlog, rows batched, batches, and an estimate of the time left. */
-function backfillProgress(stats: RunStats, counts: BackfillCounts, total: number, started: number): ProgressSource {
-  const figures = () => {
-    const s = stats.summary();
-    const settled = s.delivered + s.filtered + s.deadLettered;
-    const elapsed = (performance.now() - started) / 1000;
-    const etaSeconds = settled > 0 && total > settled ? Math.round(((total - settled) * elapsed) / settled) : undefined;
-    return { settled, total, rows: counts.rows, batches: counts.batches, complete: counts.complete, etaSeconds };
+/**
+ * SIGTERM and SIGINT while the backfill runs: the first stops it (what Target reported is
+ * committed, the rest stays uncommitted), a second ends the process without draining.
+ */
+function stopSignals(logger: Logger): { onFirst(listener: (signal: NodeJS.Signals) => void): void; close(): void } {
+  let listener: ((signal: NodeJS.Signals) => void) | undefined;
+  let received = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) {
+      logger.warn({ signal }, `second signal: exiting without draining; ${RESUME_HINT}`);
+      process.exit(BACKFILL_EXIT.failed);
+    }
+    received = true;
+    listener?.(signal);
   };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   return {
-    line() {
-      const f = figures();
-      const pct = f.total > 0 ? Math.floor((100 * f.settled) / f.total) : 100;
-      const bar = '#'.repeat(Math.floor(pct / 5)).padEnd(20, '.');
-      return `[${bar}] ${pct}% · ${f.settled}/${f.total} events · ${f.rows} rows batched · batches ${f.batches} submitted, ${f.complete} complete${f.etaSeconds === undefined ? '' : ` · ETA ${f.etaSeconds} s`}`;
+    onFirst: (l) => (listener = l),
+    close() {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
     },
-    fields: () => figures(),
   };
 }
 

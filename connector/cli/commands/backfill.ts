@@ -1,5 +1,5 @@
 /** `target-profile-sink backfill`: a backlog or an initial load through the Bulk Profile Update API, then exit. */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runBackfill, type BackfillOptions } from '../../apps/backfill/backfill.js';
 import { logLevelOption } from '../log-level.js';
 
@@ -14,8 +14,14 @@ export function registerBackfill(program: Command): void {
         .choices(['committed', 'earliest'])
         .default('committed'),
     )
+    .option('--progress-every <seconds>', 'seconds between two progress log lines when stderr is not a terminal', positiveInteger, 30)
     .addOption(logLevelOption('info'))
     .action(async (options: BackfillOptions) => {
       process.exitCode = await runBackfill(options);
     });
+}
+
+function positiveInteger(text: string): number {
+  if (!/^[1-9]\d*$/.test(text)) throw new InvalidArgumentError('expected a positive integer');
+  return Number(text);
 }

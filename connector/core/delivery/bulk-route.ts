@@ -37,12 +37,26 @@ export interface BulkApi {
   status(statusUrl: string): Promise<BulkStatusResult>;
 }
 
+/** A batch as Target last reported it (at its acceptance, every row pending); counts are the batch's own since it was accepted. */
+export interface BulkBatchReport {
+  name: string;
+  rows: number;
+  /** Rows not yet reported success or error (nor given up on as still pending). */
+  pending: number;
+  succeeded: number;
+  failed: number;
+}
+
 /** What the route reports, for metrics and logs; every member optional. */
 export interface BulkObserver {
   batchSubmitted?(rows: number, bytes: number): void;
   batchCompleted?(rows: number, ms: number): void;
   rowsReported?(status: 'success' | 'error' | 'timeout', rows: number): void;
   submitRetried?(error: unknown, delayMs: number): void;
+  /** Target accepted a batch or reported its status; `nextPollInMs` is when its status is asked next, undefined once every row settled. */
+  batchReported?(batch: BulkBatchReport, nextPollInMs: number | undefined): void;
+  /** A batch's status poll failed for the endpoint; it is asked again in `nextPollInMs`. */
+  pollDeferred?(name: string, nextPollInMs: number): void;
 }
 
 export interface BulkRouteOptions {
@@ -282,6 +296,10 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     const cap = Math.max(POLL_BACKOFF_CAP_MS, pollIntervalMs);
     let interval = pollIntervalMs;
     let failures = 0;
+    const reported = { succeeded: 0, failed: 0 };
+    const report = (nextPollInMs: number | undefined) =>
+      observer?.batchReported?.({ name: batch.name, rows: batch.rowCount, pending: batch.rows.size, ...reported }, nextPollInMs);
+    report(interval);
     const check = async (): Promise<void> => {
       if (calls && !(await this.take(calls, 1))) return;
       const result = await api.status(batch.statusUrl);
@@ -291,7 +309,9 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
         // The status endpoint is down: the rows are Target's now, ask again later; an outage of
         // the endpoint opens its gate (fetching pauses) and spends its outage budget.
         this.options.gate.recordFailure(result.error, false, result.retryAfterMs);
-        this.later(this.options.retry.delay(++failures, result.retryAfterMs), () => void check());
+        const delay = this.options.retry.delay(++failures, result.retryAfterMs);
+        observer?.pollDeferred?.(batch.name, delay);
+        this.later(delay, () => void check());
         return;
       }
       this.options.gate.recordSuccess();
@@ -325,11 +345,15 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
       if (succeeded > 0) observer?.rowsReported?.('success', succeeded);
       if (failed > 0) observer?.rowsReported?.('error', failed);
       if (expired > 0) observer?.rowsReported?.('timeout', expired);
+      reported.succeeded += succeeded;
+      reported.failed += failed;
       if (batch.rows.size === 0) {
         this.pending.delete(batch);
+        report(undefined);
         observer?.batchCompleted?.(batch.rowCount, clock.now() - batch.acceptedAt);
       } else {
         interval = Math.min(interval * 2, cap);
+        report(interval);
         this.later(interval, () => void check());
       }
     };

@@ -161,12 +161,10 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     const open = this.open;
     const row = open?.rows.get(id);
     if (!open || !row || row.lane !== lane) return false;
-    const merged = { ...row.attributes, ...attributes };
-    if (!fitsAlone({ id, attributes: merged }, this.limits()) || !open.builder.replace({ id, attributes: merged })) {
+    if (!open.builder.fold(id, attributes)) {
       this.flush();
       return false;
     }
-    row.attributes = merged;
     open.changes++;
     return true;
   }
@@ -247,6 +245,8 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
   private async submit(batch: OpenBatch<L>): Promise<void> {
     const file = batch.builder.build();
     const rows = batch.rows;
+    // Folds merged into the builder's copy: the rows carry what was sent, for a retry and for the override rule.
+    for (const row of rows.values()) row.attributes = batch.builder.attributesOf(row.id) as Record<string, string>;
     const name = `batch ${++this.batches}`;
     const { api, gate, retry, rowQuota, calls, clock, observer } = this.options;
     let probe = false;

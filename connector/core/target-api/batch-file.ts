@@ -1,11 +1,11 @@
 /**
  * Builds the batch files of Target's Bulk Profile Update API v2: the header
  * `batch=thirdPartyId,<name>,…`, then one row of percent-encoded cells per profile, every line
- * ending in `\n`. Pure. Sized for half a million rows: each row is encoded once, kept as one
- * string, and the file's exact size is tracked as rows join, so nothing is rebuilt per row.
+ * ending in `\n`. Pure. Sized for half a million rows: the file's exact size is tracked as rows
+ * join and fold, and each row is encoded once, when the file is built.
  */
 import { UnmappableEventError } from '../errors.js';
-import { encodeComponent } from './encoding.js';
+import { encodeComponent, encodedLength } from './encoding.js';
 import { MAX_BATCH_FILE_BYTES, MAX_BATCH_ROWS, MAX_THIRD_PARTY_ID_LENGTH } from './limits.js';
 
 /** One profile's row: its thirdPartyId and attributes (names without `profile.`). */
@@ -35,14 +35,13 @@ export interface BatchFileLimits {
 const HEADER = 'batch=thirdPartyId';
 const ID_LABEL = 'thirdPartyId';
 
-/** A row encoded for one builder state: what it adds, so `add` after `fits` encodes nothing twice. */
+/** What a row adds to one builder state, so that `add` after `fits` measures nothing twice. */
 interface PreparedRow {
   row: BatchRow;
   /** The builder's row count when prepared; a row prepared for an older state is prepared again. */
   preparedAt: number;
-  id: string;
-  /** Encoded cells by column index, new columns numbered after the known ones; a hole where the row sets nothing. */
-  cells: string[];
+  /** Encoded length of the id and of every cell the row sets (no commas, no newline). */
+  length: number;
   /** Attribute names the header does not have yet, and their encoded form. */
   newNames: string[];
   newEncodedNames: string[];
@@ -50,27 +49,35 @@ interface PreparedRow {
   bytesAfter: number;
 }
 
+/** One row of the file: its attributes as they stand (folds merge into them) and their encoded length. */
+interface Entry {
+  id: string;
+  attributes: Record<string, string>;
+  /** Whether `attributes` is the builder's own copy, which folds may change; the caller's object is copied at the first fold. */
+  owned: boolean;
+  /** Encoded length of the id and of every cell the row sets (no commas, no newline). */
+  length: number;
+}
+
 /**
- * Builds one batch file incrementally, knowing its exact size in bytes as rows are added. An empty
- * value leaves its parameter unset, so it adds no column and its cell stays empty. Text that is not
+ * Builds one batch file incrementally, knowing its exact size in bytes as rows are added and
+ * folded, and encoding each row once, when the file is built: a backlog folds many updates into
+ * one row, and a row encoded at every fold would cost more than reading the event. An empty value
+ * leaves its parameter unset, so it adds no column and its cell stays empty. Text that is not
  * well-formed Unicode (a lone surrogate) cannot be encoded: `fits` and `add` throw
- * UnmappableEventError for it, and `fitsAlone` says false.
+ * UnmappableEventError for it, `fold` refuses it, and `fitsAlone` says false.
  */
 export class BatchFileBuilder {
   private readonly maxRows: number;
   private readonly maxBytes: number;
   private readonly columns = new Map<string, number>();
   private readonly encodedNames: string[] = [];
-  /** Each row's cells joined, as many as the header had columns when the row joined. */
-  private readonly lines: string[] = [];
-  /** Header width (attribute columns) when each row joined; `build` pads the rest with commas. */
-  private readonly widths: number[] = [];
-  private readonly ids: string[] = [];
+  private readonly entries: Entry[] = [];
   private readonly rowOf = new Map<string, number>();
   /** The header line with its `\n`. */
   private headerBytes = HEADER.length + 1;
-  /** Every row line with its `\n`, padded to the current header width. */
-  private rowBytes = 0;
+  /** Every row's encoded id and cells with its `\n`; the commas (one per column a row) are counted apart. */
+  private lineBytes = 0;
   private prepared: PreparedRow | undefined;
 
   constructor(limits: BatchFileLimits = {}) {
@@ -80,116 +87,138 @@ export class BatchFileBuilder {
 
   /** Whether `row` can join this file without breaking a limit (rows, bytes; a new column grows every row by one comma). */
   fits(row: BatchRow): boolean {
-    return this.ids.length + 1 <= this.maxRows && this.prepare(row).bytesAfter < this.maxBytes;
+    return this.entries.length + 1 <= this.maxRows && this.prepare(row).bytesAfter < this.maxBytes;
   }
 
   /** Adds a row; throws RangeError when it does not fit (call fits first), and Error for a second row of one thirdPartyId. */
   add(row: BatchRow): void {
     const earlier = this.rowOf.get(row.id);
     if (earlier !== undefined) {
-      throw new Error(`a batch file holds one row per thirdPartyId; row ${this.ids.length + 1} repeats the thirdPartyId of row ${earlier + 1}`);
+      throw new Error(`a batch file holds one row per thirdPartyId; row ${this.entries.length + 1} repeats the thirdPartyId of row ${earlier + 1}`);
     }
     const prepared = this.prepare(row);
-    if (this.ids.length + 1 > this.maxRows || prepared.bytesAfter >= this.maxBytes) {
+    if (this.entries.length + 1 > this.maxRows || prepared.bytesAfter >= this.maxBytes) {
       throw new RangeError(
-        `the row does not fit: the batch file would have ${this.ids.length + 1} rows and ${prepared.bytesAfter} bytes; ` +
+        `the row does not fit: the batch file would have ${this.entries.length + 1} rows and ${prepared.bytesAfter} bytes; ` +
           `limits are ${this.maxRows} rows and under ${this.maxBytes} bytes`,
       );
     }
-    this.addColumns(prepared);
-    this.rowOf.set(row.id, this.ids.length);
-    this.ids.push(row.id);
-    this.lines.push(lineOf(prepared));
-    this.widths.push(this.encodedNames.length);
-    this.rowBytes = prepared.bytesAfter - this.headerBytes;
+    this.addColumns(prepared.newNames, prepared.newEncodedNames);
+    this.rowOf.set(row.id, this.entries.length);
+    this.entries.push({ id: row.id, attributes: row.attributes as Record<string, string>, owned: false, length: prepared.length });
+    this.lineBytes += prepared.length + 1;
     this.prepared = undefined;
   }
 
   /**
-   * Puts `row` in place of the row of its thirdPartyId (a profile's later updates folded into its
-   * row), keeping the row's position; false, changing nothing, when the file would break a limit.
-   * Throws when the file has no row of that id, and UnmappableEventError like `add`.
+   * Merges a later update into the row of `id` (later value wins per attribute), keeping the
+   * row's place; false, changing nothing, when the file would break a limit or the update could
+   * not go by bulk (an empty attribute name, text that is not well-formed Unicode). Throws when
+   * the file has no row of that id.
    */
-  replace(row: BatchRow): boolean {
-    const index = this.rowOf.get(row.id);
-    if (index === undefined) throw new Error(`the batch file has no row for thirdPartyId ${row.id} to replace`);
-    const prepared = this.prepare(row);
-    const width = this.encodedNames.length + prepared.newNames.length;
-    // prepare() counts the row as one more line: the old line, padded to the new width, goes instead.
-    const oldLineBytes = (this.lines[index] as string).length + width - (this.widths[index] as number) + 1;
-    const bytesAfter = prepared.bytesAfter - oldLineBytes;
-    if (bytesAfter >= this.maxBytes) return false;
-    this.addColumns(prepared);
-    this.lines[index] = lineOf(prepared);
-    this.widths[index] = this.encodedNames.length;
-    this.rowBytes = bytesAfter - this.headerBytes;
+  fold(id: string, attributes: Readonly<Record<string, string>>): boolean {
+    const index = this.rowOf.get(id);
+    if (index === undefined) throw new Error(`the batch file has no row for thirdPartyId ${id} to fold into`);
+    const entry = this.entries[index] as Entry;
+    let delta = 0;
+    const newNames: string[] = [];
+    const newEncodedNames: string[] = [];
+    try {
+      for (const name in attributes) {
+        const value = attributes[name] as string;
+        const old = entry.attributes[name];
+        if (value === old) continue;
+        if (name === '' && value !== '') return false;
+        delta += (value === '' ? 0 : encodedLength(value, name)) - (old === undefined || old === '' ? 0 : encodedLength(old, name));
+        if (value !== '' && !this.columns.has(name) && !newNames.includes(name)) {
+          newNames.push(name);
+          newEncodedNames.push(encodeComponent(name, name));
+        }
+      }
+    } catch (error) {
+      if (error instanceof UnmappableEventError) return false;
+      throw error;
+    }
+    if (this.bytes + sumEncodedNames(newEncodedNames) + this.entries.length * newNames.length + delta >= this.maxBytes) return false;
+    this.addColumns(newNames, newEncodedNames);
+    if (!entry.owned) {
+      entry.attributes = { ...entry.attributes };
+      entry.owned = true;
+    }
+    Object.assign(entry.attributes, attributes);
+    entry.length += delta;
+    this.lineBytes += delta;
     this.prepared = undefined;
     return true;
   }
 
+  /** The attributes the row of `id` sets now, folds included. */
+  attributesOf(id: string): Readonly<Record<string, string>> | undefined {
+    const index = this.rowOf.get(id);
+    return index === undefined ? undefined : this.entries[index]?.attributes;
+  }
+
   /** Rows added so far. */
   get rows(): number {
-    return this.ids.length;
+    return this.entries.length;
   }
 
   /** Exact byte length (UTF-8) of the file `build()` would return now. */
   get bytes(): number {
-    return this.headerBytes + this.rowBytes;
+    return this.headerBytes + this.lineBytes + this.entries.length * this.encodedNames.length;
   }
 
   /** The file with every row added so far; throws RangeError while it has none (Target refuses a file without rows). */
   build(): BatchFile {
-    if (this.ids.length === 0) throw new RangeError('a batch file needs at least one row');
+    if (this.entries.length === 0) throw new RangeError('a batch file needs at least one row');
     const width = this.encodedNames.length;
-    const parts = new Array<string>(this.lines.length + 2);
+    const parts = new Array<string>(this.entries.length + 2);
     parts[0] = width === 0 ? HEADER : `${HEADER},${this.encodedNames.join(',')}`;
-    const padding: string[] = [];
-    for (let i = 0; i < this.lines.length; i++) {
-      const missing = width - (this.widths[i] as number);
-      parts[i + 1] = missing === 0 ? (this.lines[i] as string) : (this.lines[i] as string) + (padding[missing] ??= ','.repeat(missing));
+    const cells = new Array<string>(width);
+    for (let i = 0; i < this.entries.length; i++) {
+      const { id, attributes } = this.entries[i] as Entry;
+      cells.fill('');
+      for (const name in attributes) {
+        const value = attributes[name] as string;
+        if (value !== '') cells[this.columns.get(name) as number] = encodeComponent(value, name);
+      }
+      const encodedId = encodeComponent(id, ID_LABEL);
+      parts[i + 1] = width === 0 ? encodedId : `${encodedId},${cells.join(',')}`;
     }
-    parts[this.lines.length + 1] = '';
-    return { text: parts.join('\n'), bytes: this.bytes, ids: this.ids.slice() };
+    parts[this.entries.length + 1] = '';
+    return { text: parts.join('\n'), bytes: this.bytes, ids: this.entries.map((e) => e.id) };
   }
 
-  /** Adds the header columns a prepared row introduces. */
-  private addColumns(prepared: PreparedRow): void {
-    prepared.newNames.forEach((name, i) => {
+  /** Adds header columns. */
+  private addColumns(names: readonly string[], encodedNames: readonly string[]): void {
+    names.forEach((name, i) => {
       this.columns.set(name, this.encodedNames.length);
-      this.encodedNames.push(prepared.newEncodedNames[i] as string);
+      this.encodedNames.push(encodedNames[i] as string);
     });
-    this.headerBytes += sumEncodedNames(prepared.newEncodedNames);
+    this.headerBytes += sumEncodedNames(encodedNames);
   }
 
-  /** Encodes `row` against the current header, reusing the work `fits` just did for the same row. */
+  /** Measures `row` against the current header, reusing the work `fits` just did for the same row. */
   private prepare(row: BatchRow): PreparedRow {
     const cached = this.prepared;
-    if (cached && cached.row === row && cached.preparedAt === this.ids.length) return cached;
-    const id = encodeComponent(row.id, ID_LABEL);
-    const cells: string[] = [];
+    if (cached && cached.row === row && cached.preparedAt === this.entries.length) return cached;
+    let length = encodedLength(row.id, ID_LABEL);
     const newNames: string[] = [];
     const newEncodedNames: string[] = [];
-    let cellBytes = 0;
     const { attributes } = row;
     for (const name in attributes) {
       const value = attributes[name] as string;
       if (value === '') continue;
-      const encoded = encodeComponent(value, name);
-      let column = this.columns.get(name);
-      if (column === undefined) {
-        column = this.encodedNames.length + newNames.length;
+      length += encodedLength(value, name);
+      if (!this.columns.has(name) && !newNames.includes(name)) {
         newNames.push(name);
         newEncodedNames.push(encodeComponent(name, name));
       }
-      cells[column] = encoded;
-      cellBytes += encoded.length;
     }
     const added = newNames.length;
-    const width = this.encodedNames.length + added;
-    cells.length = width;
-    // Percent-encoded text is ASCII, so string lengths are byte lengths.
-    const bytesAfter = this.headerBytes + sumEncodedNames(newEncodedNames) + this.rowBytes + this.ids.length * added + id.length + width + cellBytes + 1;
-    const prepared: PreparedRow = { row, preparedAt: this.ids.length, id, cells, newNames, newEncodedNames, bytesAfter };
+    // Percent-encoded text is ASCII, so lengths are byte lengths; the new row has a comma per column.
+    const bytesAfter = this.bytes + sumEncodedNames(newEncodedNames) + this.entries.length * added + length + this.encodedNames.length + added + 1;
+    const prepared: PreparedRow = { row, preparedAt: this.entries.length, length, newNames, newEncodedNames, bytesAfter };
     this.prepared = prepared;
     return prepared;
   }
@@ -235,11 +264,6 @@ function surelyFitsAlone(row: BatchRow, limits?: BatchFileLimits): boolean {
 
 /** String.prototype.isWellFormed (Node 20; not in the ES2023 lib the project compiles against). */
 const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
-
-/** A prepared row's line; join() writes holes as empty strings: exactly the empty cells a row leaves unset. */
-function lineOf(prepared: PreparedRow): string {
-  return prepared.cells.length === 0 ? prepared.id : `${prepared.id},${prepared.cells.join(',')}`;
-}
 
 /** Header bytes the encoded names add: a comma and the name each. */
 function sumEncodedNames(encodedNames: readonly string[]): number {

@@ -27,3 +27,22 @@ export function encodeComponent(text: string, label: string): string {
     throw new UnmappableEventError(`"${label}" is not well-formed Unicode text`, { cause });
   }
 }
+
+/**
+ * The length `encodeComponent` would return, without building the string: bulk keeps a batch
+ * file's exact size while rows join and fold, and encodes each row once, when the file is built.
+ */
+export function encodedLength(text: string, label: string): number {
+  let length = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 128) length += UNRESERVED[code] === 1 ? 1 : 3;
+    else if (code < 0x800) length += 6;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      length += 12;
+      i++;
+    } else if (code >= 0xd800 && code <= 0xdfff) throw new UnmappableEventError(`"${label}" is not well-formed Unicode text`);
+    else length += 9;
+  }
+  return length;
+}

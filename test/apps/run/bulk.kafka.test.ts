@@ -9,6 +9,7 @@ import { DLQ_HEADERS } from '../../../connector/adapters/kafka/headers.js';
 import { runChild, deadLetterCount } from '../../support/child-run.js';
 import {
   allCommitted,
+  committedOffsets,
   createTestTopics,
   exitOf,
   expectedProfiles,
@@ -124,6 +125,30 @@ describe('the bulk route', () => {
     const second = runChild(resources, config, ['--exit-when-idle']);
     expect((await exitOf(second.child)).code).toBe(0);
     expect(await allCommitted(groupId, produced)).toBe(true);
+    const expected = expectedProfiles(events);
+    expect(profilesOf(target, expected.keys())).toEqual(expected);
+  }, 150_000);
+
+  it('loses nothing when killed right after Target applied a batch: the restart sends at most the rows of uncommitted events', async () => {
+    const topics = await createTestTopics(uniqueTopic('bulkapplied'), 2);
+    const events = sampleEvents(3000, 500, 95);
+    const produced = await produceEvents(topics, events, 2);
+    const target = await resources.sandbox({ bulkDelayMs: 1500 });
+    const groupId = `${topics.prefix}.g`;
+    const config = writeWorkspace({ topics, targetUrl: target.url, groupId, delivery: { bulk: { ...QUICK_BULK, mode: 'always' } } });
+    const first = runChild(resources, config);
+    // The moment Target applies the batch, before or after the connector's poll and commit: either way nothing may be lost.
+    await waitFor('a batch applied by Target', () => target.batches().some((b) => Date.parse(b.appliesAt) <= Date.now()), 60_000, 5);
+    first.child.kill('SIGKILL');
+    await exitOf(first.child);
+    const committed = await committedOffsets(groupId, topics.all);
+    const uncommittedProfiles = new Set(produced.filter((p) => p.offset >= (committed.get(`${p.topic}|${p.partition}`) ?? 0)).map((p) => p.event.key));
+    const sentBefore = target.batches().reduce((n, b) => n + b.rows, 0) + target.stats().requests;
+    const second = runChild(resources, config, ['--exit-when-idle']);
+    expect((await exitOf(second.child)).code).toBe(0);
+    expect(await allCommitted(groupId, produced)).toBe(true);
+    const resent = target.batches().reduce((n, b) => n + b.rows, 0) + target.stats().requests - sentBefore;
+    expect(resent).toBeLessThanOrEqual(uncommittedProfiles.size);
     const expected = expectedProfiles(events);
     expect(profilesOf(target, expected.keys())).toEqual(expected);
   }, 150_000);

@@ -150,7 +150,7 @@ describe('BatchFileBuilder', () => {
     );
   });
 
-  it('replaces a row in place, folding a later update in, and refuses exactly the replacements that would reach maxBytes', () => {
+  it('folds a later update into a row in place, and refuses exactly the folds that would reach maxBytes', () => {
     // Updates carry no empty values (the mapping omits them), so a fold never empties a column.
     const attributes = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'å', 'x,y'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }), { maxKeys: 3 });
     const op = fc.record({ id: fc.constantFrom('p1', 'p2', 'p3', 'p4'), attributes });
@@ -163,7 +163,7 @@ describe('BatchFileBuilder', () => {
           const next = { id, attributes: { ...known?.attributes, ...update } };
           // Column order does not change a file's size: a file built afresh from the rows tells the size.
           const fits = Buffer.byteLength(build([...rows.values()].map((r) => (r.id === id ? next : r)).concat(known ? [] : [next])).text) < maxBytes;
-          if (known) expect(builder.replace(next)).toBe(fits);
+          if (known) expect(builder.fold(id, update)).toBe(fits);
           else if (builder.fits(next)) builder.add(next);
           else continue;
           if (fits) rows.set(id, next);
@@ -177,11 +177,16 @@ describe('BatchFileBuilder', () => {
     );
   });
 
-  it('refuses to replace a row the file does not have', () => {
+  it('folds into its own copy of a row, refuses a fold that could not go by bulk, and one for a row it does not have', () => {
     const builder = new BatchFileBuilder();
-    builder.add({ id: 'a', attributes: { x: '1' } });
-    expect(() => builder.replace({ id: 'b', attributes: { x: '2' } })).toThrow(/no row for thirdPartyId b/);
-    expect(builder.replace({ id: 'a', attributes: { x: '1', y: '2' } })).toBe(true);
+    const first = { x: '1' };
+    builder.add({ id: 'a', attributes: first });
+    expect(() => builder.fold('b', { x: '2' })).toThrow(/no row for thirdPartyId b/);
+    expect(builder.fold('a', { y: '2' })).toBe(true);
+    expect(builder.fold('a', { z: 'lone \ud800' })).toBe(false);
+    expect(builder.fold('a', { '': 'nameless' })).toBe(false);
+    expect(first).toEqual({ x: '1' });
+    expect(builder.attributesOf('a')).toEqual({ x: '1', y: '2' });
     expect(builder.build().text).toBe('batch=thirdPartyId,x,y\na,1,2\n');
   });
 

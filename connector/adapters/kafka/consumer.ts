@@ -150,6 +150,8 @@ export class KafkaSource implements Source<SourceRecord> {
       // kafkajs restarts after retriable crashes; otherwise nothing consumes any more and the
       // process must end (non-zero) rather than sit idle looking healthy.
       if (!e.payload.restart) {
+        // kafkajs has dropped the consumer: pausing it would throw, and nothing fetches any more.
+        this.paused = true;
         this.options.logger.error({ err }, 'consumer crashed and kafkajs will not restart it');
         this.options.fatal.fatal(e.payload.error);
       } else if (outage && isBrokerTrouble(err.message)) {

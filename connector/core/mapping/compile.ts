@@ -12,7 +12,7 @@ import { attributeNameProblem, identityProblem, stripProfilePrefix } from './nam
 import { compileGetter, parsePath, type Getter, type Segment } from './paths.js';
 import type { ComparedValues, PathUse, TransformUse } from './static-check.js';
 import { stringifyValue, textLength, truncateText } from './stringify.js';
-import { compileTransforms, type Step, type TransformPlatform, type TransformSpec } from './transforms.js';
+import { compileSteps, composeSteps, type Step, type TransformPlatform, type TransformSpec } from './transforms.js';
 import type { LongValuesPolicy, MappingOutcome } from './types.js';
 import { compileAttributeWriter, type AttributePlan, type Limit, type Writer } from './write-attributes.js';
 import type { FieldPath, YamlSource } from './yaml-source.js';
@@ -85,14 +85,18 @@ function limitLength(policy: LongValuesPolicy, truncated: (name: string, text: s
   };
 }
 
+/** A transform's failure naming what it was transforming (`attribute email`); other errors as they are. */
+function naming(err: unknown, subject: string): unknown {
+  return err instanceof UnmappableEventError ? new UnmappableEventError(`${subject}: ${err.message}`, { cause: err }) : err;
+}
+
 /** Runs a transform chain, naming the attribute when a transform cannot handle the value. */
 function guarded(chain: Step, subject: string): Step {
   return (value) => {
     try {
       return chain(value);
     } catch (err) {
-      if (err instanceof UnmappableEventError) throw new UnmappableEventError(`${subject}: ${err.message}`, { cause: err });
-      throw err;
+      throw naming(err, subject);
     }
   };
 }
@@ -177,13 +181,13 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
   /**
    * A path with optional transforms: `spec` is the shorthand path written at `field`, or a
    * `{path, transform}` object there. Each part is used only when the JSON Schema check found no
-   * problem in it; `chain` is set only when the whole source compiled.
+   * problem in it; `steps` are set only when the whole source compiled.
    */
-  function useSource(field: FieldPath, spec: unknown, mustBeMap = false): { segments: Segment[]; chain: Step | undefined } | undefined {
+  function useSource(field: FieldPath, spec: unknown, mustBeMap = false): { segments: Segment[]; steps: Step[] } | undefined {
     if (typeof spec === 'string') {
       if (ctx.hasShapeProblem(field)) return undefined;
       const segments = usePath(field, spec, { mustBeMap });
-      return segments && { segments, chain: undefined };
+      return segments && { segments, steps: [] };
     }
     if (!isObject(spec)) return undefined;
     const transformField = [...field, 'transform'];
@@ -193,7 +197,7 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
     if (typeof spec.path !== 'string' || ctx.hasShapeProblem(pathField)) return undefined;
     const segments = usePath(pathField, spec.path, { mustBeMap, transforms: transformsValid ? transformUses(transformField, transforms) : [] });
     if (!segments || !transformsValid) return undefined;
-    return { segments, chain: compileTransforms(transformList(transforms), ctx.platform) };
+    return { segments, steps: compileSteps(transformList(transforms), ctx.platform) };
   }
 
   function constantText(field: FieldPath, value: Scalar, what: string): string | undefined {
@@ -237,7 +241,7 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
       const field = [...identityField, kind];
       const compiled = useSource(field, from);
       const path = typeof from === 'string' ? from : (from?.path ?? '');
-      if (compiled) identity = { kind, read: identityReader(kind, path, compileGetter(compiled.segments), compiled.chain) };
+      if (compiled) identity = { kind, read: identityReader(kind, path, compileGetter(compiled.segments), composeSteps(compiled.steps)) };
     }
   }
 
@@ -264,12 +268,11 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
     const defaultField = [...field, 'default'];
     const fallbackText = fallback === undefined || ctx.hasShapeProblem(defaultField) ? undefined : constantText(defaultField, fallback, `default for ${name}`);
     if (compiled) {
-      const transform = compiled.chain && guarded(compiled.chain, `attribute ${name}`);
       plans.push({
         kind: 'path',
         name,
         segments: compiled.segments,
-        ...(transform && { transform }),
+        steps: compiled.steps,
         ...(fallbackText !== undefined && { fallback: fallbackText }),
       });
     }
@@ -281,7 +284,10 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
     const { path, prefix = '' } = spec.expand;
     // Expanded attributes go first so that explicit attributes of the same name win.
     if (compiled && !ctx.hasShapeProblem(expandField)) {
-      plans.unshift({ kind: 'writer', write: expandWriter(path, stripProfilePrefix(prefix), compileGetter(compiled.segments), compiled.chain, limit) });
+      plans.unshift({
+        kind: 'writer',
+        write: expandWriter(path, stripProfilePrefix(prefix), compileGetter(compiled.segments), composeSteps(compiled.steps), limit),
+      });
     }
   }
 
@@ -295,7 +301,7 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
   const label = `mappings[${index}] (${spec.topic})`;
   // Decided once per entry: only realtime updates carry a route, so single ones stay as they were.
   const realtime = spec.route === 'realtime';
-  const writeAttributes = compileAttributeWriter(plans, limit);
+  const writeAttributes = compileAttributeWriter(plans, limit, naming);
   const entry: CompiledEntry = {
     topic: spec.topic,
     route: realtime ? 'realtime' : 'single',

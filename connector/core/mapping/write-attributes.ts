@@ -16,10 +16,13 @@ export type Writer = (root: unknown, out: Record<string, string>) => void;
 /** Applies the long-values policy to a text over 256 characters, for the attribute `name`. */
 export type Limit = (text: string, name: string) => string;
 
+/** The error to throw for `err`, thrown by a transform of `subject` (`attribute email`). */
+export type Naming = (err: unknown, subject: string) => unknown;
+
 /** One attribute (or a writer of several) in the order the entry writes them. */
 export type AttributePlan =
-  /** A path, its transform chain (already naming the attribute in its errors) and `default` text. */
-  | { kind: 'path'; name: string; segments: readonly Segment[]; transform?: Step; fallback?: string }
+  /** A path, its transforms (run in order, stopping at a missing value) and `default` text. */
+  | { kind: 'path'; name: string; segments: readonly Segment[]; steps: readonly Step[]; fallback?: string }
   | { kind: 'constant'; name: string; text: string }
   /** Attributes whose names come from the event (`expand`): a writer of its own. */
   | { kind: 'writer'; write: Writer };
@@ -34,7 +37,11 @@ function planSource(plan: AttributePlan, ref: (value: unknown) => string): strin
   const store = (text: string) => `out[${key}] = ${text}.length > ${MAX_ATTRIBUTE_VALUE_LENGTH} ? limit(${text}, ${key}) : ${text};`;
   if (plan.kind === 'constant') return store(ref(plan.text));
   const lines = [readPathSource(plan.segments, 'root', 'value')];
-  if (plan.transform) lines.push(`if (value !== undefined && value !== null) value = ${ref(plan.transform)}(value);`);
+  if (plan.steps.length > 0) {
+    // As a composed chain: each step runs on a present value; a missing one ends the chain.
+    const steps = plan.steps.map((step) => `if (value !== undefined && value !== null) value = ${ref(step)}(value);`);
+    lines.push(`try { ${steps.join(' ')} } catch (err) { throw naming(err, ${JSON.stringify(`attribute ${plan.name}`)}); }`);
+  }
   lines.push(`text = typeof value === 'string' ? value : stringifyValue(value);`);
   if (plan.fallback === undefined) lines.push(`if (text !== undefined && text !== '') ${store('text')}`);
   else lines.push(`if (text === undefined || text === '') text = ${ref(plan.fallback)};`, store('text'));
@@ -42,7 +49,7 @@ function planSource(plan: AttributePlan, ref: (value: unknown) => string): strin
 }
 
 /** One generated function writing `plans` in order. */
-function generate(plans: readonly AttributePlan[], limit: Limit): Writer {
+function generate(plans: readonly AttributePlan[], limit: Limit, naming: Naming): Writer {
   const refs: unknown[] = [];
   const ref = (value: unknown) => `r${refs.push(value) - 1}`;
   const body = plans.map((plan) => planSource(plan, ref)).join('\n  ');
@@ -52,22 +59,23 @@ return function writeAttributes(root, out) {
   let value, text;
   ${body}
 };`;
-  const factory = new Function('refs', 'stringifyValue', 'limit', 'hasOwn', source) as (
+  const factory = new Function('refs', 'stringifyValue', 'limit', 'naming', 'hasOwn', source) as (
     refs: unknown[],
     stringify: typeof stringifyValue,
     limit: Limit,
+    naming: Naming,
     hasOwn: typeof Object.hasOwn,
   ) => Writer;
-  return factory(refs, stringifyValue, limit, Object.hasOwn);
+  return factory(refs, stringifyValue, limit, naming, Object.hasOwn);
 }
 
 /**
  * Compiles the plans into one writer. A missing, null or empty value omits its attribute unless
  * the plan has a fallback; a later plan overwrites an earlier one of the same name.
  */
-export function compileAttributeWriter(plans: readonly AttributePlan[], limit: Limit): Writer {
+export function compileAttributeWriter(plans: readonly AttributePlan[], limit: Limit, naming: Naming): Writer {
   const parts: Writer[] = [];
-  for (let start = 0; start < plans.length; start += PLANS_PER_FUNCTION) parts.push(generate(plans.slice(start, start + PLANS_PER_FUNCTION), limit));
+  for (let start = 0; start < plans.length; start += PLANS_PER_FUNCTION) parts.push(generate(plans.slice(start, start + PLANS_PER_FUNCTION), limit, naming));
   const [only] = parts;
   if (parts.length === 1 && only) return only;
   return (root, out) => {

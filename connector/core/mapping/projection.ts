@@ -85,7 +85,19 @@ function recordsOf(type: AvroShape, found: Map<string, AvroShape> = new Map()): 
   return found;
 }
 
-type SchemaJson = { type?: unknown; name?: string; namespace?: string; fields?: { name: string; type: unknown }[]; items?: unknown; values?: unknown };
+type SchemaJson = { type?: unknown; name?: string; fields?: { name: string; type: unknown }[]; items?: unknown; values?: unknown };
+
+const NAMED = new Set(['record', 'error', 'enum', 'fixed']);
+
+/** Every named type's definition in an exported schema (avsc exports full names), by name. */
+function definitionsOf(schema: unknown, found: Map<string, SchemaJson> = new Map()): Map<string, SchemaJson> {
+  if (Array.isArray(schema)) schema.forEach((branch) => definitionsOf(branch, found));
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return found;
+  const node = schema as SchemaJson;
+  if (typeof node.type === 'string' && NAMED.has(node.type) && node.name !== undefined) found.set(node.name, node);
+  for (const inner of [node.type, node.items, node.values, ...(node.fields ?? []).map((f) => f.type)]) definitionsOf(inner, found);
+  return found;
+}
 
 /**
  * `type` without the fields no path in `reads` reads and that can be skipped safely; undefined
@@ -96,35 +108,47 @@ export function projectReaderSchema(type: Type, reads: readonly (readonly Segmen
   const marks = new Reads();
   for (const segments of reads) marks.path(root, segments, 0);
   const records = recordsOf(root);
+  const schema: unknown = type.schema({ exportAttrs: true });
+  const definitions = definitionsOf(schema);
+  const written = new Set<string>();
   let dropped = false;
 
-  /** Prunes the exported schema in place; named types appear in full once, then by name. */
-  const prune = (schema: unknown, namespace: string | undefined): void => {
-    if (Array.isArray(schema)) return schema.forEach((branch) => prune(branch, namespace));
-    if (schema === null || typeof schema !== 'object') return;
-    const node = schema as SchemaJson;
-    if (node.type === 'record' || node.type === 'error') {
-      const space = node.name?.includes('.') ? node.name.slice(0, node.name.lastIndexOf('.')) : (node.namespace ?? namespace);
-      const fullName = node.name?.includes('.') || space === undefined || space === '' ? (node.name ?? '') : `${space}.${node.name ?? ''}`;
-      const record = records.get(fullName);
-      const read = marks.fields.get(fullName);
-      if (record && read !== 'all') {
-        const kept = (node.fields ?? []).filter((field) => {
-          const fieldType = record.fields?.find((f) => f.name === field.name)?.type;
-          return read?.has(field.name) === true || fieldType === undefined || !skipsLikeReads(fieldType);
-        });
-        if (kept.length < (node.fields ?? []).length) dropped = true;
-        node.fields = kept;
-      }
-      for (const field of node.fields ?? []) prune(field.type, space);
-      return;
+  /**
+   * The schema with the fields left out, in document order: a named type is written in full
+   * where it first appears, which is at a later reference when its definition sat in a field
+   * that was left out.
+   */
+  const narrow = (schema: unknown): unknown => {
+    if (Array.isArray(schema)) return schema.map(narrow);
+    if (typeof schema === 'string') {
+      const definition = definitions.get(schema);
+      return definition && !written.has(schema) ? narrow(definition) : schema;
     }
-    prune(node.type, namespace);
-    prune(node.items, namespace);
-    prune(node.values, namespace);
+    if (schema === null || typeof schema !== 'object') return schema;
+    const node = schema as SchemaJson;
+    if (typeof node.type !== 'string' || !NAMED.has(node.type)) {
+      return {
+        ...node,
+        type: narrow(node.type),
+        ...(node.items !== undefined && { items: narrow(node.items) }),
+        ...(node.values !== undefined && { values: narrow(node.values) }),
+      };
+    }
+    if (node.name !== undefined) written.add(node.name);
+    if (node.type !== 'record' && node.type !== 'error') return node;
+    const record = records.get(node.name ?? '');
+    const read = marks.fields.get(node.name ?? '');
+    let fields = node.fields ?? [];
+    if (record && read !== 'all') {
+      fields = fields.filter((field) => {
+        const fieldType = record.fields?.find((f) => f.name === field.name)?.type;
+        return read?.has(field.name) === true || fieldType === undefined || !skipsLikeReads(fieldType);
+      });
+      if (fields.length < (node.fields ?? []).length) dropped = true;
+    }
+    return { ...node, fields: fields.map((field) => ({ ...field, type: narrow(field.type) })) };
   };
 
-  const schema = type.schema({ exportAttrs: true });
-  prune(schema, undefined);
-  return dropped ? parseAvroSchema(schema) : undefined;
+  const narrowed = narrow(schema);
+  return dropped ? parseAvroSchema(narrowed) : undefined;
 }

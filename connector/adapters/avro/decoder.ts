@@ -54,6 +54,22 @@ function readWith(type: Type, explain: (payload: Buffer) => string, resolver?: R
   };
 }
 
+/**
+ * Reads with the narrowed reader schema resolved against `writer`, or with `whole` when there is
+ * none. It holds a subset of the fields of a reader that resolves, so it resolves too; should it
+ * not, the whole reader reads the same values for the mapping.
+ */
+function narrowedOr(narrowed: Type | undefined, writer: Type, explain: (payload: Buffer) => string, whole: () => Reader): Reader {
+  if (narrowed) {
+    try {
+      return readWith(narrowed, explain, narrowed.createResolver(writer));
+    } catch {
+      // Falls back to the whole reader below.
+    }
+  }
+  return whole();
+}
+
 /** Creates a decoder for the given reader schemas and optional registry. */
 export function createDecoder(options: DecoderOptions): Decoder {
   const { readerSchemas } = options;
@@ -61,8 +77,10 @@ export function createDecoder(options: DecoderOptions): Decoder {
   const plainReaders = new Map<string, Reader>();
   for (const [topic, type] of readerSchemas) {
     const explain = (payload: Buffer) => plainFailure(type, payload);
-    const projected = projections?.get(topic);
-    plainReaders.set(topic, projected ? readWith(projected, explain, projected.createResolver(type)) : readWith(type, explain));
+    plainReaders.set(
+      topic,
+      narrowedOr(projections?.get(topic), type, explain, () => readWith(type, explain)),
+    );
   }
   /** `topic` → schema id → reader; filled as writer schemas arrive. */
   const framedReaders = new Map<string, Map<number, Reader>>();
@@ -82,9 +100,7 @@ export function createDecoder(options: DecoderOptions): Decoder {
         throw new DecodeError(origin, reason, { cause: err });
       };
     }
-    // Compatible as a whole, so the narrowed reader (a subset of its fields) resolves too.
-    const projected = projections?.get(topic);
-    return projected ? readWith(projected, explain, projected.createResolver(writer)) : readWith(reader, explain, resolver);
+    return narrowedOr(projections?.get(topic), writer, explain, () => readWith(reader, explain, resolver));
   }
 
   function decodeFramed(client: WriterSchemas, topic: string, bytes: Buffer, origin: EventOrigin): unknown {

@@ -8,6 +8,7 @@ import { createDecoder } from '../../connector/adapters/avro/decoder.js';
 import { generateSampleEvents, SAMPLE_TOPICS } from '../../connector/tools/sample-events.js';
 import { loadConfiguredMapping } from '../../connector/adapters/mapping-file/load.js';
 import { requestBuilderFor } from '../../connector/apps/common/delivery.js';
+import { projectedSchemasOf } from '../../connector/core/mapping/index.js';
 import { table, type Scenario, type ScenarioOutcome } from '../lib/scenario.js';
 import { fixed, int, median, repoPath, spread } from '../lib/util.js';
 
@@ -34,7 +35,8 @@ export async function measureMapping(runs = RUNS): Promise<MappingFigures> {
   const type = mapping.readerSchema(topic);
   if (!type) throw new Error(`examples/mapping.yaml names no schema for ${topic}`);
   const builder = requestBuilderFor(config.target);
-  const decoder = createDecoder({ readerSchemas: new Map([[topic, type]]) });
+  // As `run` decodes: read with the reader schema narrowed to what the mapping reads.
+  const decoder = createDecoder({ readerSchemas: new Map([[topic, type]]), projections: projectedSchemasOf(mapping) });
   const messages = generateSampleEvents({ count: EVENTS, customers: CUSTOMERS, seed: 42, topics: [topic] }).map((e) => type.toBuffer(e.value));
 
   let sink = 0;

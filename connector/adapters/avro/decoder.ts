@@ -12,6 +12,12 @@ export interface DecoderOptions {
   readerSchemas: ReadonlyMap<string, Type>;
   /** Writer schemas by id (a schema registry); with one, every value must carry the Confluent framing. */
   registry?: WriterSchemas;
+  /**
+   * Per topic, the reader schema narrowed to what the mapping reads (`projectedSchemasOf`):
+   * values are read with it, skipping the other fields' bytes. Compatibility and failures are
+   * still judged against the whole reader schema.
+   */
+  projections?: ReadonlyMap<string, Type>;
 }
 
 /** Where writer schemas come from, by the id the Confluent framing carries. */
@@ -48,16 +54,34 @@ function readWith(type: Type, explain: (payload: Buffer) => string, resolver?: R
   };
 }
 
+/**
+ * Reads with the narrowed reader schema resolved against `writer`, or with `whole` when there is
+ * none. It holds a subset of the fields of a reader that resolves, so it resolves too; should it
+ * not, the whole reader reads the same values for the mapping.
+ */
+function narrowedOr(narrowed: Type | undefined, writer: Type, explain: (payload: Buffer) => string, whole: () => Reader): Reader {
+  if (narrowed) {
+    try {
+      return readWith(narrowed, explain, narrowed.createResolver(writer));
+    } catch {
+      // Falls back to the whole reader below.
+    }
+  }
+  return whole();
+}
+
 /** Creates a decoder for the given reader schemas and optional registry. */
 export function createDecoder(options: DecoderOptions): Decoder {
   const { readerSchemas } = options;
-  const { registry } = options;
+  const { registry, projections } = options;
   const plainReaders = new Map<string, Reader>();
-  for (const [topic, type] of readerSchemas)
+  for (const [topic, type] of readerSchemas) {
+    const explain = (payload: Buffer) => plainFailure(type, payload);
     plainReaders.set(
       topic,
-      readWith(type, (payload) => plainFailure(type, payload)),
+      narrowedOr(projections?.get(topic), type, explain, () => readWith(type, explain)),
     );
+  }
   /** `topic` → schema id → reader; filled as writer schemas arrive. */
   const framedReaders = new Map<string, Map<number, Reader>>();
 
@@ -66,8 +90,9 @@ export function createDecoder(options: DecoderOptions): Decoder {
     const explain = (payload: Buffer) => framedFailure(writer, id, payload);
     const reader = readerSchemas.get(topic);
     if (!reader) return readWith(writer, explain);
+    let resolver: ReturnType<Type['createResolver']>;
     try {
-      return readWith(reader, explain, reader.createResolver(writer));
+      resolver = reader.createResolver(writer);
     } catch (err) {
       // Incompatible schemas stay incompatible: remember the verdict instead of re-resolving.
       const reason = incompatibleFailure(reader, writer, id);
@@ -75,6 +100,7 @@ export function createDecoder(options: DecoderOptions): Decoder {
         throw new DecodeError(origin, reason, { cause: err });
       };
     }
+    return narrowedOr(projections?.get(topic), writer, explain, () => readWith(reader, explain, resolver));
   }
 
   function decodeFramed(client: WriterSchemas, topic: string, bytes: Buffer, origin: EventOrigin): unknown {

@@ -23,7 +23,7 @@ import { systemClock } from '../../system/clock.js';
 import { deadLetterTopicOf, type Config } from '../../core/config.js';
 import { OutageBudgetError } from '../../core/errors.js';
 import type { BreakerObserver } from '../../core/delivery/circuit-breaker.js';
-import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
+import { projectedSchemasOf, readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import { RunControl } from '../../core/pipeline/control.js';
 import { Backlog } from '../../core/pipeline/lag-signal.js';
 import { EventPipeline, type PipelineObserver } from '../../core/pipeline/pipeline.js';
@@ -90,7 +90,7 @@ export async function startSink(configured: Config, logger: Logger, observers: S
     control.fatal(config.schema_registry ? new OutageBudgetError(`${error.message}; the registry is ${registryLocation(config.schema_registry.url)}`) : error),
   );
   const registry = config.schema_registry && createRegistryClient(config.schema_registry);
-  const decoder = createDecoder({ readerSchemas: readerSchemasOf(mapping), registry });
+  const decoder = createDecoder({ readerSchemas: readerSchemasOf(mapping), registry, projections: projectedSchemasOf(mapping) });
   const outage = new BrokerOutage(brokerOutageLog(logger, config.kafka.brokers), clock);
   const kafka = createKafka(config.kafka, logger, (cause) => outage.failure(cause));
   const startup = startupContextOf(config.kafka, mapping.topics);

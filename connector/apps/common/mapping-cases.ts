@@ -10,7 +10,7 @@ import { jsonPayloadDecoder } from '../../adapters/avro/json-values.js';
 import { systemClock } from '../../system/clock.js';
 import { systemRandom } from '../../system/random.js';
 import { describeError } from '../../core/errors.js';
-import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
+import { projectedSchemasOf, readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import type { CaseOutcome, CaseUpdate } from '../../core/mapping-tests/cases.js';
 import { OrderedInput } from '../../core/pipeline/ordered-input.js';
 import { EventPipeline, type EventOutcome, type PayloadDecoder } from '../../core/pipeline/pipeline.js';
@@ -50,9 +50,11 @@ function decoderFor(mapping: CompiledMapping, topic: string, payload: CasePayloa
   const schemas = readerSchemasOf(mapping);
   if (payload.kind === 'json') return jsonPayloadDecoder(schemas, noSchema);
   const reader: Type | undefined = schemas.get(topic);
-  if (!framed) return createDecoder({ readerSchemas: schemas });
+  const projections = projectedSchemasOf(mapping);
+  if (!framed) return createDecoder({ readerSchemas: schemas, projections });
   return createDecoder({
     readerSchemas: schemas,
+    projections,
     registry: { schemaById: async () => reader ?? Promise.reject(new Error(noSchema(topic))) },
   });
 }

@@ -15,7 +15,7 @@ import { createRegistryClient, type RegistryClient } from '../../adapters/regist
 import { systemClock } from '../../system/clock.js';
 import type { Config } from '../../core/config.js';
 import { ConnectorError, describeError } from '../../core/errors.js';
-import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
+import { projectedSchemasOf, readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import { OrderedInput } from '../../core/pipeline/ordered-input.js';
 import { EventPipeline, type EventOutcome, type PayloadDecoder } from '../../core/pipeline/pipeline.js';
 import type { InboundEvent } from '../../core/pipeline/source.js';
@@ -134,7 +134,7 @@ function messageInput(bytes: Buffer, topic: string, config: Config, mapping: Com
   const registry: RegistryClient | undefined = config.schema_registry && createRegistryClient(config.schema_registry);
   return {
     items: [{ event: 1, topic, payload: bytes }],
-    decoder: createDecoder({ readerSchemas: readerSchemasOf(mapping), registry }),
+    decoder: createDecoder({ readerSchemas: readerSchemasOf(mapping), registry, projections: projectedSchemasOf(mapping) }),
     close: async () => registry?.close(),
   };
 }

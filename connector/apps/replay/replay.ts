@@ -11,7 +11,7 @@ import { deadLetterTopicOf, type Config } from '../../core/config.js';
 import { createDecoder, type Decoder } from '../../adapters/avro/decoder.js';
 import type { MappingOutcome } from '../../core/mapping/index.js';
 import { ConnectorError, describeError, type EventOrigin } from '../../core/errors.js';
-import { readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
+import { projectedSchemasOf, readerSchemasOf, type CompiledMapping } from '../../core/mapping/index.js';
 import { loadConfiguredMapping } from '../../adapters/mapping-file/load.js';
 import { createRegistryClient, type RegistryClient } from '../../adapters/registry/registry.js';
 import { createKafka } from '../../adapters/kafka/client.js';
@@ -166,7 +166,11 @@ class SupersededFinder {
   static async load(config: Config): Promise<SupersededFinder> {
     const mapping = await loadConfiguredMapping(config);
     const registry = config.schema_registry && createRegistryClient(config.schema_registry);
-    return new SupersededFinder(mapping, createDecoder({ readerSchemas: readerSchemasOf(mapping), registry }), registry);
+    return new SupersededFinder(
+      mapping,
+      createDecoder({ readerSchemas: readerSchemasOf(mapping), registry, projections: projectedSchemasOf(mapping) }),
+      registry,
+    );
   }
 
   /**

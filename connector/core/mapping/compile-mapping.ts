@@ -5,6 +5,7 @@
 import type { Type } from 'avsc';
 import { MappingError, type SourceProblem } from '../errors.js';
 import { compileEntry, type CompiledEntry, type EntrySpec } from './compile.js';
+import { projectReaderSchema } from './projection.js';
 import { shapeProblems } from './shape.js';
 import { schemaProblems, type PathUse } from './static-check.js';
 import type { TransformPlatform } from './transforms.js';
@@ -111,4 +112,20 @@ export function readerSchemasOf(mapping: CompiledMapping): Map<string, Type> {
       return type ? [[topic, type] as const] : [];
     }),
   );
+}
+
+/**
+ * Per mapped topic with a reader schema, that schema narrowed to the fields the topic's mappings
+ * read (see projection.ts), for the decoder; topics where no field can be left out are absent.
+ */
+export function projectedSchemasOf(mapping: CompiledMapping): Map<string, Type> {
+  const projected = new Map<string, Type>();
+  for (const [topic, type] of readerSchemasOf(mapping)) {
+    const narrowed = projectReaderSchema(
+      type,
+      mapping.pathUses(topic).map((use) => use.segments),
+    );
+    if (narrowed) projected.set(topic, narrowed);
+  }
+  return projected;
 }

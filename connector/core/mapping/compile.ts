@@ -9,11 +9,12 @@ import type { IdentityKind, ProfileUpdate, UpdateRoute } from '../profile.js';
 import { MAX_ATTRIBUTE_VALUE_LENGTH } from '../target-api/limits.js';
 import { compileCondition, type Check, type ConditionSpec } from './conditions.js';
 import { attributeNameProblem, identityProblem, stripProfilePrefix } from './names.js';
-import { compileGetter, parsePath, type Getter } from './paths.js';
+import { compileGetter, parsePath, type Getter, type Segment } from './paths.js';
 import type { ComparedValues, PathUse, TransformUse } from './static-check.js';
 import { stringifyValue, textLength, truncateText } from './stringify.js';
-import { compileTransforms, type Step, type TransformPlatform, type TransformSpec } from './transforms.js';
+import { compileSteps, composeSteps, type Step, type TransformPlatform, type TransformSpec } from './transforms.js';
 import type { LongValuesPolicy, MappingOutcome } from './types.js';
+import { compileAttributeWriter, type AttributePlan, type Limit, type Writer } from './write-attributes.js';
 import type { FieldPath, YamlSource } from './yaml-source.js';
 
 type Scalar = string | number | boolean;
@@ -54,9 +55,6 @@ export interface CompileContext {
   hasShapeProblem(path: FieldPath, scope?: 'at' | 'within'): boolean;
 }
 
-type Writer = (root: unknown, out: Record<string, string>) => void;
-type Limit = (text: string, name: string) => string;
-
 /** How many expanded attribute names one `expand` remembers as already checked. */
 const VALID_NAMES_LIMIT = 10_000;
 
@@ -87,29 +85,19 @@ function limitLength(policy: LongValuesPolicy, truncated: (name: string, text: s
   };
 }
 
+/** A transform's failure naming what it was transforming (`attribute email`); other errors as they are. */
+function naming(err: unknown, subject: string): unknown {
+  return err instanceof UnmappableEventError ? new UnmappableEventError(`${subject}: ${err.message}`, { cause: err }) : err;
+}
+
 /** Runs a transform chain, naming the attribute when a transform cannot handle the value. */
 function guarded(chain: Step, subject: string): Step {
   return (value) => {
     try {
       return chain(value);
     } catch (err) {
-      if (err instanceof UnmappableEventError) throw new UnmappableEventError(`${subject}: ${err.message}`, { cause: err });
-      throw err;
+      throw naming(err, subject);
     }
-  };
-}
-
-function pathWriter(name: string, get: Getter, chain: Step | undefined, fallback: string | undefined, limit: Limit): Writer {
-  const transform = chain && guarded(chain, `attribute ${name}`);
-  return (root, out) => {
-    let value = get(root);
-    if (transform !== undefined && value !== undefined && value !== null) value = transform(value);
-    let text = typeof value === 'string' ? value : stringifyValue(value);
-    if (text === undefined || text === '') {
-      if (fallback === undefined) return;
-      text = fallback;
-    }
-    out[name] = text.length > MAX_ATTRIBUTE_VALUE_LENGTH ? limit(text, name) : text;
   };
 }
 
@@ -164,7 +152,7 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
   let truncated: Map<string, string> | undefined;
   const limit = limitLength(spec.long_values ?? ctx.longValues, (name, text) => (truncated ??= new Map()).set(name, text));
 
-  function usePath(field: FieldPath, text: string, use: Partial<Pick<PathUse, 'mustBeMap' | 'transforms' | 'compared'>> = {}): Getter | undefined {
+  function usePath(field: FieldPath, text: string, use: Partial<Pick<PathUse, 'mustBeMap' | 'transforms' | 'compared'>> = {}): Segment[] | undefined {
     const parsed = parsePath(text);
     if ('error' in parsed) {
       problems.push(source.problem(field, parsed.error));
@@ -172,7 +160,7 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
     }
     const { mustBeMap = false, transforms = [], compared } = use;
     paths.push({ text, segments: parsed.segments, where: source.location(field), mustBeMap, transforms, ...(compared && { compared }) });
-    return compileGetter(parsed.segments);
+    return parsed.segments;
   }
 
   /** The transforms at `field` with where each is written, for the static check. */
@@ -193,13 +181,13 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
   /**
    * A path with optional transforms: `spec` is the shorthand path written at `field`, or a
    * `{path, transform}` object there. Each part is used only when the JSON Schema check found no
-   * problem in it; `chain` is set only when the whole source compiled.
+   * problem in it; `steps` are set only when the whole source compiled.
    */
-  function useSource(field: FieldPath, spec: unknown, mustBeMap = false): { get: Getter; chain: Step | undefined } | undefined {
+  function useSource(field: FieldPath, spec: unknown, mustBeMap = false): { segments: Segment[]; steps: Step[] } | undefined {
     if (typeof spec === 'string') {
       if (ctx.hasShapeProblem(field)) return undefined;
-      const get = usePath(field, spec, { mustBeMap });
-      return get && { get, chain: undefined };
+      const segments = usePath(field, spec, { mustBeMap });
+      return segments && { segments, steps: [] };
     }
     if (!isObject(spec)) return undefined;
     const transformField = [...field, 'transform'];
@@ -207,9 +195,9 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
     const transformsValid = !ctx.hasShapeProblem(transformField);
     const pathField = [...field, 'path'];
     if (typeof spec.path !== 'string' || ctx.hasShapeProblem(pathField)) return undefined;
-    const get = usePath(pathField, spec.path, { mustBeMap, transforms: transformsValid ? transformUses(transformField, transforms) : [] });
-    if (!get || !transformsValid) return undefined;
-    return { get, chain: compileTransforms(transformList(transforms), ctx.platform) };
+    const segments = usePath(pathField, spec.path, { mustBeMap, transforms: transformsValid ? transformUses(transformField, transforms) : [] });
+    if (!segments || !transformsValid) return undefined;
+    return { segments, steps: compileSteps(transformList(transforms), ctx.platform) };
   }
 
   function constantText(field: FieldPath, value: Scalar, what: string): string | undefined {
@@ -240,8 +228,8 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
       // A condition with a problem elsewhere (two operators...) still has its path checked.
       const valid = !ctx.hasShapeProblem(field);
       const compiled = condition as unknown as ConditionSpec;
-      const get = usePath(pathField, compiled.path, valid ? { compared: comparedValues(field, compiled) } : {});
-      if (get && valid) checks.push(compileCondition(compiled, get));
+      const segments = usePath(pathField, compiled.path, valid ? { compared: comparedValues(field, compiled) } : {});
+      if (segments && valid) checks.push(compileCondition(compiled, compileGetter(segments)));
     });
   }
 
@@ -253,11 +241,11 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
       const field = [...identityField, kind];
       const compiled = useSource(field, from);
       const path = typeof from === 'string' ? from : (from?.path ?? '');
-      if (compiled) identity = { kind, read: identityReader(kind, path, compiled.get, compiled.chain) };
+      if (compiled) identity = { kind, read: identityReader(kind, path, compileGetter(compiled.segments), composeSteps(compiled.steps)) };
     }
   }
 
-  const writers: Writer[] = [];
+  const plans: AttributePlan[] = [];
   const seen = new Set<string>();
   const attributesField = [...base, 'attributes'];
   const attributes = isObject(spec.attributes) && !ctx.hasShapeProblem(attributesField, 'at') ? spec.attributes : {};
@@ -272,14 +260,22 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
     if (isObject(attribute) && 'value' in attribute) {
       if (ctx.hasShapeProblem(field)) continue;
       const text = constantText([...field, 'value'], attribute.value, `constant for ${name}`);
-      if (text !== undefined) writers.push((_root, out) => (out[name] = text.length > MAX_ATTRIBUTE_VALUE_LENGTH ? limit(text, name) : text));
+      if (text !== undefined) plans.push({ kind: 'constant', name, text });
       continue;
     }
     const compiled = useSource(field, attribute);
     const fallback = isObject(attribute) ? attribute.default : undefined;
     const defaultField = [...field, 'default'];
     const fallbackText = fallback === undefined || ctx.hasShapeProblem(defaultField) ? undefined : constantText(defaultField, fallback, `default for ${name}`);
-    if (compiled) writers.push(pathWriter(name, compiled.get, compiled.chain, fallbackText, limit));
+    if (compiled) {
+      plans.push({
+        kind: 'path',
+        name,
+        segments: compiled.segments,
+        steps: compiled.steps,
+        ...(fallbackText !== undefined && { fallback: fallbackText }),
+      });
+    }
   }
 
   const expandField = [...base, 'expand'];
@@ -287,7 +283,12 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
     const compiled = useSource(expandField, spec.expand, true);
     const { path, prefix = '' } = spec.expand;
     // Expanded attributes go first so that explicit attributes of the same name win.
-    if (compiled && !ctx.hasShapeProblem(expandField)) writers.unshift(expandWriter(path, stripProfilePrefix(prefix), compiled.get, compiled.chain, limit));
+    if (compiled && !ctx.hasShapeProblem(expandField)) {
+      plans.unshift({
+        kind: 'writer',
+        write: expandWriter(path, stripProfilePrefix(prefix), compileGetter(compiled.segments), composeSteps(compiled.steps), limit),
+      });
+    }
   }
 
   const nothingToSend = Object.keys(spec.attributes ?? {}).length === 0 && spec.expand === undefined;
@@ -300,6 +301,7 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
   const label = `mappings[${index}] (${spec.topic})`;
   // Decided once per entry: only realtime updates carry a route, so single ones stay as they were.
   const realtime = spec.route === 'realtime';
+  const writeAttributes = compileAttributeWriter(plans, limit, naming);
   const entry: CompiledEntry = {
     topic: spec.topic,
     route: realtime ? 'realtime' : 'single',
@@ -314,7 +316,7 @@ export function compileEntry(ctx: CompileContext, index: number, spec: EntrySpec
       truncated = undefined;
       try {
         value = read(root);
-        for (const write of writers) write(root, attributes);
+        writeAttributes(root, attributes);
       } catch (err) {
         if (err instanceof UnmappableEventError) {
           return { kind: 'error', error: new UnmappableEventError(`${label}: ${err.message}`, { cause: err }) };

@@ -1,3 +1,3 @@
 /** The mapping engine's public surface: compile a mapping document, then map decoded events with it. */
-export { compileMapping, parseMappingDocument, readerSchemasOf, type MappingDocument } from './compile-mapping.js';
+export { compileMapping, parseMappingDocument, projectedSchemasOf, readerSchemasOf, type MappingDocument } from './compile-mapping.js';
 export type { CompiledMapping, LongValuesPolicy, MappingOutcome } from './types.js';

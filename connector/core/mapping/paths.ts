@@ -71,49 +71,38 @@ export function formatPath(segments: readonly Segment[]): string {
   return out;
 }
 
-function keyStep(parent: Getter, name: string): Getter {
-  // Names that exist on Object.prototype must not resolve to inherited members.
-  if (name in Object.prototype) {
-    return (root) => {
-      const o = parent(root);
-      return o !== null && typeof o === 'object' && Object.hasOwn(o, name) ? (o as Record<string, unknown>)[name] : undefined;
-    };
+/**
+ * JavaScript statements that set the variable `into` to the value at `segments` of the variable
+ * `from`, or undefined when a step is missing (a step on undefined stays undefined). Keys and
+ * indices are written as literals, so each read has its own inline cache in the generated
+ * function. Names that exist on Object.prototype are read only when they are own properties,
+ * through `hasOwn` (Object.hasOwn), which the generated function must have in scope.
+ */
+export function readPathSource(segments: readonly Segment[], from: string, into: string): string {
+  let source = `${into} = ${from};`;
+  for (const segment of segments) {
+    if (segment.kind === 'index') {
+      source += ` ${into} = Array.isArray(${into}) ? ${into}[${segment.index}] : undefined;`;
+      continue;
+    }
+    const key = JSON.stringify(segment.name);
+    const own = segment.name in Object.prototype ? ` && hasOwn(${into}, ${key})` : '';
+    source += ` ${into} = ${into} !== null && typeof ${into} === 'object'${own} ? ${into}[${key}] : undefined;`;
   }
-  return (root) => {
-    const o = parent(root);
-    return o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[name] : undefined;
-  };
-}
-
-function indexStep(parent: Getter, index: number): Getter {
-  return (root) => {
-    const o = parent(root);
-    return Array.isArray(o) ? (o[index] as unknown) : undefined;
-  };
-}
-
-/** Reads `name` of `o` when `o` is an object (arrays included), else undefined. */
-function field(o: unknown, name: string): unknown {
-  return o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[name] : undefined;
+  return source;
 }
 
 /**
- * Compiles a parsed path into a getter closure (no per-event parsing). Paths of up to three plain
- * field names, the common case, get one closure; others one closure per segment.
+ * Compiles a parsed path into a getter of its own (no per-event parsing, no generic walker): the
+ * steps are generated as straight-line code, the way avsc compiles its readers.
  */
 export function compileGetter(segments: readonly Segment[]): Getter {
-  const names = segments.flatMap((s) => (s.kind === 'key' && !(s.name in Object.prototype) ? [s.name] : []));
-  if (names.length === segments.length) {
-    const [a = '', b = '', c = ''] = names;
-    if (names.length === 1) return (root) => field(root, a);
-    if (names.length === 2) return (root) => field(field(root, a), b);
-    if (names.length === 3) return (root) => field(field(field(root, a), b), c);
-  }
-  let get: Getter = (root) => root;
-  for (const segment of segments) {
-    get = segment.kind === 'key' ? keyStep(get, segment.name) : indexStep(get, segment.index);
-  }
-  return get;
+  // The source holds only JSON-quoted keys and integer indices, never text run as code.
+  const factory = new Function(
+    'hasOwn',
+    `'use strict'; return function get(root) { let value; ${readPathSource(segments, 'root', 'value')} return value; };`,
+  ) as (hasOwn: typeof Object.hasOwn) => Getter;
+  return factory(Object.hasOwn);
 }
 
 interface AvroShape {

@@ -123,7 +123,12 @@ export function roundDecimal(value: Decimal, decimals: number): string {
     const remainder = unscaled % divisor;
     let quotient = (unscaled - remainder) / divisor;
     if (Math.abs(remainder) * 2 >= divisor) quotient += unscaled < 0 ? -1 : 1;
-    return new Decimal(BigInt(quotient), decimals).toString();
+    // Decimal.toString's text, without a bigint: a safe integer prints as plain digits.
+    const digits = String(Math.abs(quotient));
+    const sign = quotient < 0 ? '-' : '';
+    if (decimals === 0) return sign + digits;
+    const padded = digits.padStart(decimals + 1, '0');
+    return `${sign}${padded.slice(0, -decimals)}.${padded.slice(-decimals)}`;
   }
   const divisor = 10n ** BigInt(drop);
   let quotient = value.unscaled / divisor;

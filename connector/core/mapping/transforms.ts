@@ -136,9 +136,18 @@ function compileStep(spec: TransformSpec, platform: TransformPlatform): Step {
   }
 }
 
+/** One step per transform of a chain, in order, for callers that run them inline. */
+export function compileSteps(specs: readonly TransformSpec[], platform: TransformPlatform): Step[] {
+  return specs.map((spec) => compileStep(spec, platform));
+}
+
 /** Composes a transform chain into one function; undefined when there are no transforms. */
 export function compileTransforms(specs: readonly TransformSpec[], platform: TransformPlatform): Step | undefined {
-  const steps = specs.map((spec) => compileStep(spec, platform));
+  return composeSteps(compileSteps(specs, platform));
+}
+
+/** Runs `steps` left to right as one function, stopping at the first missing value; undefined for none. */
+export function composeSteps(steps: readonly Step[]): Step | undefined {
   if (steps.length === 0) return undefined;
   if (steps.length === 1) return steps[0];
   return (value) => {

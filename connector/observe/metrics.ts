@@ -1,6 +1,7 @@
 /** The connector's Prometheus metrics: one registry, typed handles for the code that counts. */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ErrorCode } from '../core/errors.js';
+import { TopicTally } from './topic-tally.js';
 
 /** The error codes an event of `run` can be dead-lettered with: undecodable, unmappable, rejected, out of attempts. */
 export const DEAD_LETTER_REASONS = [
@@ -39,8 +40,12 @@ export interface Metrics {
   registry: Registry;
   /** Events read from Kafka. */
   eventsConsumed: Counter<'topic'>;
+  /** Events read, counted per event and handed to eventsConsumed when scraped. */
+  consumedByTopic: TopicTally;
   /** Events whose update Target acknowledged. */
   eventsDelivered: Counter<'topic'>;
+  /** Events delivered, counted per event and handed to eventsDelivered when scraped. */
+  deliveredByTopic: TopicTally;
   /** Events dropped on purpose by a mapping's `when`. */
   eventsFiltered: Counter<'topic'>;
   /** Events written to the dead-letter topic, by error code. */
@@ -101,7 +106,11 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   let live: LiveFigures | undefined;
+  const consumedByTopic = new TopicTally();
+  const deliveredByTopic = new TopicTally();
   return {
+    consumedByTopic,
+    deliveredByTopic,
     readLiveFrom(source) {
       live = source;
     },
@@ -132,12 +141,18 @@ export function createMetrics(): Metrics {
       help: 'Events read from Kafka.',
       labelNames: ['topic'] as const,
       registers,
+      collect() {
+        consumedByTopic.drainInto(this);
+      },
     }),
     eventsDelivered: new Counter({
       name: 'tps_events_delivered_total',
       help: 'Events whose profile update Target acknowledged.',
       labelNames: ['topic'] as const,
       registers,
+      collect() {
+        deliveredByTopic.drainInto(this);
+      },
     }),
     eventsFiltered: new Counter({
       name: 'tps_events_filtered_total',

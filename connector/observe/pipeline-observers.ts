@@ -128,12 +128,12 @@ export function pipelineObservers<M>(metrics: Metrics, stats: RunStats, logger?:
     },
     pipeline: {
       consumed(topic) {
-        metrics.eventsConsumed.inc({ topic });
+        metrics.consumedByTopic.add(topic);
         stats.consumed++;
       },
       settled(event, outcome, heldMs) {
         const { topic } = event;
-        if (outcome.kind === 'delivered') metrics.eventsDelivered.inc({ topic });
+        if (outcome.kind === 'delivered') metrics.deliveredByTopic.add(topic);
         else if (outcome.kind === 'filtered') metrics.eventsFiltered.inc({ topic });
         else if (outcome.kind === 'failed') {
           metrics.eventsDeadLettered.inc({ topic, reason: describeError(outcome.error).code });

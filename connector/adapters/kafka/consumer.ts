@@ -242,19 +242,26 @@ export class KafkaSource implements Source<SourceRecord> {
     // Told before the batch is handed on: its own events are part of the backlog the route decides on.
     const first = batch.firstOffset();
     if (first !== null) this.options.lag?.behind(topic, partition, Number(batch.highWatermark) - Number(first));
+    // kafkajs needs only the last offset handed on, when the batch ends or is left early (the next
+    // fetch starts after it): resolving each record cost a string-to-Long parse per record.
+    let last: string | undefined;
+    const resolved = () => {
+      if (last !== undefined) resolveOffset(last);
+    };
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.stopping) return;
+      if (!isRunning() || isStale() || this.stopping) return resolved();
       if (intake.full) {
         // Past holdMs the pipeline pauses the topics and resumes them once room returns.
         const room = await intake.room();
         await heartbeat();
-        if (!room || this.stopping) return;
+        if (!room || this.stopping) return resolved();
       }
       const accepted = intake.accept(new KafkaEvent(topic, partition, message), heartbeat);
       // Plain Avro decodes synchronously; awaiting only when needed saves a promise per event.
       if (accepted instanceof Promise) await accepted;
-      resolveOffset(message.offset);
+      last = message.offset;
     }
+    resolved();
     // And once it is handed on: a consumer that has read up to the end is no longer behind (no
     // later batch would say so), so the bulk route stops gathering a backlog into its open batch.
     this.options.lag?.behind(topic, partition, Number(batch.offsetLag()));

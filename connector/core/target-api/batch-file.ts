@@ -33,6 +33,8 @@ export interface BatchFileLimits {
 }
 
 const HEADER = 'batch=thirdPartyId';
+/** Placeholder of a measurement that is not a prepared row. */
+const EMPTY_ROW: BatchRow = { id: '', attributes: {} };
 const ID_LABEL = 'thirdPartyId';
 
 /** What a row adds to one builder state, so that `add` after `fits` measures nothing twice. */
@@ -42,6 +44,8 @@ interface PreparedRow {
   preparedAt: number;
   /** Encoded length of the id and of every cell the row sets (no commas, no newline). */
   length: number;
+  /** Each cell's encoded length by column, new columns numbered after the known ones. */
+  cells: number[];
   /** Attribute names the header does not have yet, and their encoded form. */
   newNames: string[];
   newEncodedNames: string[];
@@ -57,6 +61,8 @@ interface Entry {
   owned: boolean;
   /** Encoded length of the id and of every cell the row sets (no commas, no newline). */
   length: number;
+  /** Each cell's encoded length by column (a hole where the row sets nothing): a fold measures only the new values. */
+  cells: number[];
 }
 
 /**
@@ -105,7 +111,7 @@ export class BatchFileBuilder {
     }
     this.addColumns(prepared.newNames, prepared.newEncodedNames);
     this.rowOf.set(row.id, this.entries.length);
-    this.entries.push({ id: row.id, attributes: row.attributes as Record<string, string>, owned: false, length: prepared.length });
+    this.entries.push({ id: row.id, attributes: row.attributes as Record<string, string>, owned: false, length: prepared.length, cells: prepared.cells });
     this.lineBytes += prepared.length + 1;
     this.prepared = undefined;
   }
@@ -120,27 +126,19 @@ export class BatchFileBuilder {
     const index = this.rowOf.get(id);
     if (index === undefined) throw new Error(`the batch file has no row for thirdPartyId ${id} to fold into`);
     const entry = this.entries[index] as Entry;
-    let delta = 0;
-    const newNames: string[] = [];
-    const newEncodedNames: string[] = [];
+    let measured: PreparedRow;
     try {
-      for (const name in attributes) {
-        const value = attributes[name] as string;
-        const old = entry.attributes[name];
-        if (value === old) continue;
-        if (name === '' && value !== '') return false;
-        delta += (value === '' ? 0 : encodedLength(value, name)) - (old === undefined || old === '' ? 0 : encodedLength(old, name));
-        if (value !== '' && !this.columns.has(name) && !newNames.includes(name)) {
-          newNames.push(name);
-          newEncodedNames.push(encodeComponent(name, name));
-        }
-      }
+      measured = this.measure(attributes, 0);
     } catch (error) {
       if (error instanceof UnmappableEventError) return false;
       throw error;
     }
-    if (this.bytes + sumEncodedNames(newEncodedNames) + this.entries.length * newNames.length + delta >= this.maxBytes) return false;
-    this.addColumns(newNames, newEncodedNames);
+    if (measured.newNames.includes('')) return false;
+    let delta = 0;
+    measured.cells.forEach((length, column) => (delta += length - (entry.cells[column] ?? 0)));
+    if (this.bytes + sumEncodedNames(measured.newEncodedNames) + this.entries.length * measured.newNames.length + delta >= this.maxBytes) return false;
+    this.addColumns(measured.newNames, measured.newEncodedNames);
+    measured.cells.forEach((length, column) => (entry.cells[column] = length));
     if (!entry.owned) {
       entry.attributes = { ...entry.attributes };
       entry.owned = true;
@@ -202,25 +200,39 @@ export class BatchFileBuilder {
   private prepare(row: BatchRow): PreparedRow {
     const cached = this.prepared;
     if (cached && cached.row === row && cached.preparedAt === this.entries.length) return cached;
-    let length = encodedLength(row.id, ID_LABEL);
+    const prepared = this.measure(row.attributes, encodedLength(row.id, ID_LABEL));
+    const added = prepared.newNames.length;
+    // Percent-encoded text is ASCII, so lengths are byte lengths; the new row has a comma per column.
+    prepared.bytesAfter =
+      this.bytes + sumEncodedNames(prepared.newEncodedNames) + this.entries.length * added + prepared.length + this.encodedNames.length + added + 1;
+    prepared.row = row;
+    this.prepared = prepared;
+    return prepared;
+  }
+
+  /** Encoded lengths of `attributes`' cells by column (an empty value: 0, no column) and of all of them plus `idLength`. */
+  private measure(attributes: Readonly<Record<string, string>>, idLength: number): PreparedRow {
+    let length = idLength;
+    const cells: number[] = [];
     const newNames: string[] = [];
     const newEncodedNames: string[] = [];
-    const { attributes } = row;
     for (const name in attributes) {
       const value = attributes[name] as string;
-      if (value === '') continue;
-      length += encodedLength(value, name);
-      if (!this.columns.has(name) && !newNames.includes(name)) {
+      let column = this.columns.get(name);
+      if (value === '') {
+        if (column !== undefined) cells[column] = 0;
+        continue;
+      }
+      const cell = encodedLength(value, name);
+      if (column === undefined) {
+        column = this.encodedNames.length + newNames.length;
         newNames.push(name);
         newEncodedNames.push(encodeComponent(name, name));
       }
+      cells[column] = cell;
+      length += cell;
     }
-    const added = newNames.length;
-    // Percent-encoded text is ASCII, so lengths are byte lengths; the new row has a comma per column.
-    const bytesAfter = this.bytes + sumEncodedNames(newEncodedNames) + this.entries.length * added + length + this.encodedNames.length + added + 1;
-    const prepared: PreparedRow = { row, preparedAt: this.entries.length, length, newNames, newEncodedNames, bytesAfter };
-    this.prepared = prepared;
-    return prepared;
+    return { row: EMPTY_ROW, preparedAt: this.entries.length, length, cells, newNames, newEncodedNames, bytesAfter: 0 };
   }
 }
 

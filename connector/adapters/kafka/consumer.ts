@@ -248,18 +248,24 @@ export class KafkaSource implements Source<SourceRecord> {
     const resolved = () => {
       if (last !== undefined) resolveOffset(last);
     };
+    // A batch turns stale only by a seek, which can happen only while this loop awaits: asked then,
+    // not per record (each ask builds a key string inside kafkajs).
+    if (isStale()) return;
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.stopping) return resolved();
+      if (!isRunning() || this.stopping) return resolved();
       if (intake.full) {
         // Past holdMs the pipeline pauses the topics and resumes them once room returns.
         const room = await intake.room();
         await heartbeat();
-        if (!room || this.stopping) return resolved();
+        if (!room || this.stopping || isStale()) return resolved();
       }
       const accepted = intake.accept(new KafkaEvent(topic, partition, message), heartbeat);
       // Plain Avro decodes synchronously; awaiting only when needed saves a promise per event.
-      if (accepted instanceof Promise) await accepted;
-      last = message.offset;
+      if (accepted instanceof Promise) {
+        await accepted;
+        last = message.offset;
+        if (isStale()) return resolved();
+      } else last = message.offset;
     }
     resolved();
     // And once it is handed on: a consumer that has read up to the end is no longer behind (no

@@ -63,6 +63,8 @@ interface Active extends Job {
   attributes: Record<string, string>;
   settles: Settlement[];
   claims: Array<Claim | undefined>;
+  /** Carried by a bulk row: it waits for its batch's report, and so does everything queued behind it. */
+  parked?: boolean;
 }
 
 /** What a lane's job keeps of its attributes once a bulk row carries them: the route has its own, and a backlog holds many jobs. */
@@ -110,12 +112,14 @@ export class Lanes implements RouteHost<Lane> {
         Object.assign(last.attributes, update.attributes);
         last.settles.push(settlement);
       } else lane.pending.runs.push({ route, attributes: update.attributes, copied: false, settles: [settlement], claim });
+      if (lane.active?.parked) settlement.park?.();
       this.options.observer?.coalesced?.();
       return;
     }
     if (this.folded(lane, update, route, settlement, claim)) return;
     lane.pending = { identity: update.identity, runs: [{ route, attributes: update.attributes, copied: false, settles: [settlement], claim }] };
     if (!lane.active) this.schedule(lane);
+    else if (lane.active.parked) settlement.park?.();
   }
 
   /**
@@ -244,6 +248,7 @@ export class Lanes implements RouteHost<Lane> {
     if (!job) return;
     if (bulk.route.send(lane, job)) {
       job.attributes = CARRIED_BY_ROW;
+      job.parked = true;
       this.options.observer?.routed?.('bulk', lane.key);
       for (const settlement of job.settles) settlement.park?.();
     } else this.options.single.send(lane, job);

@@ -181,6 +181,24 @@ describe('lanes with a bulk route', () => {
     expect(t.arrivals.map((a) => a.attributes.n)).toEqual(['1', '2']);
   });
 
+  it('park every update waiting for a bulk row — folded, or queued behind a row already sent — and none waiting behind a single request', async () => {
+    const t = setup('auto');
+    const parked: string[] = [];
+    const settlement = (name: string) => ({ settle: () => {}, park: () => parked.push(name) });
+    t.policy.observe(5000, 1_000_000);
+    t.lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: 'b' }, attributes: { n: '1' } }, settlement('row'));
+    t.lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: 'b' }, attributes: { n: '2' } }, settlement('folded'));
+    // Nothing joins the batch for a whole linger_ms: it goes.
+    await t.clock.advance(500);
+    expect(t.batches).toHaveLength(1);
+    t.lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: 'b' }, attributes: { n: '3' } }, settlement('queued behind the sent row'));
+    t.lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: 'b' }, attributes: { n: '4' } }, settlement('merged into the queue'));
+    t.policy.observe(0, 1_000_000);
+    t.lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: 's' }, attributes: { n: '1' } }, settlement('single'));
+    t.lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: 's' }, attributes: { n: '2' } }, settlement('behind a single request'));
+    expect(parked).toEqual(['row', 'folded', 'queued behind the sent row', 'merged into the queue']);
+  });
+
   it('switch to bulk while far behind and back to single updates once caught up', async () => {
     const t = setup('auto');
     t.submit('a', { n: '1' });

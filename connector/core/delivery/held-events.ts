@@ -7,9 +7,11 @@
 /**
  * Heap one held bulk event takes, at worst: the event itself once parked (≤ 160 B: no record,
  * which Kafka reads again for a dead letter; test/core/pipeline/held-memory.test.ts) and, when
- * every event is a profile of its own, that profile's lane and row (≈ 600 B, measured).
+ * every event is a profile of its own, that profile's lane and row (≈ 1.2 KB) and the attributes
+ * remembered for it once its row succeeded (≈ 0.5 KB): measured, BENCHMARKS.md bulk (run K ran
+ * out of a 192 MB heap at 768 B an event).
  */
-export const HEAP_PER_HELD_EVENT = 768;
+export const HEAP_PER_HELD_EVENT = 2048;
 /**
  * Heap V8's limit must keep for everything but held events: the young generation (counted in the
  * limit, ≈ 48 MB), the live state of a running connector (≈ 55 MB) and the remembered rows of a load.

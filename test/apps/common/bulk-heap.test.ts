@@ -41,7 +41,7 @@ describe('fitBulkToHeap', () => {
   it('leaves the config as it is when the heap carries the bound, or bulk is off', () => {
     const { logger, lines } = capture();
     const auto = configWith('auto');
-    expect(fitBulkToHeap(auto, 1024 * MB, logger)).toBe(auto);
+    expect(fitBulkToHeap(auto, 4096 * MB, logger)).toBe(auto);
     const off = configWith('off');
     expect(fitBulkToHeap(off, 240 * MB, logger)).toBe(off);
     expect(lines).toEqual([]);

@@ -105,13 +105,15 @@ export function compileGetter(segments: readonly Segment[]): Getter {
   return factory(Object.hasOwn);
 }
 
-interface AvroShape {
+/** The parts of an avsc Type that walking a schema reads (avsc's types carry them, untyped). */
+export interface AvroShape {
   typeName: string;
   name?: string;
   types?: AvroShape[];
   fields?: { name: string; type: AvroShape }[];
   valuesType?: AvroShape;
   itemsType?: AvroShape;
+  underlyingType?: AvroShape;
 }
 
 /**

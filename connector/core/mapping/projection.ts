@@ -10,17 +10,7 @@
  */
 import type { Type } from 'avsc';
 import { parseAvroSchema } from '../avro-types.js';
-import type { Segment } from './paths.js';
-
-interface AvroShape {
-  typeName: string;
-  name?: string;
-  types?: AvroShape[];
-  fields?: { name: string; type: AvroShape }[];
-  valuesType?: AvroShape;
-  itemsType?: AvroShape;
-  underlyingType?: AvroShape;
-}
+import type { AvroShape, Segment } from './paths.js';
 
 /** Logical types whose reading of any well-formed underlying value never throws (see avro-types.ts). */
 const SAFE_LOGICAL = new Set(['logical:uuid', 'logical:date', 'logical:decimal']);

@@ -16,6 +16,7 @@ export const PROCESS_FILES = [
   'test/apps/mapping-test/mapping-test.test.ts',
   'test/cli/log-level.test.ts',
   'test/cli/main.test.ts',
+  'test/core/pipeline/held-memory.test.ts',
   'test/deploy/promtool.test.ts',
   'test/editors/yaml-language-server.test.ts',
   'test/layers.test.ts',

@@ -123,7 +123,17 @@ describe('a Kafka broker outage mid-run', () => {
     await new Promise((resolve) => setTimeout(resolve, DOWN_MS - 5_000));
     await startBroker(broker);
     await produce(kafka, topics, after);
-    await waitFor('everything committed after the outage', async () => (await uncommitted(kafka, groupId, topics.all)) === 0, 120_000, 500);
+    await waitFor('everything committed after the outage', async () => (await uncommitted(kafka, groupId, topics.all)) === 0, 120_000, 500).catch(
+      async (error: Error) => {
+        // Say what the run was doing: a bare timeout on a loaded machine tells nothing.
+        const left = await uncommitted(kafka, groupId, topics.all);
+        const tail = run
+          .lines()
+          .slice(-8)
+          .map((l) => String(l.msg));
+        throw new Error(`${error.message}; ${left} events uncommitted; the run's last lines: ${JSON.stringify(tail)}`);
+      },
+    );
 
     run.child.kill('SIGTERM');
     expect((await exitOf(run.child)).code).toBe(RUN_EXIT.ok);

@@ -6,10 +6,19 @@ import { testKafka } from './kafka.js';
 
 /** Starts `run` as a child that is killed after the test whatever happens; collects its log lines. */
 export function runChild(resources: TestResources, config: string, args: string[] = []): { child: ChildProcess; lines: () => Array<Record<string, unknown>> } {
-  const child = spawnRun(config, args);
+  const { child, lines } = watchChild(resources, spawnRun(config, args));
+  return { child, lines };
+}
+
+/** Kills a connector child after the test whatever happens, and collects its log lines (stderr) and its stdout. */
+export function watchChild(
+  resources: TestResources,
+  child: ChildProcess,
+): { child: ChildProcess; lines: () => Array<Record<string, unknown>>; stdout: () => string } {
   let stderr = '';
+  let stdout = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdout?.resume();
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   resources.add(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -21,7 +30,7 @@ export function runChild(resources: TestResources, config: string, args: string[
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { child, lines };
+  return { child, lines, stdout: () => stdout };
 }
 
 /** Resident memory of a process in MB, from /proc. */

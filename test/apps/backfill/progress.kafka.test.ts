@@ -23,6 +23,7 @@ import {
   waitFor,
   writeWorkspace,
 } from '../../support/delivery-harness.js';
+import { watchChild } from '../../support/child-run.js';
 import { uniqueTopic } from '../../support/kafka.js';
 
 const resources = new TestResources();
@@ -48,22 +49,8 @@ function backfillChild(config: string) {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'test' },
   });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  resources.add(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exitOf(child);
-    }
-  });
-  const lines = () =>
-    stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { child, lines, progress: () => lines().filter((l) => l.msg === 'progress'), summary: () => JSON.parse(stdout) as BackfillSummary };
+  const { lines, stdout } = watchChild(resources, child);
+  return { child, lines, progress: () => lines().filter((l) => l.msg === 'progress'), summary: () => JSON.parse(stdout()) as BackfillSummary };
 }
 
 /** A progress line while the one batch is at Target and no row of it has been reported. */

@@ -9,8 +9,7 @@ export const KAFKA_FILES = 'test/**/*.kafka.test.ts';
 
 /**
  * Files that need Redis or promtool, or start child processes (the CLI, the sandbox, an LSP server,
- * the staged image), or must have a process of their own: the compiled-mapping property test, run
- * in the unit worker after the other core files, made that worker exit unexpectedly (not alone).
+ * the staged image), or must have a process of their own.
  */
 export const PROCESS_FILES = [
   'test/adapters/config/config-docs.test.ts',
@@ -20,7 +19,6 @@ export const PROCESS_FILES = [
   'test/apps/mapping-test/mapping-test.test.ts',
   'test/cli/log-level.test.ts',
   'test/cli/main.test.ts',
-  'test/core/mapping/compiled-equivalence.test.ts',
   'test/core/pipeline/held-memory.test.ts',
   'test/deploy/promtool.test.ts',
   'test/editors/yaml-language-server.test.ts',

@@ -5,6 +5,8 @@
  */
 import type { Type } from 'avsc';
 import { DecodeError, RegistryRejectedError, type EventOrigin } from '../../core/errors.js';
+// Before any resolver is created: resolvers copy the array and map readers when they are made.
+import './bounded-blocks.js';
 import { FRAMING_BYTES, framedFailure, incompatibleFailure, plainFailure, unframedFailure, unknownIdFailure } from './failure-reasons.js';
 
 export interface DecoderOptions {

@@ -30,8 +30,15 @@ function civilDate(days: number): string | undefined {
   return `${TWO_DIGITS[Math.floor(year / 100)] as string}${TWO_DIGITS[year % 100] as string}-${TWO_DIGITS[month] as string}-${TWO_DIGITS[day] as string}`;
 }
 
-/** YYYY-MM-DD of an Avro date (days since the epoch); ±YYYYYY-MM-DD outside years 0000-9999, as ISO 8601 says. */
-export function formatDays(days: number): string {
+/** The days either side of the epoch a Date can hold (±8.64e15 ms); an Avro int date can say more. */
+const MAX_DATE_DAYS = 100_000_000;
+
+/**
+ * YYYY-MM-DD of an Avro date (days since the epoch); ±YYYYYY-MM-DD outside years 0000-9999, as
+ * ISO 8601 says. Undefined beyond what a Date can hold (a corrupt value), as for such a timestamp.
+ */
+export function formatDays(days: number): string | undefined {
+  if (Math.abs(days) > MAX_DATE_DAYS) return undefined;
   return civilDate(days) ?? (new Date(days * MS_PER_DAY).toISOString().split('T')[0] as string);
 }
 

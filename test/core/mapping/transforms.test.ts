@@ -63,6 +63,16 @@ describe('stringification', () => {
     expect(stringifyValue(new Date(Number.NaN))).toBeUndefined();
   });
 
+  it('a date beyond the ±100,000,000 days a Date can hold has no text, like a timestamp beyond them', () => {
+    expect(formatDays(100_000_000)).toBe('+275760-09-13');
+    expect(formatDays(-100_000_000)).toBe('-271821-04-20');
+    for (const days of [100_000_001, -100_000_001, 100_682_765, 2 ** 31 - 1]) {
+      expect(formatDays(days)).toBeUndefined();
+      expect(stringifyValue(new AvroDate(days))).toBeUndefined();
+    }
+    expect(stringifyValue(new Date(8.64e15 + 1))).toBeUndefined();
+  });
+
   it('formatInstant and formatDays agree with the Date built-ins for any instant', () => {
     fc.assert(
       fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (ms) => {

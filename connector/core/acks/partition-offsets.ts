@@ -1,40 +1,20 @@
-/** A FIFO of increasing offsets with O(1) amortised removal from the front. */
-class OffsetQueue {
-  private items: number[] = [];
-  private head = 0;
-
-  push(offset: number): void {
-    this.items.push(offset);
-  }
-
-  peek(): number | undefined {
-    return this.items[this.head];
-  }
-
-  shift(): number | undefined {
-    const v = this.items[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return v;
-  }
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-}
-
 /**
  * The acknowledged contiguous prefix of one partition. Offsets are tracked in fetch order
  * (strictly increasing, possibly with gaps from compaction or transaction markers) and may be
  * acknowledged in any order; only the prefix in which every tracked offset is acknowledged may
  * be committed.
+ *
+ * A bulk backfill holds a million events that its one batch acknowledges in the order of its
+ * rows, far ahead of the prefix: every tracked offset costs one number and one flag byte until it
+ * is committed, however it is acknowledged.
  */
 export class PartitionOffsets {
-  private readonly inProgress = new OffsetQueue();
-  private readonly doneUncommitted = new OffsetQueue();
-  private readonly acked = new Set<number>();
+  /** Tracked offsets not yet committed, increasing, from index `first`; `acked` holds a flag per index. */
+  private offsets: number[] = [];
+  private acked = new Uint8Array(64);
+  private first = 0;
+  /** Index of the first offset outside the acknowledged prefix (or the end). */
+  private prefixEnd = 0;
   private lastTracked = -1;
   private lastContiguous: number | undefined;
 
@@ -45,19 +25,26 @@ export class PartitionOffsets {
   track(offset: number): boolean {
     if (offset <= this.lastTracked) return false;
     this.lastTracked = offset;
-    this.inProgress.push(offset);
+    if (this.offsets.length === this.acked.length) {
+      const grown = new Uint8Array(this.acked.length * 2);
+      grown.set(this.acked);
+      this.acked = grown;
+    }
+    this.offsets.push(offset);
     return true;
   }
 
-  /** Marks a tracked offset as done (delivered, filtered or dead-lettered). */
+  /** Marks a tracked offset as done (delivered, filtered or dead-lettered); others are ignored. */
   ack(offset: number): void {
-    this.acked.add(offset);
-    for (let next = this.inProgress.peek(); next !== undefined && this.acked.has(next); next = this.inProgress.peek()) {
-      this.acked.delete(next);
-      this.lastContiguous = next;
-      this.doneUncommitted.push(next);
-      this.inProgress.shift();
-    }
+    const index = this.indexOf(offset);
+    if (index === undefined) return;
+    this.acked[index] = 1;
+    const { offsets, acked } = this;
+    let end = this.prefixEnd;
+    while (end < offsets.length && acked[end] === 1) end++;
+    if (end === this.prefixEnd) return;
+    this.prefixEnd = end;
+    this.lastContiguous = offsets[end - 1];
   }
 
   /** The offset to commit (Kafka wants the next offset to read), or undefined if none is done. */
@@ -67,16 +54,40 @@ export class PartitionOffsets {
 
   /** Records that Kafka holds `next` as committed; returns how many events that released. */
   committed(next: number): number {
-    let released = 0;
-    for (let o = this.doneUncommitted.peek(); o !== undefined && o < next; o = this.doneUncommitted.peek()) {
-      this.doneUncommitted.shift();
-      released++;
+    const start = this.first;
+    let first = start;
+    while (first < this.prefixEnd && (this.offsets[first] as number) < next) first++;
+    this.first = first;
+    // Drop the committed head once it is most of the array, so that both stay proportional to what is held.
+    if (first > 1024 && first * 2 > this.offsets.length) {
+      this.offsets = this.offsets.slice(first);
+      const acked = new Uint8Array(Math.max(64, this.offsets.length * 2));
+      acked.set(this.acked.subarray(first, first + this.offsets.length));
+      this.acked = acked;
+      this.prefixEnd -= first;
+      this.first = 0;
     }
-    return released;
+    return first - start;
   }
 
   /** How many tracked offsets are not yet part of the committable prefix. */
   outstanding(): number {
-    return this.inProgress.length;
+    return this.offsets.length - this.prefixEnd;
+  }
+
+  /** Index of a tracked offset outside the prefix: the prefix's end (acknowledgements in order), else a binary search. */
+  private indexOf(offset: number): number | undefined {
+    const { offsets } = this;
+    let low = this.prefixEnd;
+    if (offsets[low] === offset) return low;
+    let high = offsets.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const found = offsets[middle] as number;
+      if (found === offset) return middle;
+      if (found < offset) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
   }
 }

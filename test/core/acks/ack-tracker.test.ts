@@ -56,6 +56,79 @@ describe('PartitionOffsets', () => {
   });
 });
 
+/** The reference: every tracked offset, a set of acknowledged ones, and two plain pointers. */
+class ReferenceOffsets {
+  readonly tracked: number[] = [];
+  readonly acked = new Set<number>();
+  /** Index of the first tracked offset not acknowledged. */
+  prefix = 0;
+  /** Index of the first tracked offset not committed. */
+  committedUpTo = 0;
+
+  ack(offset: number): void {
+    this.acked.add(offset);
+    while (this.prefix < this.tracked.length && this.acked.has(this.tracked[this.prefix] as number)) this.prefix++;
+  }
+
+  committable(): number | undefined {
+    return this.prefix === 0 ? undefined : (this.tracked[this.prefix - 1] as number) + 1;
+  }
+
+  /** Events released by committing `next`. */
+  commit(next: number): number {
+    const from = this.committedUpTo;
+    while (this.committedUpTo < this.prefix && (this.tracked[this.committedUpTo] as number) < next) this.committedUpTo++;
+    return this.committedUpTo - from;
+  }
+}
+
+describe('PartitionOffsets against a reference, steps interleaved', () => {
+  it('gives the same committable offset, outstanding count and released events after every step, offsets beyond 2^31 included', () => {
+    const step = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('track' as const), gap: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 5 })) }) },
+      // Mostly the oldest unacknowledged offset (in order), else any tracked one, committed ones included.
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('ack' as const), oldest: fc.boolean(), pick: fc.nat() }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('commit' as const) }) },
+    );
+    // Short runs, and long ones that pass the point where the committed head is dropped (1,024).
+    const steps = fc.oneof(fc.array(step, { maxLength: 100 }), fc.array(step, { minLength: 6000, maxLength: 8000 }));
+    fc.assert(
+      fc.property(fc.constantFrom(0, 2 ** 31 - 3, 2 ** 40), steps, (base, steps) => {
+        const p = new PartitionOffsets();
+        const ref = new ReferenceOffsets();
+        let next = base;
+        for (const s of steps) {
+          if (s.kind === 'track') {
+            next += s.gap;
+            expect(p.track(next)).toBe(true);
+            ref.tracked.push(next);
+          } else if (s.kind === 'ack') {
+            if (ref.tracked.length === 0) continue;
+            const index = s.oldest && ref.prefix < ref.tracked.length ? ref.prefix : s.pick % ref.tracked.length;
+            const offset = ref.tracked[index] as number;
+            p.ack(offset);
+            ref.ack(offset);
+          } else {
+            const at = ref.committable();
+            if (at === undefined) continue;
+            const released = p.committed(at);
+            if (released !== ref.commit(at)) expect(released).toBe('the reference count');
+          }
+          // Plain comparisons: expect() at each of thousands of steps would dominate the run.
+          if (p.committable() !== ref.committable() || p.outstanding() !== ref.tracked.length - ref.prefix) {
+            expect({ committable: p.committable(), outstanding: p.outstanding() }).toEqual({
+              committable: ref.committable(),
+              outstanding: ref.tracked.length - ref.prefix,
+            });
+          }
+        }
+      }),
+      // Shrinking thousands of steps can take minutes: a failure is reported with what shrank by then.
+      { numRuns: 40, interruptAfterTimeLimit: 15_000 },
+    );
+  });
+});
+
 describe('AckTracker', () => {
   it('reports commits for owned partitions and only when they advance', () => {
     const t = new AckTracker();

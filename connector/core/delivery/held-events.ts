@@ -5,8 +5,8 @@
  */
 
 /**
- * Heap one held bulk event takes, at worst: the event itself once parked (≤ 160 B: no record,
- * which Kafka reads again for a dead letter; test/core/pipeline/held-memory.test.ts) and, when
+ * Heap one held bulk event takes, at worst: the event itself once parked (≤ 40 B: its position,
+ * no record, which Kafka reads again for a dead letter; test/core/pipeline/held-memory.test.ts) and, when
  * every event is a profile of its own, that profile's lane and row (≈ 1.2 KB) and the attributes
  * remembered for it once its row succeeded (≈ 0.5 KB): measured, BENCHMARKS.md bulk (run K ran
  * out of a 192 MB heap at 768 B an event).

@@ -17,6 +17,7 @@ import type { Claim, Job, RouteHost, Settlement } from './route.js';
 import type { RoutePolicy } from './route-policy.js';
 import type { SingleRoute, SingleRouteObserver } from './single-route.js';
 import type { UpdateResult } from './send-result.js';
+import { Settlements } from './settlements.js';
 
 export type { Claim, Settlement } from './route.js';
 
@@ -48,7 +49,7 @@ interface Run {
   attributes: Record<string, string>;
   /** Whether `attributes` is the run's own copy; the first update's object is merged into only after copying it. */
   copied: boolean;
-  settles: Settlement[];
+  settles: Settlements;
   claim?: Claim;
 }
 
@@ -61,7 +62,7 @@ interface Pending {
 /** A lane's job on its way, with the updates it settles. */
 interface Active extends Job {
   attributes: Record<string, string>;
-  settles: Settlement[];
+  settles: Settlements;
   claims: Array<Claim | undefined>;
   /** Carried by a bulk row: it waits for its batch's report, and so does everything queued behind it. */
   parked?: boolean;
@@ -75,6 +76,14 @@ export interface Lane {
   readonly key: string;
   active?: Active;
   pending?: Pending;
+}
+
+/** A run of one update; `parked` when it queues behind a bulk row (see Settlements.pushParked). */
+function newRun(route: UpdateRoute, update: ProfileUpdate, settlement: Settlement, claim: Claim | undefined, parked: boolean): Run {
+  const settles = new Settlements();
+  if (parked) settles.pushParked(settlement);
+  else settles.push(settlement);
+  return { route, attributes: update.attributes, copied: false, settles, claim };
 }
 
 export class Lanes implements RouteHost<Lane> {
@@ -102,6 +111,8 @@ export class Lanes implements RouteHost<Lane> {
       this.lanes.set(key, lane);
     }
     const route = routeOf(update);
+    // Behind a bulk row, the update waits for the row's batch to report: its event parks.
+    const parked = lane.active?.parked === true;
     if (lane.pending) {
       const last = lane.pending.runs[lane.pending.runs.length - 1] as Run;
       if (last.claim === claim && last.route === route) {
@@ -110,16 +121,15 @@ export class Lanes implements RouteHost<Lane> {
           last.copied = true;
         }
         Object.assign(last.attributes, update.attributes);
-        last.settles.push(settlement);
-      } else lane.pending.runs.push({ route, attributes: update.attributes, copied: false, settles: [settlement], claim });
-      if (lane.active?.parked) settlement.park?.();
+        if (parked) last.settles.pushParked(settlement);
+        else last.settles.push(settlement);
+      } else lane.pending.runs.push(newRun(route, update, settlement, claim, parked));
       this.options.observer?.coalesced?.();
       return;
     }
     if (this.folded(lane, update, route, settlement, claim)) return;
-    lane.pending = { identity: update.identity, runs: [{ route, attributes: update.attributes, copied: false, settles: [settlement], claim }] };
+    lane.pending = { identity: update.identity, runs: [newRun(route, update, settlement, claim, parked)] };
     if (!lane.active) this.schedule(lane);
-    else if (lane.active.parked) settlement.park?.();
   }
 
   /**
@@ -178,18 +188,13 @@ export class Lanes implements RouteHost<Lane> {
     const runs = end === pending.runs.length ? pending.runs : pending.runs.slice(0, end);
     lane.pending = end === pending.runs.length ? undefined : { identity: pending.identity, runs: pending.runs.slice(end) };
     const live = runs.filter((r) => r.claim?.owned !== false);
-    if (live.length < runs.length) {
-      this.settleAll(
-        runs.filter((r) => !live.includes(r)).flatMap((r) => r.settles),
-        { status: 'cancelled' },
-      );
-    }
+    for (const run of runs) if (!live.includes(run)) this.settleAll(run.settles, { status: 'cancelled' });
     if (live.length === 0) {
       this.afterLane(lane);
       return undefined;
     }
     const attributes = live.length === 1 ? (live[0] as Run).attributes : Object.assign({}, ...live.map((r) => r.attributes));
-    const settles = live.length === 1 ? (live[0] as Run).settles : live.flatMap((r) => r.settles);
+    const settles = Settlements.merged(live.map((r) => r.settles));
     lane.active = { identity: pending.identity, attributes, settles, claims: live.map((r) => r.claim) };
     return lane.active;
   }
@@ -204,11 +209,7 @@ export class Lanes implements RouteHost<Lane> {
   abandon(lane: Lane): void {
     const pending = lane.pending;
     lane.pending = undefined;
-    if (pending)
-      this.settleAll(
-        pending.runs.flatMap((r) => r.settles),
-        { status: 'cancelled' },
-      );
+    for (const run of pending?.runs ?? []) this.settleAll(run.settles, { status: 'cancelled' });
     this.finished(lane, { status: 'cancelled' });
   }
 
@@ -227,8 +228,7 @@ export class Lanes implements RouteHost<Lane> {
     const bulk = this.options.bulk;
     if (!active || route !== 'single' || !bulk?.policy.bulk) return false;
     if (!bulk.route.fold(lane, active.identity.value, update.attributes)) return false;
-    active.settles.push(settlement);
-    settlement.park?.();
+    active.settles.pushParked(settlement);
     if (active.claims[active.claims.length - 1] !== claim) active.claims.push(claim);
     this.options.observer?.coalesced?.();
     return true;
@@ -250,7 +250,7 @@ export class Lanes implements RouteHost<Lane> {
       job.attributes = CARRIED_BY_ROW;
       job.parked = true;
       this.options.observer?.routed?.('bulk', lane.key);
-      for (const settlement of job.settles) settlement.park?.();
+      job.settles.parkAll();
     } else this.options.single.send(lane, job);
   }
 
@@ -268,10 +268,10 @@ export class Lanes implements RouteHost<Lane> {
     else this.lanes.delete(lane.key);
   }
 
-  private settleAll(settles: Settlement[], result: UpdateResult): void {
-    if (settles.length === 0) return;
-    this.unsettled -= settles.length;
-    for (const settlement of settles) settlement.settle(result);
+  private settleAll(settles: Settlements, result: UpdateResult): void {
+    if (settles.size === 0) return;
+    this.unsettled -= settles.size;
+    settles.settle(result);
     if (this.unsettled === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];

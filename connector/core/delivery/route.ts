@@ -23,10 +23,25 @@ export type RouteName = 'single' | 'bulk' | 'realtime';
  * waiting in a backlog costs one small object, whatever its route.
  */
 export interface Settlement {
-  /** Called exactly once with the update's result. */
+  /** Called exactly once with the update's result (unless `park` handed the event to a sink). */
   settle(result: UpdateResult): void;
-  /** The update will wait long (a bulk row waits for its batch's report): the event may let go of its record. */
-  park?(): void;
+  /**
+   * The update will wait long (a bulk row waits for its batch's report): the event may let go of
+   * its record. True when it also handed itself to `sink` as its position (it needs nothing
+   * else to end): the sink then settles it through its host, and the caller drops this object.
+   */
+  park?(sink: ParkedSink): boolean;
+}
+
+/** Ends parked events by position: the pipeline, for the events of one partition under one lease. */
+export interface ParkedHost {
+  /** The update of the event at `offset`, fetched at `fetchedAt`, ended with `result`. */
+  settleParked(offset: number, fetchedAt: number, result: UpdateResult): void;
+}
+
+/** Keeps parked events as positions, two numbers each instead of an object. */
+export interface ParkedSink {
+  add(host: ParkedHost, offset: number, fetchedAt: number): void;
 }
 
 /** One profile's lane as a route sees it. */

@@ -10,6 +10,7 @@ import { CommitPolicy, type CommitObserver } from '../acks/commit-policy.js';
 import type { Clock } from '../clock.js';
 import { CircuitBreaker } from '../delivery/circuit-breaker.js';
 import type { Claim, Settlement } from '../delivery/lanes.js';
+import type { ParkedHost, ParkedSink } from '../delivery/route.js';
 import { OutageGate } from '../delivery/outage-gate.js';
 import type { UpdateResult } from '../delivery/send-result.js';
 import type { EventOrigin } from '../errors.js';
@@ -112,6 +113,8 @@ export class EventPipeline<M> implements Intake<M> {
   private readonly decodeGate: OutageGate;
   /** What every held event settles into: one object for all of them, so an event costs no closure. */
   private readonly owner: HeldEventOwner<M>;
+  /** Per partition, the host of its parked events under its current lease. */
+  private readonly parkedHosts = new Map<string, ParkedPartition<M>>();
 
   constructor(private readonly options: PipelineOptions<M>) {
     const { source, clock } = options;
@@ -124,7 +127,11 @@ export class EventPipeline<M> implements Intake<M> {
         endpoint: 'the schema registry',
         clock: options.clock,
       });
-    this.owner = { canReread: options.source.reread !== undefined, ended: (held, outcome) => this.settle(held, outcome) };
+    this.owner = {
+      canReread: options.source.reread !== undefined,
+      ended: (held, outcome) => this.settle(held, outcome),
+      parkedHost: (held) => this.parkedHost(held),
+    };
     options.delivery.onBlockedChange(() => this.roomMayHaveReturned());
     this.commits.onCommitted(() => this.roomMayHaveReturned());
   }
@@ -221,7 +228,7 @@ export class EventPipeline<M> implements Intake<M> {
     if (!token) return;
     this.unsettled++;
     this.options.observer?.consumed?.(event.topic);
-    const held = new HeldEvent(this.owner, token, event, this.options.clock.now());
+    const held = new HeldEvent(this.owner, token, event.topic, event, this.options.clock.now());
     if (event.payload === null) return this.settle(held, { kind: 'filtered', reason: 'tombstone (null value)' });
     const origin = { topic: event.topic, partition: event.partition, offset: String(event.offset) };
     let decoded: unknown;
@@ -327,6 +334,16 @@ export class EventPipeline<M> implements Intake<M> {
     if (this.unsettled === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
+  /** The host that ends the parked events of `held`'s partition under its lease (one per partition and lease). */
+  private parkedHost(held: HeldEvent<M>): ParkedHost {
+    const key = `${held.partition}:${held.stream}`;
+    const known = this.parkedHosts.get(key);
+    if (known?.lease === held.lease) return known;
+    const host = new ParkedPartition(this.owner, held, held.topic);
+    this.parkedHosts.set(key, host);
+    return host;
+  }
+
   /** Pauses the source until there is room again (once at a time), unless fetching stopped for good. */
   private pauseSource(): void {
     if (this.sourcePaused || this.halted) return;
@@ -361,14 +378,17 @@ interface HeldEventOwner<M> {
   /** Whether the source can read a record again by its position, so that a parked event may let go of it. */
   readonly canReread: boolean;
   ended(held: HeldEvent<M>, outcome: EventOutcome): void;
+  /** Where `held` goes once parked as a position. */
+  parkedHost(held: HeldEvent<M>): ParkedHost;
 }
 
 /**
  * One event on its way through delivery, and the settlement of each of its updates: its
  * acknowledgement token (copied in, so that a held event is one object), how many updates are
  * still out, and its record — let go once an update parks (a bulk row waiting for its batch's
- * report) when the source can read it again for a dead letter. The last update to settle ends the
- * event: failed if any failed, cancelled if any was.
+ * report) when the source can read it again for a dead letter; an event of one update then
+ * leaves only its position behind (ParkedPartition). The last update to settle ends the event:
+ * failed if any failed, cancelled if any was.
  */
 class HeldEvent<M> implements Settlement, EventPosition, AckToken {
   readonly topic: string;
@@ -384,10 +404,11 @@ class HeldEvent<M> implements Settlement, EventPosition, AckToken {
   constructor(
     private readonly owner: HeldEventOwner<M>,
     token: AckToken,
+    topic: string,
     public event: InboundEvent<M> | undefined,
     readonly fetchedAt: number,
   ) {
-    this.topic = (event as InboundEvent<M>).topic;
+    this.topic = topic;
     this.stream = token.stream;
     this.partition = token.partition;
     this.offset = token.offset;
@@ -412,7 +433,39 @@ class HeldEvent<M> implements Settlement, EventPosition, AckToken {
     this.owner.ended(this, outcome);
   }
 
-  park(): void {
-    if (this.owner.canReread) this.event = undefined;
+  park(sink: ParkedSink): boolean {
+    if (!this.owner.canReread) return false;
+    this.event = undefined;
+    // With several updates out, this object counts which have settled.
+    if (this.updates !== 1) return false;
+    sink.add(this.owner.parkedHost(this), this.offset, this.fetchedAt);
+    return true;
+  }
+}
+
+/**
+ * Ends the parked events of one partition under one lease from their positions: each becomes a
+ * held event again (without its record, which the source reads again for a dead letter) only
+ * when its update settles.
+ */
+class ParkedPartition<M> implements ParkedHost, Omit<AckToken, 'offset'> {
+  readonly stream: string;
+  readonly partition: number;
+  readonly lease: Lease;
+
+  constructor(
+    private readonly owner: HeldEventOwner<M>,
+    token: Omit<AckToken, 'offset'>,
+    private readonly topic: string,
+  ) {
+    this.stream = token.stream;
+    this.partition = token.partition;
+    this.lease = token.lease;
+  }
+
+  settleParked(offset: number, fetchedAt: number, result: UpdateResult): void {
+    const held = new HeldEvent(this.owner, { stream: this.stream, partition: this.partition, offset, lease: this.lease }, this.topic, undefined, fetchedAt);
+    held.expect(1);
+    held.settle(result);
   }
 }

@@ -184,7 +184,13 @@ describe('lanes with a bulk route', () => {
   it('park every update waiting for a bulk row — folded, or queued behind a row already sent — and none waiting behind a single request', async () => {
     const t = setup('auto');
     const parked: string[] = [];
-    const settlement = (name: string) => ({ settle: () => {}, park: () => parked.push(name) });
+    const settlement = (name: string) => ({
+      settle: () => {},
+      park: () => {
+        parked.push(name);
+        return false;
+      },
+    });
     t.policy.observe(5000, 1_000_000);
     t.lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: 'b' }, attributes: { n: '1' } }, settlement('row'));
     t.lanes.submit({ identity: { kind: 'mbox3rdPartyId', value: 'b' }, attributes: { n: '2' } }, settlement('folded'));

@@ -4,6 +4,7 @@
  * prints `{"perEvent": bytes, "held": n}`.
  */
 import type { Settlement } from '../../../connector/core/delivery/route.js';
+import { Settlements } from '../../../connector/core/delivery/settlements.js';
 import type { MappingOutcome } from '../../../connector/core/mapping/index.js';
 import { EventPipeline, type UpdateDelivery } from '../../../connector/core/pipeline/pipeline.js';
 import type { InboundEvent } from '../../../connector/core/pipeline/source.js';
@@ -15,14 +16,13 @@ const HELD = 100_000;
 /** A Kafka record's value as the CRM sample events have it (~200 bytes), plus its key and message. */
 export const PAYLOAD_BYTES = 200;
 
-/** A delivery that parks every update, as the bulk route does, and holds its settlement until the batch would report. */
+/** A delivery that parks every update in a row's list, as the lanes do for a bulk row, until the batch would report. */
 class ParkingDelivery implements UpdateDelivery {
   readonly blocked = false;
-  readonly held: Settlement[] = [];
+  readonly held = new Settlements();
 
   submit(_update: unknown, settlement: Settlement): void {
-    settlement.park?.();
-    this.held.push(settlement);
+    this.held.pushParked(settlement);
   }
 
   onBlockedChange(): void {}
@@ -66,7 +66,7 @@ async function retainedPerEvent(rereadable: boolean): Promise<{ perEvent: number
   const after = process.memoryUsage();
   if (pipeline.pending !== 1000 + HELD) throw new Error(`${pipeline.pending} events pending, expected ${1000 + HELD}`);
   const retained = after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers);
-  return { perEvent: retained / HELD, held: delivery.held.length };
+  return { perEvent: retained / HELD, held: delivery.held.size };
 }
 
 if (process.argv[1]?.endsWith('held-memory.measure.ts')) {

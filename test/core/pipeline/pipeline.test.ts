@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
 import type { Claim, Settlement } from '../../../connector/core/delivery/lanes.js';
+import { Settlements } from '../../../connector/core/delivery/settlements.js';
 import { OutageGate } from '../../../connector/core/delivery/outage-gate.js';
 import type { UpdateResult } from '../../../connector/core/delivery/send-result.js';
 import { DecodeError, RegistryUnavailableError, UnmappableEventError } from '../../../connector/core/errors.js';
@@ -139,8 +140,11 @@ describe('EventPipeline', () => {
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' } }));
     t.pipeline.accept(new Event(1, { id: 'b', attrs: { tier: 'GOLD' } }));
     const [parked, kept] = t.delivery.submitted;
-    parked?.settlement.park?.();
-    parked?.settlement.settle({ status: 'failed', error: new UnmappableEventError('refused'), attempts: 2 });
+    // An event of one update hands itself to the list as its position, and ends through it.
+    const list = new Settlements();
+    expect(parked?.settlement.park?.(list)).toBe(true);
+    expect(list.size).toBe(1);
+    list.settle({ status: 'failed', error: new UnmappableEventError('refused'), attempts: 2 });
     kept?.settlement.settle({ status: 'failed', error: new UnmappableEventError('refused'), attempts: 1 });
     await t.clock.advance(0);
     // Only the parked one was read again; the other still had its record.
@@ -149,10 +153,39 @@ describe('EventPipeline', () => {
     expect(t.lastCommit()).toBe('2');
   });
 
+  it('ends events parked as positions like held ones: acknowledged in any order, one of several updates stays an object, an old lease acknowledges nothing', async () => {
+    const t = await setup({ reread: true });
+    for (let offset = 0; offset < 3; offset++) t.pipeline.accept(new Event(offset, { id: `p${offset}`, attrs: { n: '1' } }));
+    t.pipeline.accept(new Event(3, { id: 'p3', attrs: { n: '1' }, also: { id: 'q3', attrs: { n: '1' } } }));
+    const list = new Settlements();
+    const parked = t.delivery.submitted.splice(0).map((s) => s.settlement.park?.(list));
+    // Offsets 0-2 are positions; both updates of offset 3 keep their event, which counts them.
+    expect(parked).toEqual([true, true, true, false, false]);
+    expect(list.size).toBe(3);
+    list.settle({ status: 'delivered' });
+    await t.clock.advance(0);
+    expect([...t.outcomes.keys()].sort()).toEqual([0, 1, 2]);
+    expect(t.outcomes.get(2)).toEqual({ kind: 'delivered', updates: 1 });
+    expect(t.lastCommit()).toBe('3');
+    expect(t.pipeline.pending).toBe(1);
+    // A new assignment of the partition: a position kept under the old lease acknowledges nothing.
+    t.source.to.revoked();
+    t.source.to.assigned([{ stream: 'in', partition: 0 }]);
+    t.pipeline.accept(new Event(4, { id: 'p4', attrs: { n: '1' } }));
+    const fresh = new Settlements();
+    expect(t.delivery.submitted.at(-1)?.settlement.park?.(fresh)).toBe(true);
+    fresh.settle({ status: 'delivered' });
+    await t.clock.advance(0);
+    expect(t.lastCommit()).toBe('5');
+  });
+
   it("keeps a parked event's record when the source cannot read it again (stdin)", async () => {
     const t = await setup();
     t.pipeline.accept(new Event(0, { id: 'a', attrs: { tier: 'GOLD' } }));
-    t.delivery.submitted[0]?.settlement.park?.();
+    // The event keeps its record, and itself: nothing is handed to the list.
+    const list = new Settlements();
+    expect(t.delivery.submitted[0]?.settlement.park?.(list)).toBe(false);
+    expect(list.size).toBe(0);
     t.delivery.submitted[0]?.settlement.settle({ status: 'failed', error: new UnmappableEventError('refused'), attempts: 1 });
     await t.clock.advance(0);
     expect(t.letters.map((l) => l.message)).toEqual(['m0']);

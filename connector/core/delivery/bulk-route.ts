@@ -88,11 +88,18 @@ export interface BulkRouteOptions {
 /** Longest wait between two status polls of a batch (unless `pollIntervalMs` is longer). */
 export const POLL_BACKOFF_CAP_MS = 60_000;
 
+/** What a row of the open batch holds of its attributes: nothing, the builder has them (see Row.attributes). */
+const IN_BUILDER: Record<string, string> = Object.freeze({});
+
 interface Row<L> {
   id: string;
   /** The lane whose job the row carries: its later updates may fold into the row while the batch is open. */
   lane?: L;
-  /** Every attribute the row sets: what bulk sent this profile before, overridden by the new update. */
+  /**
+   * Every attribute the row sets (what bulk sent this profile before, overridden by the new
+   * update) once its batch is sent; empty while the open batch's builder holds them, so that a
+   * folded row does not also keep its first update's values.
+   */
   attributes: Record<string, string>;
   /** Who hears the row's end when no lane does (rows queued by `add`). */
   done?: (result: UpdateResult) => void;
@@ -219,6 +226,7 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     if (this.open && !this.open.builder.fits(entry)) this.flush();
     if (!this.open) this.open = this.openBatch();
     this.open.builder.add(entry);
+    row.attributes = IN_BUILDER;
     this.open.rows.set(row.id, row);
     this.open.changes++;
     if (this.open.builder.rows >= this.limits().maxRows) this.flush();
@@ -245,7 +253,7 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
   private async submit(batch: OpenBatch<L>): Promise<void> {
     const file = batch.builder.build();
     const rows = batch.rows;
-    // Folds merged into the builder's copy: the rows carry what was sent, for a retry and for the override rule.
+    // The builder holds each row's attributes, folds merged in: the rows carry what was sent, for a retry and for the override rule.
     for (const row of rows.values()) row.attributes = batch.builder.attributesOf(row.id) as Record<string, string>;
     const name = `batch ${++this.batches}`;
     const { api, gate, retry, rowQuota, calls, clock, observer } = this.options;

@@ -7,17 +7,23 @@
 import type { ParkedHost, ParkedSink, Settlement } from './route.js';
 import type { UpdateResult } from './send-result.js';
 
-/** The parked events of one partition (host): their offsets and fetch times, index by index. */
+/** The parked events of one partition (host): offset and fetch time of each, interleaved. */
 interface ParkedGroup {
   host: ParkedHost;
-  offsets: number[];
-  fetchedAts: number[];
+  positions: number[];
 }
 
 export class Settlements implements ParkedSink {
   private settlements: Settlement[] = [];
-  /** Created at the first parked position: most lists (single updates) never hold one. */
-  private groups: ParkedGroup[] | undefined;
+  /**
+   * The parked events of the first host, kept in the list itself: a job's events nearly always
+   * come from one partition, and most profiles of a backfill have a few events, so a group object
+   * and two arrays each would cost more than the positions.
+   */
+  private host: ParkedHost | undefined;
+  private positions: number[] | undefined;
+  /** Parked events of further hosts (another partition or topic, or a new lease of the same). */
+  private others: ParkedGroup[] | undefined;
   private parkedCount = 0;
 
   /** A list holding `settlement`, or none. */
@@ -33,9 +39,9 @@ export class Settlements implements ParkedSink {
     const merged = new Settlements();
     for (const list of lists) {
       for (const settlement of list.settlements) merged.settlements.push(settlement);
-      for (const group of list.groups ?? []) {
-        for (let i = 0; i < group.offsets.length; i++) merged.add(group.host, group.offsets[i] as number, group.fetchedAts[i] as number);
-      }
+      list.eachGroup((host, positions) => {
+        for (let i = 0; i < positions.length; i += 2) merged.add(host, positions[i] as number, positions[i + 1] as number);
+      });
     }
     return merged;
   }
@@ -64,28 +70,37 @@ export class Settlements implements ParkedSink {
 
   /** Keeps a parked event as its position (see ParkedSink). */
   add(host: ParkedHost, offset: number, fetchedAt: number): void {
-    const groups = (this.groups ??= []);
-    let group = groups[groups.length - 1];
-    // A job's events mostly come from one partition; look further only when the last group differs.
-    if (group?.host !== host) group = groups.find((g) => g.host === host);
-    if (!group) {
-      group = { host, offsets: [], fetchedAts: [] };
-      groups.push(group);
-    }
-    group.offsets.push(offset);
-    group.fetchedAts.push(fetchedAt);
     this.parkedCount++;
+    if (this.host === undefined || this.host === host) {
+      this.host = host;
+      if (this.positions) this.positions.push(offset, fetchedAt);
+      else this.positions = [offset, fetchedAt];
+      return;
+    }
+    const others = (this.others ??= []);
+    const group = others.find((g) => g.host === host);
+    if (group) group.positions.push(offset, fetchedAt);
+    else others.push({ host, positions: [offset, fetchedAt] });
   }
 
   /** Settles every update of the list with `result`, once: the list is empty afterwards. */
   settle(result: UpdateResult): void {
-    const { settlements, groups } = this;
+    const settlements = this.settlements;
+    const groups: ParkedGroup[] = [];
+    this.eachGroup((host, positions) => groups.push({ host, positions }));
     this.settlements = [];
-    this.groups = undefined;
+    this.host = undefined;
+    this.positions = undefined;
+    this.others = undefined;
     this.parkedCount = 0;
     for (const settlement of settlements) settlement.settle(result);
-    for (const { host, offsets, fetchedAts } of groups ?? []) {
-      for (let i = 0; i < offsets.length; i++) host.settleParked(offsets[i] as number, fetchedAts[i] as number, result);
+    for (const { host, positions } of groups) {
+      for (let i = 0; i < positions.length; i += 2) host.settleParked(positions[i] as number, positions[i + 1] as number, result);
     }
+  }
+
+  private eachGroup(visit: (host: ParkedHost, positions: number[]) => void): void {
+    if (this.host && this.positions) visit(this.host, this.positions);
+    for (const group of this.others ?? []) visit(group.host, group.positions);
   }
 }

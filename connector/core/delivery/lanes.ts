@@ -87,7 +87,8 @@ function newRun(route: UpdateRoute, update: ProfileUpdate, settlement: Settlemen
 }
 
 export class Lanes implements RouteHost<Lane> {
-  private readonly lanes = new Map<string, Lane>();
+  /** Lanes by identity kind, then by identity value: no key string is built for each update. */
+  private readonly lanes = new Map<string, Map<string, Lane>>();
   private unsettled = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly blockedListeners: Array<() => void> = [];
@@ -104,12 +105,7 @@ export class Lanes implements RouteHost<Lane> {
    */
   submit(update: ProfileUpdate, settlement: Settlement, claim?: Claim): void {
     this.unsettled++;
-    const key = identityKey(update.identity);
-    let lane = this.lanes.get(key);
-    if (!lane) {
-      lane = { key };
-      this.lanes.set(key, lane);
-    }
+    const lane = this.laneOf(update.identity);
     const route = routeOf(update);
     // Behind a bulk row, the update waits for the row's batch to report: its event parks.
     const parked = lane.active?.parked === true;
@@ -218,6 +214,21 @@ export class Lanes implements RouteHost<Lane> {
     if (lane.key.startsWith(THIRD_PARTY_PREFIX)) this.options.bulk?.route.forget(lane.key.slice(THIRD_PARTY_PREFIX.length));
   }
 
+  /** The profile's lane, made when it has none. */
+  private laneOf(identity: ProfileUpdate['identity']): Lane {
+    let byValue = this.lanes.get(identity.kind);
+    if (!byValue) {
+      byValue = new Map();
+      this.lanes.set(identity.kind, byValue);
+    }
+    let lane = byValue.get(identity.value);
+    if (!lane) {
+      lane = { key: identityKey(identity) };
+      byValue.set(identity.value, lane);
+    }
+    return lane;
+  }
+
   /**
    * Folds the update into the lane's bulk row while that row's batch is still open (see
    * BulkRoute.fold): nothing else of the profile is queued, so order holds, and the row settles
@@ -265,7 +276,11 @@ export class Lanes implements RouteHost<Lane> {
   private afterLane(lane: Lane): void {
     if (lane.active) return;
     if (lane.pending) this.schedule(lane);
-    else this.lanes.delete(lane.key);
+    else {
+      // The key is `kind:value` (identityKey), and a kind has no colon.
+      const colon = lane.key.indexOf(':');
+      this.lanes.get(lane.key.slice(0, colon))?.delete(lane.key.slice(colon + 1));
+    }
   }
 
   private settleAll(settles: Settlements, result: UpdateResult): void {

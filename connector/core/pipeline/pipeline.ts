@@ -115,6 +115,7 @@ export class EventPipeline<M> implements Intake<M> {
   private readonly owner: HeldEventOwner<M>;
   /** Per partition, the host of its parked events under its current lease. */
   private readonly parkedHosts = new Map<string, ParkedPartition<M>>();
+  private lastParkedHost: ParkedPartition<M> | undefined;
 
   constructor(private readonly options: PipelineOptions<M>) {
     const { source, clock } = options;
@@ -334,14 +335,18 @@ export class EventPipeline<M> implements Intake<M> {
     if (this.unsettled === 0) for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
-  /** The host that ends the parked events of `held`'s partition under its lease (one per partition and lease). */
+  /** The host that ends the parked events of `held`'s partition and topic under its lease (one per partition, topic and lease). */
   private parkedHost(held: HeldEvent<M>): ParkedHost {
-    const key = `${held.partition}:${held.stream}`;
+    // Events park in fetch order, a batch of one partition after another: the last host mostly fits.
+    const last = this.lastParkedHost;
+    if (last?.lease === held.lease && last.partition === held.partition && last.stream === held.stream && last.topic === held.topic) return last;
+    // A source's input may carry several topics (Airbyte streams): the topic is part of the host.
+    const key = `${held.partition}:${held.stream}:${held.topic}`;
     const known = this.parkedHosts.get(key);
-    if (known?.lease === held.lease) return known;
+    if (known?.lease === held.lease) return (this.lastParkedHost = known);
     const host = new ParkedPartition(this.owner, held, held.topic);
     this.parkedHosts.set(key, host);
-    return host;
+    return (this.lastParkedHost = host);
   }
 
   /** Pauses the source until there is room again (once at a time), unless fetching stopped for good. */
@@ -456,7 +461,7 @@ class ParkedPartition<M> implements ParkedHost, Omit<AckToken, 'offset'> {
   constructor(
     private readonly owner: HeldEventOwner<M>,
     token: Omit<AckToken, 'offset'>,
-    private readonly topic: string,
+    readonly topic: string,
   ) {
     this.stream = token.stream;
     this.partition = token.partition;

@@ -85,6 +85,9 @@ export class BatchFileBuilder {
   /** Every row's encoded id and cells with its `\n`; the commas (one per column a row) are counted apart. */
   private lineBytes = 0;
   private prepared: PreparedRow | undefined;
+  /** Scratch of `foldKnownColumns`: the columns an update sets and their cells' encoded lengths. */
+  private readonly foldColumns: number[] = [];
+  private readonly foldCells: number[] = [];
 
   constructor(limits: BatchFileLimits = {}) {
     this.maxRows = limits.maxRows ?? MAX_BATCH_ROWS;
@@ -126,6 +129,8 @@ export class BatchFileBuilder {
     const index = this.rowOf.get(id);
     if (index === undefined) throw new Error(`the batch file has no row for thirdPartyId ${id} to fold into`);
     const entry = this.entries[index] as Entry;
+    const known = this.foldKnownColumns(entry, attributes);
+    if (known !== undefined) return known;
     let measured: PreparedRow;
     try {
       measured = this.measure(attributes, 0);
@@ -139,6 +144,49 @@ export class BatchFileBuilder {
     if (this.bytes + sumEncodedNames(measured.newEncodedNames) + this.entries.length * measured.newNames.length + delta >= this.maxBytes) return false;
     this.addColumns(measured.newNames, measured.newEncodedNames);
     measured.cells.forEach((length, column) => (entry.cells[column] = length));
+    if (!entry.owned) {
+      entry.attributes = { ...entry.attributes };
+      entry.owned = true;
+    }
+    Object.assign(entry.attributes, attributes);
+    entry.length += delta;
+    this.lineBytes += delta;
+    this.prepared = undefined;
+    return true;
+  }
+
+  /**
+   * `fold` for an update that adds no column, the usual case of a backlog: one pass measures it
+   * into reused scratch arrays, a second applies it. Undefined when it would add a column (the
+   * general path measures it); otherwise whether it folded.
+   */
+  private foldKnownColumns(entry: Entry, attributes: Readonly<Record<string, string>>): boolean | undefined {
+    const { foldColumns, foldCells } = this;
+    let count = 0;
+    let delta = 0;
+    for (const name in attributes) {
+      const value = attributes[name] as string;
+      const column = this.columns.get(name);
+      if (column === undefined) {
+        if (value === '') continue;
+        return undefined;
+      }
+      let cell = 0;
+      if (value !== '') {
+        try {
+          cell = encodedLength(value, name);
+        } catch (error) {
+          if (error instanceof UnmappableEventError) return false;
+          throw error;
+        }
+      }
+      delta += cell - (entry.cells[column] ?? 0);
+      foldColumns[count] = column;
+      foldCells[count] = cell;
+      count++;
+    }
+    if (this.bytes + delta >= this.maxBytes) return false;
+    for (let i = 0; i < count; i++) entry.cells[foldColumns[i] as number] = foldCells[i] as number;
     if (!entry.owned) {
       entry.attributes = { ...entry.attributes };
       entry.owned = true;

@@ -184,6 +184,8 @@ describe('BatchFileBuilder', () => {
     expect(() => builder.fold('b', { x: '2' })).toThrow(/no row for thirdPartyId b/);
     expect(builder.fold('a', { y: '2' })).toBe(true);
     expect(builder.fold('a', { z: 'lone \ud800' })).toBe(false);
+    // The same for a column the file already has, with a value of another column in the same update.
+    expect(builder.fold('a', { y: '3', x: 'lone \ud800' })).toBe(false);
     expect(builder.fold('a', { '': 'nameless' })).toBe(false);
     expect(first).toEqual({ x: '1' });
     expect(builder.attributesOf('a')).toEqual({ x: '1', y: '2' });

@@ -85,8 +85,7 @@ export class BatchFileBuilder {
   /** Every row's encoded id and cells with its `\n`; the commas (one per column a row) are counted apart. */
   private lineBytes = 0;
   private prepared: PreparedRow | undefined;
-  /** Scratch of `foldKnownColumns`: the attributes an update changes, their columns and their cells' encoded lengths. */
-  private readonly foldNames: string[] = [];
+  /** Scratch of `foldKnownColumns`: the columns an update sets and their cells' encoded lengths. */
   private readonly foldColumns: number[] = [];
   private readonly foldCells: number[] = [];
 
@@ -157,19 +156,16 @@ export class BatchFileBuilder {
   }
 
   /**
-   * `fold` for an update that adds no column, the usual case of a backlog: one pass measures the
-   * values that changed (a profile's later events repeat most of its values) into reused scratch
-   * arrays, a second applies them. Undefined when it would add a column (the general path
-   * measures it); otherwise whether it folded.
+   * `fold` for an update that adds no column, the usual case of a backlog: one pass measures it
+   * into reused scratch arrays, a second applies it. Undefined when it would add a column (the
+   * general path measures it); otherwise whether it folded.
    */
   private foldKnownColumns(entry: Entry, attributes: Readonly<Record<string, string>>): boolean | undefined {
-    const { foldNames, foldColumns, foldCells } = this;
-    const current = entry.attributes;
+    const { foldColumns, foldCells } = this;
     let count = 0;
     let delta = 0;
     for (const name in attributes) {
       const value = attributes[name] as string;
-      if (current[name] === value && Object.hasOwn(current, name)) continue;
       const column = this.columns.get(name);
       if (column === undefined) {
         if (value === '') continue;
@@ -185,21 +181,17 @@ export class BatchFileBuilder {
         }
       }
       delta += cell - (entry.cells[column] ?? 0);
-      foldNames[count] = name;
       foldColumns[count] = column;
       foldCells[count] = cell;
       count++;
     }
-    if (count === 0) return true;
     if (this.bytes + delta >= this.maxBytes) return false;
+    for (let i = 0; i < count; i++) entry.cells[foldColumns[i] as number] = foldCells[i] as number;
     if (!entry.owned) {
       entry.attributes = { ...entry.attributes };
       entry.owned = true;
     }
-    for (let i = 0; i < count; i++) {
-      entry.cells[foldColumns[i] as number] = foldCells[i] as number;
-      entry.attributes[foldNames[i] as string] = attributes[foldNames[i] as string] as string;
-    }
+    Object.assign(entry.attributes, attributes);
     entry.length += delta;
     this.lineBytes += delta;
     this.prepared = undefined;

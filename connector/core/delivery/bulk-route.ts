@@ -93,16 +93,14 @@ const IN_BUILDER: Record<string, string> = Object.freeze({});
 
 interface Row<L> {
   id: string;
-  /** The lane whose job the row carries: its later updates may fold into the row while the batch is open. */
-  lane?: L;
+  /** The lane whose job the row carries: it hears the row's end, and its later updates may fold into the row while the batch is open. */
+  lane: L;
   /**
    * Every attribute the row sets (what bulk sent this profile before, overridden by the new
    * update) once its batch is sent; empty while the open batch's builder holds them, so that a
    * folded row does not also keep its first update's values.
    */
   attributes: Record<string, string>;
-  /** Who hears the row's end when no lane does (rows queued by `add`). */
-  done?: (result: UpdateResult) => void;
   attempts: number;
 }
 
@@ -210,11 +208,6 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     for (const cancel of this.timers) cancel();
     this.timers.clear();
     this.options.gate.stop();
-  }
-
-  /** Queues a profile's row (from `rowFor`) that no lane folds into; `done` is called once, when the row succeeded or failed for good. */
-  add(id: string, row: Record<string, string>, done: (result: UpdateResult) => void): void {
-    this.enqueue({ id, attributes: row, done, attempts: 0 });
   }
 
   private limits(): { maxRows: number; maxBytes: number } {
@@ -388,10 +381,9 @@ export class BulkRoute<L extends LaneRef = LaneRef> implements Route<L> {
     });
   }
 
-  /** Settles a row for good: through the host for a lane's row (no closure per row), else its `done`. */
+  /** Settles a row for good, through the host: its lane's job ends with it. */
   private finish(row: Row<L>, result: UpdateResult): void {
-    if (row.lane !== undefined) this.host?.finished(row.lane, result);
-    else row.done?.(result);
+    this.host?.finished(row.lane, result);
   }
 
   private remember(row: Row<L>): void {

@@ -1,4 +1,5 @@
 /** The bulk route within Target's call limit (submits and status polls per minute), on fake time. */
+import { sendRow } from './bulk-rows.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AssignmentShare } from '../../../connector/core/delivery/assignment-share.js';
@@ -79,7 +80,7 @@ function busiestMinute(calls: Call[]): number {
 /** Queues `rows` profiles c0…, and returns what each row settled to. */
 function backlog(r: BulkRoute, rows: number, prefix = 'c'): Map<string, UpdateResult> {
   const got = new Map<string, UpdateResult>();
-  for (let i = 0; i < rows; i++) r.add(`${prefix}${i}`, { tier: 'GOLD' }, (result) => got.set(`${prefix}${i}`, result));
+  for (let i = 0; i < rows; i++) sendRow(r, `${prefix}${i}`, { tier: 'GOLD' }, (result) => got.set(`${prefix}${i}`, result));
   r.flush();
   return got;
 }

@@ -1,4 +1,5 @@
 /** What the bulk route tells its observer while Target processes a batch: the rows still pending and when it asks next. */
+import { sendRow } from './bulk-rows.js';
 import { describe, expect, it } from 'vitest';
 import { BulkRoute, type BulkApi, type BulkBatchReport } from '../../../connector/core/delivery/bulk-route.js';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
@@ -63,7 +64,7 @@ describe('BulkRoute reports what it waits for', () => {
       ]),
     );
     let settled = 0;
-    for (const id of ['a', 'b', 'c']) route.add(id, { tier: 'GOLD' }, () => settled++);
+    for (const id of ['a', 'b', 'c']) sendRow(route, id, { tier: 'GOLD' }, () => settled++);
     await clock.until(() => settled === 3);
     const batch = { name: 'batch 1', rows: 3 };
     expect(heard).toEqual([
@@ -79,7 +80,7 @@ describe('BulkRoute reports what it waits for', () => {
     const clock = new FakeClock();
     const { route, heard } = observedRoute(clock, scriptedApi(['retryable', { a: 'success' }]));
     let settled = 0;
-    route.add('a', { tier: 'GOLD' }, () => settled++);
+    sendRow(route, 'a', { tier: 'GOLD' }, () => settled++);
     await clock.until(() => settled === 1);
     expect(heard).toEqual([
       [{ name: 'batch 1', rows: 1, pending: 1, succeeded: 0, failed: 0 }, 1000],

@@ -1,4 +1,5 @@
 /** The bulk route on fake time against a fake Bulk Profile Update API. */
+import { sendRow } from './bulk-rows.js';
 import { describe, expect, it } from 'vitest';
 import { BulkRoute, type BulkApi, type BulkRouteOptions } from '../../../connector/core/delivery/bulk-route.js';
 import { CircuitBreaker } from '../../../connector/core/delivery/circuit-breaker.js';
@@ -82,8 +83,8 @@ describe('BulkRoute', () => {
     const target = fakeApi(clock, (id) => (id === 'c2' ? 'pending' : 'success'));
     const r = route(clock, target.api);
     const { got, done } = results();
-    r.add('c1', { tier: 'GOLD' }, done('c1'));
-    r.add('c2', { tier: 'SILVER', city: 'Malmö, Skåne & Co' }, done('c2'));
+    sendRow(r, 'c1', { tier: 'GOLD' }, done('c1'));
+    sendRow(r, 'c2', { tier: 'SILVER', city: 'Malmö, Skåne & Co' }, done('c2'));
     await clock.advance(499);
     expect(target.received).toHaveLength(0);
     await clock.advance(1);
@@ -102,15 +103,15 @@ describe('BulkRoute', () => {
     const target = fakeApi(clock);
     const r = route(clock, target.api);
     const { got, done } = results();
-    r.add('c1', { tier: 'GOLD', city: 'Lund' }, done('first'));
+    sendRow(r, 'c1', { tier: 'GOLD', city: 'Lund' }, done('first'));
     await clock.until(() => got.has('first'));
     const third = { kind: 'mbox3rdPartyId' as const, value: 'c1' };
-    r.add('c1', r.rowFor(third, { tier: 'PLATINUM', email: 'a@b.se' })!, done('second'));
+    sendRow(r, 'c1', r.rowFor(third, { tier: 'PLATINUM', email: 'a@b.se' })!, done('second'));
     await clock.until(() => got.has('second'));
     expect(target.received[1]?.rows.get('c1')).toEqual({ tier: 'PLATINUM', city: 'Lund', email: 'a@b.se' });
     // A single update (an mbox call) ends Target's override: the memory ends with it.
     r.forget('c1');
-    r.add('c1', r.rowFor(third, { tier: 'GOLD' })!, done('third'));
+    sendRow(r, 'c1', r.rowFor(third, { tier: 'GOLD' })!, done('third'));
     await clock.until(() => got.has('third'));
     expect(target.received[2]?.rows.get('c1')).toEqual({ tier: 'GOLD' });
   });
@@ -120,8 +121,8 @@ describe('BulkRoute', () => {
     const target = fakeApi(clock, (id) => (id === 'bad' ? 'error' : 'success'));
     const r = route(clock, target.api);
     const { got, done } = results();
-    r.add('bad', { tier: 'GOLD' }, done('bad'));
-    r.add('ok', { tier: 'GOLD' }, done('ok'));
+    sendRow(r, 'bad', { tier: 'GOLD' }, done('bad'));
+    sendRow(r, 'ok', { tier: 'GOLD' }, done('ok'));
     await clock.until(() => got.size === 2);
     expect(got.get('ok')).toEqual({ status: 'delivered' });
     expect(got.get('bad')).toMatchObject({ status: 'failed', attempts: 3, error: { code: 'BULK_ROW_FAILED', batchId: 'b-3', rowStatus: 'error' } });
@@ -134,7 +135,7 @@ describe('BulkRoute', () => {
     const target = fakeApi(clock, (_id, batch) => (batch.id === 'b-1' ? 'pending' : 'success'));
     const r = route(clock, target.api, { statusTimeoutMs: 10_000 });
     const { got, done } = results();
-    r.add('slow', { tier: 'GOLD' }, done('slow'));
+    sendRow(r, 'slow', { tier: 'GOLD' }, done('slow'));
     await clock.advance(10_000);
     expect(got.size).toBe(0);
     await clock.until(() => got.size === 1);
@@ -151,7 +152,7 @@ describe('BulkRoute', () => {
     const unavailable: BulkSubmitResult = { kind: 'retryable', error: new TargetError('503', true, { status: 503 }) };
     target.failNextSubmits(Array.from({ length: 20 }, () => unavailable));
     const { got, done } = results();
-    r.add('c1', { tier: 'GOLD' }, done('c1'));
+    sendRow(r, 'c1', { tier: 'GOLD' }, done('c1'));
     await clock.advance(30_000);
     expect(r.blocked).toBe(true);
     expect(got.size).toBe(0);
@@ -171,7 +172,7 @@ describe('BulkRoute', () => {
     const r = route(clock, statusDown);
     const { done } = results();
     expect(r.oldestPendingMs()).toBe(0);
-    r.add('c1', { tier: 'GOLD' }, done('c1'));
+    sendRow(r, 'c1', { tier: 'GOLD' }, done('c1'));
     await clock.advance(500);
     expect(target.received).toHaveLength(1);
     await clock.advance(20_000);
@@ -185,7 +186,7 @@ describe('BulkRoute', () => {
     target.failNextSubmits([refused, refused, refused]);
     const r = route(clock, target.api);
     const { got, done } = results();
-    r.add('c1', { tier: 'GOLD' }, done('c1'));
+    sendRow(r, 'c1', { tier: 'GOLD' }, done('c1'));
     await clock.until(() => got.size === 1);
     expect(got.get('c1')).toMatchObject({ status: 'failed', attempts: 3, error: { rowStatus: 'refused' } });
   });
@@ -195,7 +196,7 @@ describe('BulkRoute', () => {
     const target = fakeApi(clock);
     const r = route(clock, target.api, { maxRows: 2, lingerMs: 60_000 });
     const { done } = results();
-    for (const id of ['a', 'b', 'c']) r.add(id, { n: id }, done(id));
+    for (const id of ['a', 'b', 'c']) sendRow(r, id, { n: id }, done(id));
     await clock.advance(0);
     expect(target.received.map((b) => [...b.rows.keys()])).toEqual([['a', 'b']]);
     r.flush();
@@ -208,7 +209,7 @@ describe('BulkRoute', () => {
     const target = fakeApi(clock);
     const r = route(clock, target.api, { maxBytes: 200, lingerMs: 10 });
     const { done } = results();
-    for (const id of ['a', 'b', 'c']) r.add(id, { note: id.repeat(60) }, done(id));
+    for (const id of ['a', 'b', 'c']) sendRow(r, id, { note: id.repeat(60) }, done(id));
     await clock.advance(10);
     expect(target.received.map((b) => [...b.rows.keys()])).toEqual([['a', 'b'], ['c']]);
   });
@@ -218,9 +219,9 @@ describe('BulkRoute', () => {
     const target = fakeApi(clock);
     const r = route(clock, target.api, { lingerMs: 10, maxRows: 2, rowQuota: new RollingQuota(2, 60_000, () => clock.now()) });
     const { got, done } = results();
-    for (const id of ['a', 'b']) r.add(id, { n: id }, done(id));
+    for (const id of ['a', 'b']) sendRow(r, id, { n: id }, done(id));
     await clock.until(() => got.size === 2);
-    r.add('c', { n: 'c' }, done('c'));
+    sendRow(r, 'c', { n: 'c' }, done('c'));
     await clock.advance(30_000);
     expect(target.received).toHaveLength(1);
     await clock.until(() => got.size === 3);
@@ -237,7 +238,7 @@ describe('BulkRoute', () => {
     expect(r.rowFor(third('big'), { a: 'x'.repeat(400) })).toBeUndefined();
     expect(r.rowFor(third('c1'), { a: '1' })).toEqual({ a: '1' });
     const { got, done } = results();
-    r.add('c1', { a: '1' }, done('c1'));
+    sendRow(r, 'c1', { a: '1' }, done('c1'));
     await clock.until(() => got.size === 1);
     // One profile remembered: the bound is reached, a new profile goes by single updates; c1 still by bulk.
     expect(r.rowFor(third('c2'), { a: '1' })).toBeUndefined();

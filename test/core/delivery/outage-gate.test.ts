@@ -1,4 +1,5 @@
 /** One outage gate per endpoint: open, hold, probe one at a time, close; and the outage budget, for the single and the bulk route alike. */
+import { sendRow } from './bulk-rows.js';
 import { settling } from '../../support/settling.js';
 import { describe, expect, it } from 'vitest';
 import { BulkRoute, type BulkApi } from '../../../connector/core/delivery/bulk-route.js';
@@ -169,7 +170,7 @@ describe('the outage budget, single and bulk through the same gate', () => {
     });
     const settled: UpdateResult[] = [];
     // One row a batch: three batches wait on the same endpoint.
-    for (const id of ['c1', 'c2', 'c3']) route.add(id, { tier: 'GOLD' }, (r) => settled.push(r));
+    for (const id of ['c1', 'c2', 'c3']) sendRow(route, id, { tier: 'GOLD' }, (r) => settled.push(r));
     await clock.until(() => exhausted.length > 0);
     expect(exhausted[0]?.message).toContain('Target has been unreachable');
     expect(route.blocked).toBe(true);

@@ -33,22 +33,24 @@ export interface BatchFileLimits {
 }
 
 const HEADER = 'batch=thirdPartyId';
-/** Placeholder of a measurement that is not a prepared row. */
-const EMPTY_ROW: BatchRow = { id: '', attributes: {} };
 const ID_LABEL = 'thirdPartyId';
 
-/** What a row adds to one builder state, so that `add` after `fits` measures nothing twice. */
-interface PreparedRow {
-  row: BatchRow;
-  /** The builder's row count when prepared; a row prepared for an older state is prepared again. */
-  preparedAt: number;
-  /** Encoded length of the id and of every cell the row sets (no commas, no newline). */
+/** What some attributes add to the file as it stands: their cells and the columns they need. */
+interface Measured {
+  /** Encoded length of every cell the attributes set (and of the id, for a row; no commas, no newline). */
   length: number;
   /** Each cell's encoded length by column, new columns numbered after the known ones. */
   cells: number[];
   /** Attribute names the header does not have yet, and their encoded form. */
   newNames: string[];
   newEncodedNames: string[];
+}
+
+/** What a row adds to one builder state, so that `add` after `fits` measures nothing twice. */
+interface PreparedRow extends Measured {
+  row: BatchRow;
+  /** The builder's row count when prepared; a row prepared for an older state is prepared again. */
+  preparedAt: number;
   /** Size of the file with this row added. */
   bytesAfter: number;
 }
@@ -131,7 +133,7 @@ export class BatchFileBuilder {
     const entry = this.entries[index] as Entry;
     const known = this.foldKnownColumns(entry, attributes);
     if (known !== undefined) return known;
-    let measured: PreparedRow;
+    let measured: Measured;
     try {
       measured = this.measure(attributes, 0);
     } catch (error) {
@@ -248,18 +250,18 @@ export class BatchFileBuilder {
   private prepare(row: BatchRow): PreparedRow {
     const cached = this.prepared;
     if (cached && cached.row === row && cached.preparedAt === this.entries.length) return cached;
-    const prepared = this.measure(row.attributes, encodedLength(row.id, ID_LABEL));
-    const added = prepared.newNames.length;
+    const measured = this.measure(row.attributes, encodedLength(row.id, ID_LABEL));
+    const added = measured.newNames.length;
     // Percent-encoded text is ASCII, so lengths are byte lengths; the new row has a comma per column.
-    prepared.bytesAfter =
-      this.bytes + sumEncodedNames(prepared.newEncodedNames) + this.entries.length * added + prepared.length + this.encodedNames.length + added + 1;
-    prepared.row = row;
+    const bytesAfter =
+      this.bytes + sumEncodedNames(measured.newEncodedNames) + this.entries.length * added + measured.length + this.encodedNames.length + added + 1;
+    const prepared = { ...measured, row, preparedAt: this.entries.length, bytesAfter };
     this.prepared = prepared;
     return prepared;
   }
 
   /** Encoded lengths of `attributes`' cells by column (an empty value: 0, no column) and of all of them plus `idLength`. */
-  private measure(attributes: Readonly<Record<string, string>>, idLength: number): PreparedRow {
+  private measure(attributes: Readonly<Record<string, string>>, idLength: number): Measured {
     let length = idLength;
     const cells: number[] = [];
     const newNames: string[] = [];
@@ -280,7 +282,7 @@ export class BatchFileBuilder {
       cells[column] = cell;
       length += cell;
     }
-    return { row: EMPTY_ROW, preparedAt: this.entries.length, length, cells, newNames, newEncodedNames, bytesAfter: 0 };
+    return { length, cells, newNames, newEncodedNames };
   }
 }
 

@@ -146,14 +146,7 @@ export class BatchFileBuilder {
     if (this.bytes + sumEncodedNames(measured.newEncodedNames) + this.entries.length * measured.newNames.length + delta >= this.maxBytes) return false;
     this.addColumns(measured.newNames, measured.newEncodedNames);
     measured.cells.forEach((length, column) => (entry.cells[column] = length));
-    if (!entry.owned) {
-      entry.attributes = { ...entry.attributes };
-      entry.owned = true;
-    }
-    Object.assign(entry.attributes, attributes);
-    entry.length += delta;
-    this.lineBytes += delta;
-    this.prepared = undefined;
+    this.merge(entry, attributes, delta);
     return true;
   }
 
@@ -189,6 +182,12 @@ export class BatchFileBuilder {
     }
     if (this.bytes + delta >= this.maxBytes) return false;
     for (let i = 0; i < count; i++) entry.cells[foldColumns[i] as number] = foldCells[i] as number;
+    this.merge(entry, attributes, delta);
+    return true;
+  }
+
+  /** Merges a measured fold into its row (the caller's object is copied at the first fold), `delta` bytes longer. */
+  private merge(entry: Entry, attributes: Readonly<Record<string, string>>, delta: number): void {
     if (!entry.owned) {
       entry.attributes = { ...entry.attributes };
       entry.owned = true;
@@ -197,7 +196,6 @@ export class BatchFileBuilder {
     entry.length += delta;
     this.lineBytes += delta;
     this.prepared = undefined;
-    return true;
   }
 
   /** The attributes the row of `id` sets now, folds included. */

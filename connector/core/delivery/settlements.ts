@@ -26,13 +26,6 @@ export class Settlements implements ParkedSink {
   private others: ParkedGroup[] | undefined;
   private parkedCount = 0;
 
-  /** A list holding `settlement`, or none. */
-  static of(settlement?: Settlement): Settlements {
-    const list = new Settlements();
-    if (settlement) list.settlements.push(settlement);
-    return list;
-  }
-
   /** One list holding everything of `lists` (each is left as it was; do not use them again). */
   static merged(lists: readonly Settlements[]): Settlements {
     if (lists.length === 1) return lists[0] as Settlements;

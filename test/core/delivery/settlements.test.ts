@@ -59,7 +59,7 @@ describe('Settlements', () => {
   it('hand every host the result its positions end with', () => {
     const results: UpdateResult[] = [];
     const host: ParkedHost = { settleParked: (_offset, _at, result) => results.push(result) };
-    const list = Settlements.of();
+    const list = new Settlements();
     list.add(host, 7, 1);
     list.add(host, 9, 2);
     const failed: UpdateResult = { status: 'failed', error: new Error('row refused'), attempts: 3 };

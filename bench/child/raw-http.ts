@@ -1,7 +1,8 @@
 /**
  * Ceiling (b): how many update requests the sandbox answers when undici alone sends them, at the
  * connector's concurrency. The requests are the very ones the connector builds for the workload
- * (same URLs, same sizes), built before the clock starts.
+ * (same URLs, same sizes), built before the clock starts; with `asPost`, each GET is sent as the
+ * POST Target also takes (the identity in the URL, the attributes as a form body), to weigh the two.
  */
 import { Pool } from 'undici';
 import { loadConfig } from '../../connector/adapters/config/load.js';
@@ -17,6 +18,8 @@ export interface RawHttpParams {
   /** Requests to send (built from the first events of the workload). */
   requests: number;
   concurrency: number;
+  /** Sends every GET as a POST with the same parameters. */
+  asPost?: boolean;
 }
 
 export interface RawHttpResult {
@@ -26,6 +29,12 @@ export interface RawHttpResult {
   cpuSeconds: number;
   /** Average request size (URL + body), bytes. */
   meanBytes: number;
+}
+
+/** A GET update as a POST: the URL up to the identity, the attribute pairs as the form body (as the request builder makes POSTs). */
+function asPost(path: string): { path: string; method: 'POST'; body: string } {
+  const cut = path.indexOf('&');
+  return { path: path.slice(0, cut), method: 'POST', body: path.slice(cut + 1) };
 }
 
 serve<RawHttpParams, RawHttpResult>(async (params, ready) => {
@@ -47,7 +56,9 @@ serve<RawHttpParams, RawHttpResult>(async (params, ready) => {
   }
   paths.length = Math.min(paths.length, params.requests);
   const origin = new URL(config.target.base_url).origin;
-  const requests = paths.map((r) => ({ path: r.url.slice(origin.length), method: r.method, body: r.body }));
+  const requests = paths.map((r) =>
+    params.asPost && r.method === 'GET' ? asPost(r.url.slice(origin.length)) : { path: r.url.slice(origin.length), method: r.method, body: r.body },
+  );
   const meanBytes = requests.reduce((sum, r) => sum + r.path.length + (r.body?.length ?? 0), 0) / requests.length;
 
   const pool = new Pool(origin, { connections: params.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });

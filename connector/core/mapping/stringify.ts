@@ -7,7 +7,9 @@ import { base64 } from '../base64.js';
 import { AvroDate, Decimal } from '../values.js';
 
 const EXPONENT_FORM = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/;
-const MS_PER_DAY = 86_400_000;
+export const MS_PER_DAY = 86_400_000;
+/** The largest instant a JavaScript Date can hold, either side of the epoch (ms). */
+export const MAX_INSTANT_MS = 8.64e15;
 const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
@@ -30,8 +32,8 @@ function civilDate(days: number): string | undefined {
   return `${TWO_DIGITS[Math.floor(year / 100)] as string}${TWO_DIGITS[year % 100] as string}-${TWO_DIGITS[month] as string}-${TWO_DIGITS[day] as string}`;
 }
 
-/** The days either side of the epoch a Date can hold (±8.64e15 ms); an Avro int date can say more. */
-const MAX_DATE_DAYS = 100_000_000;
+/** The days either side of the epoch a Date can hold; an Avro int date can say more. */
+const MAX_DATE_DAYS = MAX_INSTANT_MS / MS_PER_DAY;
 
 /**
  * YYYY-MM-DD of an Avro date (days since the epoch); ±YYYYYY-MM-DD outside years 0000-9999, as

@@ -4,7 +4,18 @@
  */
 import { UnmappableEventError } from '../errors.js';
 import { AvroDate, Decimal } from '../values.js';
-import { formatDays, formatInstant, roundDecimal, roundDecimalText, stringifyValue, toDecimalText, toJson, truncateText } from './stringify.js';
+import {
+  formatDays,
+  formatInstant,
+  MAX_INSTANT_MS,
+  MS_PER_DAY,
+  roundDecimal,
+  roundDecimalText,
+  stringifyValue,
+  toDecimalText,
+  toJson,
+  truncateText,
+} from './stringify.js';
 
 /** One transform applied to a present value; returns undefined/null when the result is missing. */
 export type Step = (value: unknown) => unknown;
@@ -17,10 +28,6 @@ export interface TransformPlatform {
   /** Lower-case hex SHA-256 of the UTF-8 text. */
   sha256(text: string): string;
 }
-
-const MS_PER_DAY = 86_400_000;
-/** The largest instant a JavaScript Date can hold. */
-const MAX_INSTANT = 8.64e15;
 
 function preview(value: unknown): string {
   const text = stringifyValue(value) ?? String(value);
@@ -40,7 +47,7 @@ function toEpochMillis(value: unknown): number | undefined {
   else if (typeof value === 'bigint') ms = Number(value);
   else if (typeof value === 'string') ms = Date.parse(value);
   else return undefined;
-  return Number.isFinite(ms) && Math.abs(ms) <= MAX_INSTANT ? ms : undefined;
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_INSTANT_MS ? ms : undefined;
 }
 
 function requireInstant(transform: string, value: unknown): number {

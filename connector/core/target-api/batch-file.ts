@@ -87,7 +87,7 @@ export class BatchFileBuilder {
   /** Every row's encoded id and cells with its `\n`; the commas (one per column a row) are counted apart. */
   private lineBytes = 0;
   private prepared: PreparedRow | undefined;
-  /** Scratch of `foldKnownColumns`: the columns an update sets and their cells' encoded lengths. */
+  /** Scratch of `fold`: the columns an update sets and their cells' encoded lengths. */
   private readonly foldColumns: number[] = [];
   private readonly foldCells: number[] = [];
 
@@ -131,40 +131,23 @@ export class BatchFileBuilder {
     const index = this.rowOf.get(id);
     if (index === undefined) throw new Error(`the batch file has no row for thirdPartyId ${id} to fold into`);
     const entry = this.entries[index] as Entry;
-    const known = this.foldKnownColumns(entry, attributes);
-    if (known !== undefined) return known;
-    let measured: Measured;
-    try {
-      measured = this.measure(attributes, 0);
-    } catch (error) {
-      if (error instanceof UnmappableEventError) return false;
-      throw error;
-    }
-    if (measured.newNames.includes('')) return false;
-    let delta = 0;
-    measured.cells.forEach((length, column) => (delta += length - (entry.cells[column] ?? 0)));
-    if (this.bytes + sumEncodedNames(measured.newEncodedNames) + this.entries.length * measured.newNames.length + delta >= this.maxBytes) return false;
-    this.addColumns(measured.newNames, measured.newEncodedNames);
-    measured.cells.forEach((length, column) => (entry.cells[column] = length));
-    this.merge(entry, attributes, delta);
-    return true;
-  }
-
-  /**
-   * `fold` for an update that adds no column, the usual case of a backlog: one pass measures it
-   * into reused scratch arrays, a second applies it. Undefined when it would add a column (the
-   * general path measures it); otherwise whether it folded.
-   */
-  private foldKnownColumns(entry: Entry, attributes: Readonly<Record<string, string>>): boolean | undefined {
+    // One pass measures the update into reused scratch arrays (a backlog folds once per event), a second applies it.
     const { foldColumns, foldCells } = this;
+    let newNames: string[] | undefined;
+    let newEncodedNames: string[] | undefined;
     let count = 0;
     let delta = 0;
     for (const name in attributes) {
       const value = attributes[name] as string;
-      const column = this.columns.get(name);
+      let column = this.columns.get(name);
       if (column === undefined) {
         if (value === '') continue;
-        return undefined;
+        if (name === '') return false;
+        newNames ??= [];
+        newEncodedNames ??= [];
+        column = this.encodedNames.length + newNames.length;
+        newNames.push(name);
+        newEncodedNames.push(encodeComponent(name, name));
       }
       let cell = 0;
       if (value !== '') {
@@ -180,14 +163,10 @@ export class BatchFileBuilder {
       foldCells[count] = cell;
       count++;
     }
-    if (this.bytes + delta >= this.maxBytes) return false;
+    const added = newNames?.length ?? 0;
+    if (this.bytes + sumEncodedNames(newEncodedNames ?? []) + this.entries.length * added + delta >= this.maxBytes) return false;
+    if (newNames && newEncodedNames) this.addColumns(newNames, newEncodedNames);
     for (let i = 0; i < count; i++) entry.cells[foldColumns[i] as number] = foldCells[i] as number;
-    this.merge(entry, attributes, delta);
-    return true;
-  }
-
-  /** Merges a measured fold into its row (the caller's object is copied at the first fold), `delta` bytes longer. */
-  private merge(entry: Entry, attributes: Readonly<Record<string, string>>, delta: number): void {
     if (!entry.owned) {
       entry.attributes = { ...entry.attributes };
       entry.owned = true;
@@ -196,6 +175,7 @@ export class BatchFileBuilder {
     entry.length += delta;
     this.lineBytes += delta;
     this.prepared = undefined;
+    return true;
   }
 
   /** The attributes the row of `id` sets now, folds included. */

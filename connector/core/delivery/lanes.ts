@@ -78,11 +78,10 @@ export interface Lane {
   pending?: Pending;
 }
 
-/** A run of one update; `parked` when it queues behind a bulk row (see Settlements.pushParked). */
+/** A run of one update; `parked` when it queues behind a bulk row (see Settlements.push). */
 function newRun(route: UpdateRoute, update: ProfileUpdate, settlement: Settlement, claim: Claim | undefined, parked: boolean): Run {
   const settles = new Settlements();
-  if (parked) settles.pushParked(settlement);
-  else settles.push(settlement);
+  settles.push(settlement, parked);
   return { route, attributes: update.attributes, copied: false, settles, claim };
 }
 
@@ -117,8 +116,7 @@ export class Lanes implements RouteHost<Lane> {
           last.copied = true;
         }
         Object.assign(last.attributes, update.attributes);
-        if (parked) last.settles.pushParked(settlement);
-        else last.settles.push(settlement);
+        last.settles.push(settlement, parked);
       } else lane.pending.runs.push(newRun(route, update, settlement, claim, parked));
       this.options.observer?.coalesced?.();
       return;
@@ -239,7 +237,7 @@ export class Lanes implements RouteHost<Lane> {
     const bulk = this.options.bulk;
     if (!active || route !== 'single' || !bulk?.policy.bulk) return false;
     if (!bulk.route.fold(lane, active.identity.value, update.attributes)) return false;
-    active.settles.pushParked(settlement);
+    active.settles.push(settlement, true);
     if (active.claims[active.claims.length - 1] !== claim) active.claims.push(claim);
     this.options.observer?.coalesced?.();
     return true;

@@ -44,14 +44,9 @@ export class Settlements implements ParkedSink {
     return this.settlements.length + this.parkedCount;
   }
 
-  /** Adds an update that is not waiting long. */
-  push(settlement: Settlement): void {
-    this.settlements.push(settlement);
-  }
-
-  /** Adds an update that waits long (behind or in a bulk row): its event parks, and is kept as its position when it can be. */
-  pushParked(settlement: Settlement): void {
-    if (!settlement.park?.(this)) this.settlements.push(settlement);
+  /** Adds an update; one that waits long (`parked`: behind or in a bulk row) parks its event, kept as its position when it can be. */
+  push(settlement: Settlement, parked: boolean): void {
+    if (!parked || !settlement.park?.(this)) this.settlements.push(settlement);
   }
 
   /** Every update of the list now waits long (its job became a bulk row): each event parks. */

@@ -38,8 +38,7 @@ describe('Settlements', () => {
           steps.forEach((step, offset) => {
             const list = lists[step.list] as Settlements;
             const settlement = ends.settlement(step.host, offset, step.positional);
-            if (step.parked) list.pushParked(settlement);
-            else list.push(settlement);
+            list.push(settlement, step.parked);
             expected.push(`h${step.host}:${offset}@${offset * 10}`);
           });
           for (const index of parkAllOf) (lists[index] as Settlements).parkAll();

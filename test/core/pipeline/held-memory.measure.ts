@@ -22,7 +22,7 @@ class ParkingDelivery implements UpdateDelivery {
   readonly held = new Settlements();
 
   submit(_update: unknown, settlement: Settlement): void {
-    this.held.pushParked(settlement);
+    this.held.push(settlement, true);
   }
 
   onBlockedChange(): void {}
